@@ -1,0 +1,81 @@
+package io.smtpkit.protocol;
+
+import java.util.Map;
+
+/**
+ * A question the session asks its owner (the transport, and through it the handler) before it
+ * can answer the client. After asking, the session is paused: it reads no input until
+ * {@link SmtpSession#resume(Reply)} gives the answer, which may come later and from another
+ * thread (see {@link SmtpSession} for the threading rule). Answering {@code null} always means
+ * "the default", given with each kind below.
+ */
+public sealed interface Decision {
+
+    /** A client connected. Default: the {@code 220} greeting. A 4xx/5xx reply refuses the client. */
+    record Connect() implements Decision {}
+
+    /**
+     * HELO or EHLO (RFC 5321 §4.1.1.1). Default: {@code 250} with the hostname, and for EHLO
+     * the extension keywords. A 4xx/5xx reply refuses the greeting; the client may try again.
+     *
+     * @param domain the name the client gave
+     * @param extended true for EHLO
+     */
+    record Hello(String domain, boolean extended) implements Decision {}
+
+    /**
+     * MAIL FROM (RFC 5321 §4.1.1.2), already checked for syntax, size and parameters.
+     * Default: {@code 250 2.1.0 OK}. A 4xx/5xx reply refuses the sender.
+     *
+     * @param reversePath the sender, {@link Path#NULL} for a bounce
+     * @param parameters ESMTP parameters, keyword upper-cased, value {@code null} when absent
+     */
+    record Mail(Path reversePath, Map<String, String> parameters) implements Decision {
+        public Mail {
+            parameters = ParameterMaps.copy(parameters);
+        }
+    }
+
+    /**
+     * RCPT TO (RFC 5321 §4.1.1.3), already checked for syntax and the recipient limit.
+     * Default: {@code 250 2.1.5 OK}. A 4xx/5xx reply refuses this recipient only.
+     *
+     * @param recipient the forward path
+     * @param parameters ESMTP parameters, keyword upper-cased
+     */
+    record Rcpt(Path recipient, Map<String, String> parameters) implements Decision {
+        public Rcpt {
+            parameters = ParameterMaps.copy(parameters);
+        }
+    }
+
+    /**
+     * The whole message has arrived (after DATA's final dot, or the last BDAT chunk). Every
+     * content byte was already handed to {@link SessionOutput#content}. Default:
+     * {@code 250 2.0.0 OK}, which tells the client the message is now the server's
+     * responsibility (RFC 5321 §4.1.1.4), so answer only once it is safely stored or passed on.
+     *
+     * @param envelope the transaction's envelope
+     * @param size the number of content octets (after dot-unstuffing)
+     */
+    record Message(Envelope envelope, long size) implements Decision {}
+
+    /**
+     * The client sent credentials (RFC 4954). Default: {@link Reply#AUTHENTICATION_FAILED};
+     * answer {@link Reply#AUTHENTICATION_SUCCEEDED} (or any 235) to accept.
+     *
+     * @param mechanism the SASL mechanism, upper-case ({@code PLAIN} or {@code LOGIN})
+     * @param authorizationId the identity to act as, empty when the client gave none
+     * @param username the authentication identity
+     * @param password the password; never log it
+     */
+    record Authenticate(String mechanism, String authorizationId, String username, String password)
+            implements Decision {
+        /** Keeps the password out of logs and exception messages. */
+        @Override
+        public String toString() {
+            return "Authenticate[mechanism=" + mechanism + ", authorizationId=" + authorizationId
+                    + ", username=" + username + ", password=***]";
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package io.smtpkit.protocol;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * How an {@link SmtpSession} behaves: its name, its limits and which extensions it offers.
+ * Immutable; make one with {@link #builder()} and share it between sessions.
+ *
+ * <p>Defaults follow smtpd and Postfix: a 32 MiB message limit (smtpd's
+ * {@code data_size_limit}), 1000 recipients per message (Postfix's
+ * {@code smtpd_recipient_limit}), 512-octet command lines (RFC 5321 §4.5.3.1.4), SMTPUTF8 off
+ * (smtpd's {@code enable_SMTPUTF8=False}), bare line endings normalised as Postfix 3.9 does.
+ */
+public final class SessionConfig {
+
+    /** smtpd's {@code DATA_SIZE_DEFAULT}: 32 MiB. */
+    public static final long DEFAULT_MAX_MESSAGE_SIZE = 33_554_432L;
+    /** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
+    public static final int DEFAULT_MAX_COMMAND_LINE = 512;
+
+    private final String hostname;
+    private final String greeting;
+    private final long maxMessageSize;
+    private final int maxRecipients;
+    private final int maxErrors;
+    private final int maxCommandLine;
+    private final boolean smtpUtf8;
+    private final boolean eightBitMime;
+    private final boolean pipelining;
+    private final boolean chunking;
+    private final boolean binaryMime;
+    private final boolean enhancedStatusCodes;
+    private final boolean dsn;
+    private final boolean startTls;
+    private final boolean authentication;
+    private final boolean allowInsecureAuth;
+    private final boolean requireTls;
+    private final boolean requireAuth;
+    private final BareLineEndings bareLineEndings;
+    private final List<CommandExtension> extensions;
+
+    private SessionConfig(Builder b) {
+        hostname = b.hostname;
+        greeting = b.greeting != null ? b.greeting : b.hostname + " ESMTP smtpkit";
+        maxMessageSize = b.maxMessageSize;
+        maxRecipients = b.maxRecipients;
+        maxErrors = b.maxErrors;
+        maxCommandLine = b.maxCommandLine;
+        smtpUtf8 = b.smtpUtf8;
+        eightBitMime = b.eightBitMime;
+        pipelining = b.pipelining;
+        chunking = b.chunking;
+        binaryMime = b.binaryMime && b.chunking; // RFC 3030 §3: BINARYMIME is only usable with BDAT
+        enhancedStatusCodes = b.enhancedStatusCodes;
+        dsn = b.dsn;
+        startTls = b.startTls;
+        authentication = b.authentication;
+        allowInsecureAuth = b.allowInsecureAuth;
+        requireTls = b.requireTls;
+        requireAuth = b.requireAuth;
+        bareLineEndings = b.bareLineEndings;
+        extensions = List.copyOf(b.extensions);
+    }
+
+    /** A builder with the defaults described above. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.hostname = hostname;
+        b.greeting = greeting;
+        b.maxMessageSize = maxMessageSize;
+        b.maxRecipients = maxRecipients;
+        b.maxErrors = maxErrors;
+        b.maxCommandLine = maxCommandLine;
+        b.smtpUtf8 = smtpUtf8;
+        b.eightBitMime = eightBitMime;
+        b.pipelining = pipelining;
+        b.chunking = chunking;
+        b.binaryMime = binaryMime;
+        b.enhancedStatusCodes = enhancedStatusCodes;
+        b.dsn = dsn;
+        b.startTls = startTls;
+        b.authentication = authentication;
+        b.allowInsecureAuth = allowInsecureAuth;
+        b.requireTls = requireTls;
+        b.requireAuth = requireAuth;
+        b.bareLineEndings = bareLineEndings;
+        b.extensions.addAll(extensions);
+        return b;
+    }
+
+    /** The name the server gives itself in the greeting, in HELO/EHLO replies and in Received headers. */
+    public String hostname() { return hostname; }
+    /** The text of the 220 greeting. */
+    public String greeting() { return greeting; }
+    /** The largest message accepted in octets, 0 for no limit (RFC 1870). */
+    public long maxMessageSize() { return maxMessageSize; }
+    /** The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10). 0 for no limit. */
+    public int maxRecipients() { return maxRecipients; }
+    /** After this many syntax or sequence errors the session answers 421 and closes; 0 for no limit. */
+    public int maxErrors() { return maxErrors; }
+    /** The base command line limit in octets with CRLF, before extension allowances. */
+    public int maxCommandLine() { return maxCommandLine; }
+    /** Whether SMTPUTF8 (RFC 6531) is offered. */
+    public boolean smtpUtf8() { return smtpUtf8; }
+    /** Whether 8BITMIME (RFC 6152) is offered. */
+    public boolean eightBitMime() { return eightBitMime; }
+    /** Whether PIPELINING (RFC 2920) is advertised. Pipelined input is handled correctly either way. */
+    public boolean pipelining() { return pipelining; }
+    /** Whether CHUNKING and BDAT (RFC 3030) are offered. */
+    public boolean chunking() { return chunking; }
+    /** Whether BINARYMIME (RFC 3030 §3) is offered; only with CHUNKING. */
+    public boolean binaryMime() { return binaryMime; }
+    /** Whether ENHANCEDSTATUSCODES (RFC 2034) is offered. */
+    public boolean enhancedStatusCodes() { return enhancedStatusCodes; }
+    /** Whether DSN (RFC 3461) parameters are accepted. The session records them; acting on them is the handler's job. */
+    public boolean dsn() { return dsn; }
+    /** Whether the transport can do STARTTLS (RFC 3207). */
+    public boolean startTls() { return startTls; }
+    /** Whether AUTH (RFC 4954) is offered: the transport answers {@link Decision.Authenticate}. */
+    public boolean authentication() { return authentication; }
+    /** Whether AUTH is offered without TLS. Off by default: passwords would cross the network in clear. */
+    public boolean allowInsecureAuth() { return allowInsecureAuth; }
+    /** Whether MAIL is refused ({@code 530 5.7.0}) until STARTTLS has been done. */
+    public boolean requireTls() { return requireTls; }
+    /** Whether MAIL is refused ({@code 530 5.7.0}) until the client has authenticated. */
+    public boolean requireAuth() { return requireAuth; }
+    /** What to do with bare CR and LF. */
+    public BareLineEndings bareLineEndings() { return bareLineEndings; }
+    /** Registered command extensions, in registration order. */
+    public List<CommandExtension> extensions() { return extensions; }
+
+    /**
+     * The longest MAIL command line accepted, in octets with CRLF. RFC 5321 §4.5.3.1.4 sets 512;
+     * each extension that adds a MAIL parameter raises it by the length that extension's RFC
+     * allows, so a client that uses all of them at their longest is never refused:
+     * SIZE adds 26 (RFC 1870 §3), BODY= 17 (the longest value, {@code " BODY=BINARYMIME"}, RFC 6152/3030),
+     * SMTPUTF8 10 (RFC 6531 §3.4), AUTH= 500 (RFC 4954 §5) and DSN's RET/ENVID 100 (RFC 3461 §4).
+     */
+    public int maxMailLine() {
+        int limit = maxCommandLine + 26;
+        if (eightBitMime || binaryMime) {
+            limit += 17;
+        }
+        if (smtpUtf8) {
+            limit += 10;
+        }
+        if (authentication) {
+            limit += 500;
+        }
+        if (dsn) {
+            limit += 100;
+        }
+        return limit;
+    }
+
+    /**
+     * The longest RCPT command line accepted: 512 (RFC 5321 §4.5.3.1.4) plus 500 for DSN's
+     * NOTIFY and ORCPT (RFC 3461 §4) when DSN is on.
+     */
+    public int maxRcptLine() {
+        return maxCommandLine + (dsn ? 500 : 0);
+    }
+
+    /**
+     * The longest line the session buffers: the longest command of any kind, or a SASL response,
+     * which RFC 4954 §4 allows up to 12288 octets.
+     */
+    public int maxLineBuffer() {
+        int limit = Math.max(maxMailLine(), maxRcptLine());
+        return authentication ? Math.max(limit, 12_288) : limit;
+    }
+
+    @Override
+    public String toString() {
+        return "SessionConfig[hostname=" + hostname + ", maxMessageSize=" + maxMessageSize
+                + ", maxRecipients=" + maxRecipients + ", smtpUtf8=" + smtpUtf8 + ", startTls=" + startTls
+                + ", authentication=" + authentication + ", bareLineEndings=" + bareLineEndings + "]";
+    }
+
+    /** Builds a {@link SessionConfig}. Every setter checks its argument and returns the builder. */
+    public static final class Builder {
+        private String hostname = "localhost";
+        private String greeting;
+        private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        private int maxRecipients = 1000;
+        private int maxErrors = 10;
+        private int maxCommandLine = DEFAULT_MAX_COMMAND_LINE;
+        private boolean smtpUtf8;
+        private boolean eightBitMime = true;
+        private boolean pipelining = true;
+        private boolean chunking = true;
+        private boolean binaryMime = true;
+        private boolean enhancedStatusCodes = true;
+        private boolean dsn;
+        private boolean startTls;
+        private boolean authentication;
+        private boolean allowInsecureAuth;
+        private boolean requireTls;
+        private boolean requireAuth;
+        private BareLineEndings bareLineEndings = BareLineEndings.NORMALIZE;
+        private final List<CommandExtension> extensions = new ArrayList<>();
+
+        private Builder() {}
+
+        /** The server's name; must be a plain token without spaces or control characters. */
+        public Builder hostname(String hostname) {
+            Objects.requireNonNull(hostname, "hostname");
+            if (hostname.isEmpty() || !hostname.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("hostname must be printable ASCII without spaces: " + hostname);
+            }
+            this.hostname = hostname;
+            return this;
+        }
+
+        /** The greeting text after {@code 220}; default {@code "<hostname> ESMTP smtpkit"}. */
+        public Builder greeting(String greeting) {
+            if (greeting != null && (greeting.indexOf('\r') >= 0 || greeting.indexOf('\n') >= 0)) {
+                throw new IllegalArgumentException("greeting must not contain CR or LF");
+            }
+            this.greeting = greeting;
+            return this;
+        }
+
+        /** The largest message in octets; 0 for no limit. */
+        public Builder maxMessageSize(long octets) {
+            this.maxMessageSize = requireNotNegative(octets, "maxMessageSize");
+            return this;
+        }
+
+        /** The most recipients per message; 0 for no limit. */
+        public Builder maxRecipients(int recipients) {
+            this.maxRecipients = (int) requireNotNegative(recipients, "maxRecipients");
+            return this;
+        }
+
+        /** Syntax/sequence errors tolerated before {@code 421} and close; 0 for no limit. */
+        public Builder maxErrors(int errors) {
+            this.maxErrors = (int) requireNotNegative(errors, "maxErrors");
+            return this;
+        }
+
+        /** The base command line limit (RFC 5321 says 512); at least 64 so every command fits. */
+        public Builder maxCommandLine(int octets) {
+            if (octets < 64) {
+                throw new IllegalArgumentException("maxCommandLine must be at least 64: " + octets);
+            }
+            this.maxCommandLine = octets;
+            return this;
+        }
+
+        /** Offer SMTPUTF8 (RFC 6531). */
+        public Builder smtpUtf8(boolean on) { this.smtpUtf8 = on; return this; }
+        /** Offer 8BITMIME (RFC 6152). */
+        public Builder eightBitMime(boolean on) { this.eightBitMime = on; return this; }
+        /** Advertise PIPELINING (RFC 2920). */
+        public Builder pipelining(boolean on) { this.pipelining = on; return this; }
+        /** Offer CHUNKING/BDAT (RFC 3030). */
+        public Builder chunking(boolean on) { this.chunking = on; return this; }
+        /** Offer BINARYMIME (RFC 3030 §3); has no effect without CHUNKING. */
+        public Builder binaryMime(boolean on) { this.binaryMime = on; return this; }
+        /** Offer ENHANCEDSTATUSCODES (RFC 2034). */
+        public Builder enhancedStatusCodes(boolean on) { this.enhancedStatusCodes = on; return this; }
+        /** Accept DSN parameters (RFC 3461). */
+        public Builder dsn(boolean on) { this.dsn = on; return this; }
+        /** The transport can do STARTTLS. Set by the server when it has a TLS context. */
+        public Builder startTls(boolean on) { this.startTls = on; return this; }
+        /** Offer AUTH. Set by the server when it has an authenticator. */
+        public Builder authentication(boolean on) { this.authentication = on; return this; }
+        /** Offer AUTH on connections without TLS. */
+        public Builder allowInsecureAuth(boolean on) { this.allowInsecureAuth = on; return this; }
+        /** Refuse MAIL until TLS is active. */
+        public Builder requireTls(boolean on) { this.requireTls = on; return this; }
+        /** Refuse MAIL until the client has authenticated. */
+        public Builder requireAuth(boolean on) { this.requireAuth = on; return this; }
+
+        /** What to do with bare CR/LF. */
+        public Builder bareLineEndings(BareLineEndings policy) {
+            this.bareLineEndings = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** Adds a command, or replaces a built-in one with the same verb. */
+        public Builder extension(CommandExtension extension) {
+            Objects.requireNonNull(extension, "extension");
+            String verb = extension.verb();
+            if (verb == null || !verb.matches("[A-Za-z][A-Za-z0-9-]*")) {
+                throw new IllegalArgumentException("extension verb must be a word: " + verb);
+            }
+            String keyword = extension.ehloKeyword();
+            if (keyword != null && !keyword.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("EHLO keyword must be printable ASCII: " + keyword);
+            }
+            extensions.removeIf(e -> e.verb().toUpperCase(Locale.ROOT).equals(verb.toUpperCase(Locale.ROOT)));
+            extensions.add(extension);
+            return this;
+        }
+
+        /** The configuration. */
+        public SessionConfig build() {
+            return new SessionConfig(this);
+        }
+
+        private static long requireNotNegative(long value, String name) {
+            if (value < 0) {
+                throw new IllegalArgumentException(name + " must not be negative: " + value);
+            }
+            return value;
+        }
+    }
+}

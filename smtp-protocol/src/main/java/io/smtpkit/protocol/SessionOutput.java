@@ -1,0 +1,50 @@
+package io.smtpkit.protocol;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Where an {@link SmtpSession} sends what it produces. The transport implements it; tests
+ * implement it to record a transcript. The session calls these methods only from inside its own
+ * methods ({@code start}, {@code receive}, {@code resume}, …), on the caller's thread, and none of
+ * them may call back into the session.
+ */
+public interface SessionOutput {
+
+    /**
+     * Reply bytes to send, CRLF-terminated, possibly several replies at once. The array is
+     * the caller's to keep. A transport should gather what one {@code receive} call produced and
+     * write it once, so each reply (a multi-line EHLO too) leaves in one write.
+     */
+    void send(byte[] reply);
+
+    /**
+     * The session needs an answer before it can go on; it is paused until
+     * {@link SmtpSession#resume(Reply)}.
+     */
+    void decide(Decision decision);
+
+    /**
+     * Message content, already dot-unstuffed, in order. The buffer is only valid during this
+     * call (it may be a view of the transport's own input buffer): copy or write out what you
+     * need before returning, and do not change its contents.
+     */
+    void content(ByteBuffer chunk);
+
+    /**
+     * The content handed out since the last message (or since the transaction began) will not
+     * become a message: it was too big, the client reset or left, or the policy refused it.
+     * Forget it.
+     */
+    void discardContent();
+
+    /**
+     * The session accepted STARTTLS and sent its {@code 220}. Send pending replies, then start
+     * the TLS handshake, then call {@link SmtpSession#tlsStarted(boolean)}. Bytes already
+     * received were discarded by the session (RFC 3207 §4.2), so do not feed the session the
+     * plaintext that was buffered behind the command.
+     */
+    void startTls();
+
+    /** Send pending replies, then close the connection. The session takes no more input. */
+    void close();
+}

@@ -1,0 +1,170 @@
+package io.smtpkit.protocol.internal;
+
+import java.nio.ByteBuffer;
+import java.util.function.Consumer;
+
+/**
+ * Decodes DATA content (RFC 5321 §4.1.1.4, §4.5.2): removes dot-stuffing and finds the end of
+ * the message, which is CRLF "." CRLF and nothing else. A "." line after a bare LF, or a "."
+ * followed by a bare CR or LF, does not end the message: those are the ambiguities that SMTP
+ * smuggling (CVE-2023-51764/51765/51766) exploits.
+ *
+ * <p>Content is handed on as views of the input buffer wherever possible, so no message byte is
+ * copied here. The decoder keeps a few bits of state between calls, so input may be split
+ * anywhere, down to one byte at a time.
+ */
+public final class DataDecoder {
+
+    private static final byte CR = '\r';
+    private static final byte LF = '\n';
+
+    // Where the decoder stands. "Line start" remembers how the previous line ended, because only
+    // a CRLF-terminated line can be followed by the terminating ".".
+    private static final int LINE_START_CRLF = 0;
+    private static final int LINE_START_LF = 1;
+    private static final int MID_LINE = 2;
+    private static final int AFTER_CR = 3;
+    private static final int AFTER_DOT = 4;
+    private static final int AFTER_DOT_CR = 5;
+
+    private static final byte[] CRLF_BYTES = {CR, LF};
+    private static final byte[] CR_BYTES = {CR};
+
+    private final boolean normalizeBareLf;
+    private int state = LINE_START_CRLF;
+    private boolean bareLineEnding;
+
+    /**
+     * @param normalizeBareLf true to hand on a bare LF as CRLF (Postfix's "normalize"), false to
+     *     keep it as it came and only record that it was seen
+     */
+    public DataDecoder(boolean normalizeBareLf) {
+        this.normalizeBareLf = normalizeBareLf;
+    }
+
+    /** Prepares for a new message, which starts at the beginning of a line. */
+    public void reset() {
+        state = LINE_START_CRLF;
+        bareLineEnding = false;
+    }
+
+    /** True if the message so far contained a bare CR or a bare LF. */
+    public boolean sawBareLineEnding() {
+        return bareLineEnding;
+    }
+
+    /**
+     * Decodes from {@code in}'s position and hands content to {@code sink}. Each buffer given to
+     * the sink is valid only during the call.
+     *
+     * @return true when the terminating CRLF.CRLF was consumed ({@code in}'s position is just past
+     *     it), false when all input was consumed and the message goes on
+     */
+    public boolean decode(ByteBuffer in, Consumer<ByteBuffer> sink) {
+        int pos = in.position();
+        int limit = in.limit();
+        int start = pos; // first byte not yet handed to the sink
+        ByteBuffer view = in.duplicate();
+        int s = state;
+        while (pos < limit) {
+            switch (s) {
+                case MID_LINE -> {
+                    pos = scanToLineEnd(in, pos, limit);
+                    if (pos == limit) {
+                        continue;
+                    }
+                    if (in.get(pos) == CR) {
+                        s = AFTER_CR;
+                        pos++;
+                    } else {
+                        bareLineEnding = true;
+                        if (normalizeBareLf) {
+                            emit(view, start, pos, sink);
+                            sink.accept(ByteBuffer.wrap(CRLF_BYTES).asReadOnlyBuffer());
+                            start = pos + 1;
+                        }
+                        pos++;
+                        s = LINE_START_LF;
+                    }
+                }
+                case AFTER_CR -> {
+                    if (in.get(pos) == LF) {
+                        pos++;
+                        s = LINE_START_CRLF;
+                    } else {
+                        bareLineEnding = true; // a bare CR is content; the byte after it is looked at again
+                        s = MID_LINE;
+                    }
+                }
+                case LINE_START_CRLF, LINE_START_LF -> {
+                    if (in.get(pos) == '.') {
+                        // The dot is either stuffing or the start of the terminator: never content.
+                        emit(view, start, pos, sink);
+                        pos++;
+                        start = pos;
+                        s = s == LINE_START_CRLF ? AFTER_DOT : MID_LINE;
+                    } else {
+                        s = MID_LINE;
+                    }
+                }
+                case AFTER_DOT -> {
+                    if (in.get(pos) == CR) {
+                        // Hold the CR back: with an LF it ends the message and is not content.
+                        emit(view, start, pos, sink);
+                        pos++;
+                        start = pos;
+                        s = AFTER_DOT_CR;
+                    } else {
+                        s = MID_LINE;
+                    }
+                }
+                case AFTER_DOT_CR -> {
+                    if (in.get(pos) == LF) {
+                        in.position(pos + 1);
+                        state = LINE_START_CRLF;
+                        return true;
+                    }
+                    // ".\r" then something else: the held CR was a bare CR of the content.
+                    bareLineEnding = true;
+                    sink.accept(ByteBuffer.wrap(CR_BYTES).asReadOnlyBuffer());
+                    s = MID_LINE;
+                }
+                default -> throw new IllegalStateException("decoder state " + s);
+            }
+        }
+        emit(view, start, pos, sink);
+        in.position(limit);
+        state = s;
+        return false;
+    }
+
+    /** The index of the next CR or LF at or after {@code pos}, or {@code limit}. */
+    private static int scanToLineEnd(ByteBuffer in, int pos, int limit) {
+        if (in.hasArray()) {
+            byte[] a = in.array();
+            int offset = in.arrayOffset();
+            for (int i = pos + offset, end = limit + offset; i < end; i++) {
+                byte b = a[i];
+                if (b == CR || b == LF) {
+                    return i - offset;
+                }
+            }
+            return limit;
+        }
+        for (int i = pos; i < limit; i++) {
+            byte b = in.get(i);
+            if (b == CR || b == LF) {
+                return i;
+            }
+        }
+        return limit;
+    }
+
+    private static void emit(ByteBuffer view, int from, int to, Consumer<ByteBuffer> sink) {
+        if (to > from) {
+            view.limit(to);
+            view.position(from);
+            sink.accept(view);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.smtpkit.server;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The options given to {@link HandlerProvider#create}, with the checks every provider needs:
+ * unknown keys are refused when the object is made, and missing or malformed values give a
+ * message that names the handler and the option.
+ */
+public final class HandlerOptions {
+
+    private final String handler;
+    private final Map<String, String> values;
+
+    private HandlerOptions(String handler, Map<String, String> values) {
+        this.handler = handler;
+        this.values = Map.copyOf(values);
+    }
+
+    /**
+     * Checks {@code values} against the {@code known} option names.
+     *
+     * @throws IllegalArgumentException naming the unknown options and the known ones
+     */
+    public static HandlerOptions of(String handler, Map<String, String> values, Collection<String> known) {
+        TreeSet<String> unknown = new TreeSet<>(values.keySet());
+        unknown.removeAll(known);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("handler '" + handler + "' has no option " + String.join(", ", unknown)
+                    + (known.isEmpty() ? "; it takes no options" : "; it takes " + String.join(", ", new TreeSet<>(known))));
+        }
+        return new HandlerOptions(handler, values);
+    }
+
+    /** The value of a required option. */
+    public String required(String key) {
+        String value = values.get(key);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("handler '" + handler + "' needs option " + key + " (-o " + key + "=...)");
+        }
+        return value;
+    }
+
+    /** The value of an option, or {@code fallback} when it was not given. */
+    public String get(String key, String fallback) {
+        return values.getOrDefault(key, fallback);
+    }
+
+    /** A yes/no option: {@code true/false}, {@code yes/no} or {@code on/off}. */
+    public boolean flag(String key, boolean fallback) {
+        String value = values.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "on", "1":
+                return true;
+            case "false", "no", "off", "0":
+                return false;
+            default:
+                throw new IllegalArgumentException(
+                        "handler '" + handler + "' option " + key + " must be true or false, not '" + value + "'");
+        }
+    }
+
+    /** A whole-number option. */
+    public long number(String key, long fallback) {
+        String value = values.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "handler '" + handler + "' option " + key + " must be a number, not '" + value + "'");
+        }
+    }
+}

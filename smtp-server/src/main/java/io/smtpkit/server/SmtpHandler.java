@@ -1,0 +1,70 @@
+package io.smtpkit.server;
+
+import io.smtpkit.protocol.Envelope;
+import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.Reply;
+import java.util.Map;
+
+/**
+ * What a server does with mail: Python smtpd's {@code process_message}, grown up.
+ *
+ * <p>The simple case is one method. A handler that stores every message is a lambda:
+ * <pre>{@code
+ * SmtpHandler handler = (session, envelope, message) -> {
+ *     Files.write(dir.resolve(session.id() + ".eml"), message.bytes());
+ *     return null; // 250 OK
+ * };
+ * }</pre>
+ *
+ * <p>The other hooks let a handler refuse earlier: a client, a greeting, a sender or one
+ * recipient. Each hook returns {@code null} for the default answer or a {@link Reply} to send
+ * instead; a 4xx/5xx reply refuses what was asked. A hook that throws is answered with
+ * {@link Reply#LOCAL_ERROR} ({@code 451 4.3.0}) and logged; the server goes on.
+ *
+ * <p>Hooks may block (write files, call other servers): the server never runs them on its I/O
+ * thread, and while a hook of a session runs, that session reads nothing more. Hooks of
+ * different sessions run concurrently, so a handler must be thread-safe.
+ */
+@FunctionalInterface
+public interface SmtpHandler {
+
+    /**
+     * A whole message arrived. Answer only when it is safely stored or passed on: a {@code 250}
+     * tells the client the message is now the server's responsibility (RFC 5321 §4.1.1.4).
+     *
+     * @param session the connection it arrived on
+     * @param envelope the sender, the accepted recipients and their parameters
+     * @param message the content, with the server's {@code Received:} header first; valid only
+     *     until this method returns
+     * @return {@code null} for {@code 250 2.0.0 OK}, or the reply to send
+     * @throws Exception to answer {@code 451 4.3.0}; the client may retry later
+     */
+    Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception;
+
+    /** A client connected. Return a 4xx/5xx reply to turn it away (RFC 5321 §3.1). */
+    default Reply onConnect(SessionContext session) throws Exception {
+        return null;
+    }
+
+    /** HELO or EHLO. Return a 4xx/5xx reply to refuse the greeting. */
+    default Reply onHello(SessionContext session, String domain, boolean extended) throws Exception {
+        return null;
+    }
+
+    /** MAIL FROM. Return a 4xx/5xx reply to refuse the sender. */
+    default Reply onMail(SessionContext session, Path reversePath, Map<String, String> parameters) throws Exception {
+        return null;
+    }
+
+    /**
+     * RCPT TO. Return a 4xx/5xx reply to refuse this recipient, for example
+     * {@link Reply#MAILBOX_UNAVAILABLE} or {@link Reply#RELAY_DENIED}.
+     */
+    default Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) throws Exception {
+        return null;
+    }
+
+    /** The connection closed, for whatever reason. Release what the handler kept for it. */
+    default void onClose(SessionContext session) {
+    }
+}

@@ -1,0 +1,215 @@
+package io.smtpkit.server;
+
+import io.smtpkit.protocol.SessionConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import javax.net.ssl.SSLContext;
+
+/**
+ * An SMTP server: what {@code smtpd.SMTPServer} and aiosmtpd's {@code Controller} are in Python.
+ *
+ * <pre>{@code
+ * try (SmtpServer server = SmtpServer.builder()
+ *         .listen(new InetSocketAddress("127.0.0.1", 0))
+ *         .handler((session, envelope, message) -> null)
+ *         .build()
+ *         .start()) {
+ *     int port = server.port();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>All sockets are served by one non-blocking event loop; handler hooks run on the
+ * {@linkplain Builder#executor(ExecutorService) executor}. {@link #close()} is graceful.
+ */
+public final class SmtpServer implements AutoCloseable {
+
+    /** The address used when none is given: {@code 127.0.0.1:8025}, smtpd's customary port. */
+    public static final InetSocketAddress DEFAULT_ADDRESS = new InetSocketAddress("127.0.0.1", 8025);
+
+    private final Builder settings;
+
+    private SmtpServer(Builder settings) {
+        this.settings = settings;
+    }
+
+    /** A builder with the defaults given on each method. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds every address and starts serving.
+     *
+     * @return this server
+     * @throws IOException if an address cannot be bound (in use, not local, no permission)
+     */
+    public SmtpServer start() throws IOException {
+        throw new UnsupportedOperationException("the transport is not built yet");
+    }
+
+    /** The addresses actually bound, plain ones first, then implicit-TLS ones; real ports even when 0 was asked. */
+    public List<InetSocketAddress> addresses() {
+        throw new UnsupportedOperationException("the transport is not built yet");
+    }
+
+    /** The port of the first address. */
+    public int port() {
+        return addresses().get(0).getPort();
+    }
+
+    /**
+     * Stops accepting, answers idle sessions {@code 421 4.3.2}, lets messages in flight finish
+     * within the {@linkplain Builder#shutdownTimeout(Duration) shutdown timeout}, then closes
+     * everything. Safe to call more than once.
+     */
+    @Override
+    public void close() {
+        throw new UnsupportedOperationException("the transport is not built yet");
+    }
+
+    /** Settings of a server. Each setter returns the builder. */
+    public static final class Builder {
+        final List<InetSocketAddress> addresses = new ArrayList<>();
+        final List<InetSocketAddress> tlsAddresses = new ArrayList<>();
+        SessionConfig config = SessionConfig.builder().build();
+        SmtpHandler handler;
+        SSLContext sslContext;
+        Authenticator authenticator;
+        ExecutorService executor;
+        int maxConnections = 1000;
+        int maxConnectionsPerClient = 0;
+        Duration idleTimeout = Duration.ofMinutes(5);
+        long spoolThreshold = 1 << 20;
+        Path spoolDirectory;
+        boolean receivedHeader = true;
+        Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        private Builder() {}
+
+        /** Adds a plain SMTP listener (STARTTLS offered when TLS is set). Port 0 picks a free port. Default {@link #DEFAULT_ADDRESS}. */
+        public Builder listen(InetSocketAddress address) {
+            addresses.add(Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /** Adds an implicit-TLS listener (RFC 8314, port 465 style); needs {@link #tls(SSLContext)}. */
+        public Builder listenTls(InetSocketAddress address) {
+            tlsAddresses.add(Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /** The protocol settings; the server turns on STARTTLS and AUTH itself when TLS and an authenticator are set. */
+        public Builder config(SessionConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** What to do with mail. Required. */
+        public Builder handler(SmtpHandler handler) {
+            this.handler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** TLS for STARTTLS and implicit-TLS listeners; TLS 1.2 and later only. See {@link PemTls} to load PEM files. */
+        public Builder tls(SSLContext context) {
+            this.sslContext = Objects.requireNonNull(context, "context");
+            return this;
+        }
+
+        /** Checks AUTH credentials; AUTH is offered only under TLS unless the config allows plaintext auth. */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /**
+         * Runs handler hooks. Default: a bounded pool owned and shut down by the server. On Java
+         * 21+ {@code Executors.newVirtualThreadPerTaskExecutor()} suits blocking handlers; a
+         * given executor is not shut down by the server.
+         */
+        public Builder executor(ExecutorService executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** The most simultaneous connections; more are answered {@code 421 4.7.0} and closed. Default 1000; 0 for no limit. */
+        public Builder maxConnections(int connections) {
+            this.maxConnections = requireNotNegative(connections, "maxConnections");
+            return this;
+        }
+
+        /** The most simultaneous connections from one client IP address. Default 0: no limit. */
+        public Builder maxConnectionsPerClient(int connections) {
+            this.maxConnectionsPerClient = requireNotNegative(connections, "maxConnectionsPerClient");
+            return this;
+        }
+
+        /**
+         * How long a client may stay silent before {@code 421 4.4.2} and close. Default 5 minutes,
+         * the server timeout of RFC 5321 §4.5.3.2.7.
+         */
+        public Builder idleTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
+            }
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        /** Messages larger than this many octets are spooled to a temporary file. Default 1 MiB. */
+        public Builder spoolThreshold(long octets) {
+            if (octets < 0) {
+                throw new IllegalArgumentException("spoolThreshold must not be negative: " + octets);
+            }
+            this.spoolThreshold = octets;
+            return this;
+        }
+
+        /** Where spool files go. Default: the JVM's temporary directory. */
+        public Builder spoolDirectory(Path directory) {
+            this.spoolDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** Whether to prepend a {@code Received:} trace header (RFC 5321 §4.4). Default true. */
+        public Builder receivedHeader(boolean on) {
+            this.receivedHeader = on;
+            return this;
+        }
+
+        /** How long {@link SmtpServer#close()} waits for messages in flight. Default 30 seconds. */
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * The server, not yet started.
+         *
+         * @throws IllegalStateException if no handler was set, or a TLS listener has no TLS context
+         */
+        public SmtpServer build() {
+            if (handler == null) {
+                throw new IllegalStateException("a handler is required");
+            }
+            if (!tlsAddresses.isEmpty() && sslContext == null) {
+                throw new IllegalStateException("an implicit-TLS listener needs tls(SSLContext)");
+            }
+            return new SmtpServer(this);
+        }
+
+        private static int requireNotNegative(int value, String name) {
+            if (value < 0) {
+                throw new IllegalArgumentException(name + " must not be negative: " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -38,15 +38,20 @@ public final class PathParser {
             return null;
         }
         i++;
-        if (i < n && s.charAt(i) == '@') {
+        boolean routed = i < n && s.charAt(i) == '@';
+        if (routed) {
             // RFC 5321 Appendix C: a source route is accepted and ignored.
             i = skipSourceRoute(s, i, utf8);
             if (i < 0) {
                 return null;
             }
         }
-        if (i < n && s.charAt(i) == '>') {
-            return allowNull ? new Parsed(Path.NULL, i + 1) : null;
+        if (i >= n) {
+            return null; // "<" or "<@route:" at the end of the line
+        }
+        if (s.charAt(i) == '>') {
+            // A source route must be followed by a mailbox: "<@a.example:>" is no null path.
+            return allowNull && !routed ? new Parsed(Path.NULL, i + 1) : null;
         }
         int localStart = i;
         i = s.charAt(i) == '"' ? skipQuotedString(s, i, utf8) : skipDotString(s, i, utf8);

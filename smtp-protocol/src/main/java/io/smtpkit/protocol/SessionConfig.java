@@ -104,7 +104,7 @@ public final class SessionConfig {
     public long maxMessageSize() { return maxMessageSize; }
     /** The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10). 0 for no limit. */
     public int maxRecipients() { return maxRecipients; }
-    /** After this many syntax or sequence errors the session answers 421 and closes; 0 for no limit. */
+    /** Syntax or sequence errors answered as usual; one more and the session answers 421 and closes. 0 for no limit. */
     public int maxErrors() { return maxErrors; }
     /** The base command line limit in octets with CRLF, before extension allowances. */
     public int maxCommandLine() { return maxCommandLine; }

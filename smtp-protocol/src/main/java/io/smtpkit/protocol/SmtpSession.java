@@ -1113,12 +1113,13 @@ public final class SmtpSession implements SessionInfo {
     }
 
     /**
-     * Answers a client error and counts it; past {@link SessionConfig#maxErrors()} the answer is
-     * a 421 and the session closes, which stops a client that only probes or floods.
+     * Answers a client error and counts it; once the errors exceed {@link SessionConfig#maxErrors()}
+     * the answer is a 421 and the session closes, which stops a client that only probes or floods
+     * (Postfix's {@code smtpd_hard_error_limit} counts the same way).
      */
     private void refuse(Reply reply) {
         errors++;
-        if (config.maxErrors() > 0 && errors >= config.maxErrors()) {
+        if (config.maxErrors() > 0 && errors > config.maxErrors()) {
             terminate(TOO_MANY_ERRORS);
         } else {
             send(reply);

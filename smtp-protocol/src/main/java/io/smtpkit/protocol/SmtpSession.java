@@ -963,7 +963,8 @@ public final class SmtpSession implements SessionInfo {
     private List<String> supportedVerbs() {
         List<String> verbs = new ArrayList<>();
         for (Verb v : Verb.values()) {
-            if (isEnabled(v)) {
+            // EXPN is always answered 502, so HELP does not offer it.
+            if (isEnabled(v) && v != Verb.EXPN) {
                 verbs.add(v.name());
             }
         }

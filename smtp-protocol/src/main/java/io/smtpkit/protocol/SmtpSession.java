@@ -691,6 +691,12 @@ public final class SmtpSession implements SessionInfo {
         }
         PathParser.Parsed parsed = PathParser.parsePath(argument, at, smtpUtf8, false, true);
         if (parsed == null) {
+            if (!smtpUtf8 && PathParser.parsePath(argument, at, true, false, true) != null) {
+                // RFC 6531 §3.5: a UTF-8 address in a transaction without SMTPUTF8 is a 553 5.6.7
+                // (RFC 5248), as on MAIL, not a syntax error.
+                refuse(NEEDS_SMTPUTF8);
+                return;
+            }
             // Includes RCPT TO:<>, which RFC 5321 §4.1.1.3 does not allow.
             refuse(argument.indexOf('<', at) == at ? BAD_RECIPIENT : RCPT_SYNTAX);
             return;

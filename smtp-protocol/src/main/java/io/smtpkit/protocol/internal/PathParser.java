@@ -225,7 +225,7 @@ public final class PathParser {
         boolean valid;
         if (literal.regionMatches(true, 0, "IPv6:", 0, 5)) {
             valid = isIpv6(literal.substring(5));
-        } else if (!literal.isEmpty() && Character.isDigit(literal.charAt(0))) {
+        } else if (!literal.isEmpty() && isDigit(literal.charAt(0))) {
             valid = isIpv4(literal);
         } else {
             valid = isGeneralLiteral(literal);
@@ -239,7 +239,7 @@ public final class PathParser {
             return false;
         }
         for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> isDigit((char) c)) || Integer.parseInt(p) > 255) {
                 return false;
             }
         }
@@ -273,7 +273,7 @@ public final class PathParser {
     private static int groups(String s) {
         String[] parts = s.split(":", -1);
         for (String g : parts) {
-            if (g.isEmpty() || g.length() > 4 || !g.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            if (g.isEmpty() || g.length() > 4 || !g.chars().allMatch(c -> isDigit((char) c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
                 return -1;
             }
         }
@@ -293,6 +293,14 @@ public final class PathParser {
             }
         }
         return true;
+    }
+
+    /**
+     * ASCII digits only: {@link Character#isDigit} and {@link Integer#parseInt} also take other
+     * scripts' digits, which would let "[١٢٧.0.0.1]" pass for an IPv4 literal.
+     */
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private static boolean isAlnum(char c) {

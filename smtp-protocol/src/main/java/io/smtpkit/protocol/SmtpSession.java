@@ -197,18 +197,21 @@ public final class SmtpSession implements SessionInfo {
     /**
      * Answers the pending decision. {@code null} means the default answer of that decision
      * (see {@link Decision}). Then feed the rest of the input to {@link #receive} again.
+     * A closed session ignores the answer: a handler may still be running when the connection
+     * is lost or timed out.
      *
-     * @throws IllegalStateException if no decision is pending
+     * @throws IllegalStateException if the session is open and no decision is pending
      */
     public void resume(Reply reply) {
+        if (state == SessionState.CLOSED) {
+            awaiting = null;
+            return;
+        }
         Decision decision = awaiting;
         if (decision == null) {
             throw new IllegalStateException("no decision is pending");
         }
         awaiting = null;
-        if (state == SessionState.CLOSED) {
-            return;
-        }
         if (decision instanceof Decision.Connect) {
             connected(reply);
         } else if (decision instanceof Decision.Hello hello) {
@@ -1169,6 +1172,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void close() {
         discardOpenContent();
+        awaiting = null;
         state = SessionState.CLOSED;
         out.close();
     }

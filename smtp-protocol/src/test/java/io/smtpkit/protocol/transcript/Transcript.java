@@ -12,6 +12,7 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,7 +149,15 @@ public final class Transcript {
 
     /** Every transcript in the {@value #RESOURCE_FOLDER} classpath folder (a directory or inside a jar), by name. */
     public static List<Transcript> loadAll() {
-        URL url = Transcript.class.getClassLoader().getResource(RESOURCE_FOLDER);
+        return loadAll(Transcript.class.getClassLoader());
+    }
+
+    /**
+     * Every transcript in the {@value #RESOURCE_FOLDER} folder that {@code loader} sees, by name:
+     * a directory (this module's tests) or a jar (the smtp-protocol test-jar, from smtp-server).
+     */
+    public static List<Transcript> loadAll(ClassLoader loader) {
+        URL url = loader.getResource(RESOURCE_FOLDER);
         if (url == null) {
             throw new IllegalStateException("no " + RESOURCE_FOLDER + " folder on the classpath");
         }
@@ -157,6 +166,8 @@ public final class Transcript {
             if (uri.getScheme().equals("jar")) {
                 try (FileSystem jar = FileSystems.newFileSystem(uri, Map.of())) {
                     return loadFolder(jar.getPath(RESOURCE_FOLDER));
+                } catch (FileSystemAlreadyExistsException e) {
+                    return loadFolder(FileSystems.getFileSystem(uri).getPath(RESOURCE_FOLDER)); // someone else's: leave it open
                 }
             }
             return loadFolder(Path.of(uri));
@@ -282,31 +293,39 @@ public final class Transcript {
     public SessionConfig sessionConfig() {
         SessionConfig.Builder b = SessionConfig.builder().hostname("mx.example");
         for (Map.Entry<String, String> e : config.entrySet()) {
-            String v = e.getValue();
-            switch (e.getKey()) {
-                case "hostname" -> b.hostname(v);
-                case "greeting" -> b.greeting(new String(unescape(v), StandardCharsets.UTF_8));
-                case "maxMessageSize" -> b.maxMessageSize(Long.parseLong(v));
-                case "maxRecipients" -> b.maxRecipients(Integer.parseInt(v));
-                case "maxErrors" -> b.maxErrors(Integer.parseInt(v));
-                case "maxCommandLine" -> b.maxCommandLine(Integer.parseInt(v));
-                case "smtputf8" -> b.smtpUtf8(bool(v));
-                case "8bitmime" -> b.eightBitMime(bool(v));
-                case "pipelining" -> b.pipelining(bool(v));
-                case "chunking" -> b.chunking(bool(v));
-                case "binarymime" -> b.binaryMime(bool(v));
-                case "enhancedStatusCodes" -> b.enhancedStatusCodes(bool(v));
-                case "dsn" -> b.dsn(bool(v));
-                case "starttls" -> b.startTls(bool(v));
-                case "auth" -> b.authentication(bool(v));
-                case "allowInsecureAuth" -> b.allowInsecureAuth(bool(v));
-                case "requireTls" -> b.requireTls(bool(v));
-                case "requireAuth" -> b.requireAuth(bool(v));
-                case "bareLineEndings" -> b.bareLineEndings(BareLineEndings.valueOf(v.toUpperCase(Locale.ROOT)));
-                default -> throw new IllegalArgumentException(name + ".txt: unknown config setting " + e.getKey());
+            try {
+                apply(b, e.getKey(), e.getValue());
+            } catch (IllegalArgumentException problem) {
+                throw new IllegalArgumentException(name + ".txt: config " + e.getKey() + "=" + e.getValue() + ": "
+                        + problem.getMessage(), problem);
             }
         }
         return b.build();
+    }
+
+    private static void apply(SessionConfig.Builder b, String key, String v) {
+        switch (key) {
+            case "hostname" -> b.hostname(v);
+            case "greeting" -> b.greeting(new String(unescape(v), StandardCharsets.UTF_8));
+            case "maxMessageSize" -> b.maxMessageSize(Long.parseLong(v));
+            case "maxRecipients" -> b.maxRecipients(Integer.parseInt(v));
+            case "maxErrors" -> b.maxErrors(Integer.parseInt(v));
+            case "maxCommandLine" -> b.maxCommandLine(Integer.parseInt(v));
+            case "smtputf8" -> b.smtpUtf8(bool(v));
+            case "8bitmime" -> b.eightBitMime(bool(v));
+            case "pipelining" -> b.pipelining(bool(v));
+            case "chunking" -> b.chunking(bool(v));
+            case "binarymime" -> b.binaryMime(bool(v));
+            case "enhancedStatusCodes" -> b.enhancedStatusCodes(bool(v));
+            case "dsn" -> b.dsn(bool(v));
+            case "starttls" -> b.startTls(bool(v));
+            case "auth" -> b.authentication(bool(v));
+            case "allowInsecureAuth" -> b.allowInsecureAuth(bool(v));
+            case "requireTls" -> b.requireTls(bool(v));
+            case "requireAuth" -> b.requireAuth(bool(v));
+            case "bareLineEndings" -> b.bareLineEndings(BareLineEndings.valueOf(v.toUpperCase(Locale.ROOT)));
+            default -> throw new IllegalArgumentException("unknown setting");
+        }
     }
 
     private static boolean bool(String v) {

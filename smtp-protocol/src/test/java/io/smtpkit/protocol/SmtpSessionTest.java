@@ -168,6 +168,19 @@ class SmtpSessionTest {
     }
 
     @Test
+    void anExtensionsFourTwentyOneClosesTheSession() {
+        CommandExtension bye = new CommandExtension() {
+            @Override public String verb() { return "XBYE"; }
+            @Override public Reply handle(String argument, SessionInfo info) { return Reply.of(421, "4.3.2", "going away"); }
+        };
+        SmtpSession session = started(SessionConfig.builder().extension(bye).build());
+        send(session, "XBYE\r\nNOOP\r\n");
+        assertEquals("421 going away", out.lastReply());
+        assertTrue(session.isClosed());
+        assertEquals(1, out.closes);
+    }
+
+    @Test
     void drivingRules() {
         SmtpSession session = new SmtpSession(SessionConfig.builder().build(), out);
         session.start();

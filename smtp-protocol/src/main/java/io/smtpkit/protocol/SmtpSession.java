@@ -225,6 +225,10 @@ public final class SmtpSession implements SessionInfo {
         } else if (decision instanceof Decision.Authenticate authenticate) {
             authDecided(authenticate, reply);
         }
+        if (reply != null && reply.code() == 421 && state != SessionState.CLOSED) {
+            // RFC 5321 §3.8: a 421 announces that the server closes the channel, whatever it answers.
+            close();
+        }
     }
 
     /**
@@ -404,6 +408,9 @@ public final class SmtpSession implements SessionInfo {
             if (extension.verb().equalsIgnoreCase(verbText)) {
                 Reply reply = extension.handle(argument, this);
                 send(Objects.requireNonNull(reply, () -> "extension " + verbText + " returned no reply"));
+                if (reply.code() == 421) {
+                    close(); // RFC 5321 §3.8
+                }
                 return;
             }
         }

@@ -47,6 +47,26 @@ class LineLimitTest {
         assertEquals("500 5.5.2 Error: line too long", reply(config, padded("NOOP ", 513), null));
     }
 
+    /** RFC 4954 §4: a SASL response line may be 12288 octets with its CRLF; one more is 500. */
+    @org.junit.jupiter.api.Test
+    void saslResponseLimit() {
+        SessionConfig config = SessionConfig.builder().authentication(true).allowInsecureAuth(true).build();
+        // "\0alice\0" + password, base64 without padding: 9214 octets make 12286 characters.
+        String atLimit = plain(9214 - 7);
+        String overLimit = plain(9215 - 7);
+        assertEquals(12286, atLimit.length());
+        assertEquals(12287, overLimit.length());
+        // The credentials reach the handler, whose default answer is 535.
+        assertEquals("535 5.7.8 Authentication credentials invalid", reply(config, "AUTH PLAIN", atLimit));
+        assertEquals("500 5.5.2 Error: line too long", reply(config, "AUTH PLAIN", overLimit));
+        assertEquals("535 5.7.8 Authentication credentials invalid", reply(config, "AUTH PLAIN " + plain(9202 - 7), null));
+    }
+
+    private static String plain(int passwordLength) {
+        byte[] response = ("\0alice\0" + "p".repeat(passwordLength)).getBytes(StandardCharsets.US_ASCII);
+        return java.util.Base64.getEncoder().withoutPadding().encodeToString(response);
+    }
+
     /** {@code command} padded with spaces (parameters may be followed by spaces) to {@code octets} with CRLF. */
     private static String padded(String command, int octets) {
         return command + " ".repeat(octets - 2 - command.length());

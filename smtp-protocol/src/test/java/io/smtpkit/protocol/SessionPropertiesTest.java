@@ -74,7 +74,7 @@ class SessionPropertiesTest {
         return Arbitraries.longs();
     }
 
-    @Property(tries = 400)
+    @Property(tries = 1000)
     void randomInputNeverBreaksTheSession(@ForAll("configs") SessionConfig config, @ForAll("inputs") byte[] input,
             @ForAll @Size(max = 10) List<@IntRange(min = 0, max = 3000) Integer> cuts, @ForAll("seeds") long seed) {
         Random random = new Random(seed);
@@ -120,7 +120,7 @@ class SessionPropertiesTest {
      * RFC 5321 §4.2, RFC 2920 §3.1: each command line, however wrong, gets exactly one reply (the
      * last line of which is "NNN text"), and replies come in order.
      */
-    @Property(tries = 400)
+    @Property(tries = 1000)
     void everyCommandLineGetsExactlyOneReply(@ForAll("configs") SessionConfig config,
             @ForAll("commandLines") List<String> lines, @ForAll("seeds") long seed) {
         Random random = new Random(seed);

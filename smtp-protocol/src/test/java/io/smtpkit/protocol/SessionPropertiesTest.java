@@ -83,7 +83,7 @@ class SessionPropertiesTest {
         session.start();
         answer(session, random);
         for (byte[] chunk : split(input, cuts)) {
-            ByteBuffer in = ByteBuffer.wrap(chunk);
+            ByteBuffer in = buffer(chunk, random.nextInt(3));
             while (in.hasRemaining() && !session.isClosed()) {
                 session.receive(in);
                 if (session.awaiting() != null) {
@@ -163,6 +163,21 @@ class SessionPropertiesTest {
                 default -> Reply.of(554, null, "no");
             };
             session.resume(reply);
+        }
+    }
+
+    /** The bytes as a transport might hold them: a heap array, a direct buffer, or a slice of a bigger array. */
+    private static ByteBuffer buffer(byte[] bytes, int kind) {
+        switch (kind) {
+            case 0:
+                return ByteBuffer.wrap(bytes);
+            case 1:
+                return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            default:
+                byte[] bigger = new byte[bytes.length + 10];
+                Arrays.fill(bigger, (byte) '\n');
+                System.arraycopy(bytes, 0, bigger, 5, bytes.length);
+                return ByteBuffer.wrap(bigger, 5, bytes.length).slice();
         }
     }
 

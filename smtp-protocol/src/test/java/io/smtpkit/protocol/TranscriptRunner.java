@@ -44,6 +44,11 @@ final class TranscriptRunner {
 
     /** Runs {@code transcript}, splitting phase {@code splitPhase} with {@code splitter} (all phases when -1). */
     static List<String> run(Transcript transcript, int splitPhase, Splitter splitter) {
+        return run(transcript, splitPhase, splitter, false);
+    }
+
+    /** The same, feeding direct buffers instead of heap ones when {@code direct}. */
+    static List<String> run(Transcript transcript, int splitPhase, Splitter splitter, boolean direct) {
         Recorder out = new Recorder();
         SmtpSession session = new SmtpSession(transcript.sessionConfig(), out);
         Transcript.Script script = transcript.script();
@@ -54,7 +59,8 @@ final class TranscriptRunner {
             Transcript.Phase phase = phases.get(p);
             List<byte[]> chunks = splitPhase < 0 || splitPhase == p ? splitter.apply(phase.input()) : List.of(phase.input());
             for (byte[] chunk : chunks) {
-                feed(session, script, out, ByteBuffer.wrap(chunk));
+                feed(session, script, out,
+                        direct ? ByteBuffer.allocateDirect(chunk.length).put(chunk).flip() : ByteBuffer.wrap(chunk));
             }
             Transcript.Step action = phase.action();
             if (action instanceof Transcript.Tls tls) {

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Replays every golden transcript in {@code src/test/resources/transcripts} against the
- * in-memory session: in one piece, one byte at a time, and cut in two at every byte boundary of
- * every phase. Each run must produce exactly the events the transcript expects.
+ * in-memory session: in one piece (in heap and in direct buffers), one byte at a time, and cut in
+ * two at every byte boundary of every phase. Each run must produce exactly the events the transcript expects.
  */
 class TranscriptTest {
 
@@ -25,6 +25,10 @@ class TranscriptTest {
         }
         return all.stream().map(t -> DynamicContainer.dynamicContainer(t.name(), Stream.of(
                 DynamicTest.dynamicTest("whole", () -> check(t, -1, TranscriptRunner.WHOLE, "whole")),
+                DynamicTest.dynamicTest("whole, direct buffers", () -> assertEquals(
+                        Transcript.render(t.expectedEvents()),
+                        Transcript.render(TranscriptRunner.run(t, -1, TranscriptRunner.WHOLE, true)),
+                        t.name() + ".txt, input fed whole in direct buffers")),
                 DynamicTest.dynamicTest("one byte at a time", () -> check(t, -1, TranscriptRunner.BYTE_AT_A_TIME, "byte at a time")),
                 DynamicTest.dynamicTest("cut at every byte", () -> everyCut(t)))));
     }

@@ -16,7 +16,8 @@ import org.openjdk.jmh.annotations.State;
  * DATA decoding of a 1 MiB typical message against a plain {@link System#arraycopy} of the same
  * bytes. One operation is the whole message, so bytes/second = ops/s × 1 MiB. "decodeAndCopy"
  * copies what the decoder hands out into a buffer, as a transport spooling the message would;
- * "decodeOnly" only counts it, which isolates the scan.
+ * "decodeOnly" only counts it, which isolates the scan; "decodeOnlyDirect" does so from a direct
+ * buffer.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -26,6 +27,7 @@ public class DataDecoderBenchmark {
     static final int SIZE = 1 << 20;
 
     private byte[] input;
+    private ByteBuffer directInput;
     private byte[] target;
     private DataDecoder decoder;
     private int written;
@@ -41,6 +43,7 @@ public class DataDecoderBenchmark {
     public void setup() {
         input = Messages.stuffedBody(SIZE);
         target = new byte[input.length];
+        directInput = ByteBuffer.allocateDirect(input.length).put(input).flip();
         decoder = new DataDecoder(true);
         // The decoder must find the end, or the benchmark measures nothing.
         if (!decoder.decode(ByteBuffer.wrap(input), countingSink) || counted >= input.length) {
@@ -60,6 +63,15 @@ public class DataDecoderBenchmark {
         decoder.reset();
         decoder.decode(ByteBuffer.wrap(input), copyingSink);
         return written;
+    }
+
+    /** The same from a direct buffer, as an NIO transport reading from a socket may hand it over. */
+    @Benchmark
+    public long decodeOnlyDirect() {
+        counted = 0;
+        decoder.reset();
+        decoder.decode(directInput.duplicate(), countingSink);
+        return counted;
     }
 
     @Benchmark

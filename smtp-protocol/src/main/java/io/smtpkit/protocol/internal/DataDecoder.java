@@ -68,11 +68,13 @@ public final class DataDecoder {
         int limit = in.limit();
         int start = pos; // first byte not yet handed to the sink
         ByteBuffer view = in.duplicate();
+        // Buffers without an array (direct, read-only) are scanned through a little-endian view.
+        ByteBuffer scan = in.hasArray() ? null : in.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int s = state;
         while (pos < limit) {
             switch (s) {
                 case MID_LINE -> {
-                    pos = scanToLineEnd(in, pos, limit);
+                    pos = scan == null ? scanArray(in, pos, limit) : scanLittleEndian(scan, pos, limit);
                     if (pos == limit) {
                         continue;
                     }
@@ -146,30 +148,34 @@ public final class DataDecoder {
      * machine has to look at, or {@code limit}. Whole lines that end in CRLF and are followed by
      * a line not starting with "." are skipped here: the state machine would only pass through
      * them (AFTER_CR, LINE_START_CRLF, back to MID_LINE on the same byte), and this is where
-     * nearly all the time of a typical message goes.
+     * nearly all the time of a typical message goes. For a buffer with an accessible array.
      */
-    private static int scanToLineEnd(ByteBuffer in, int pos, int limit) {
-        if (in.hasArray()) {
-            byte[] a = in.array();
-            int offset = in.arrayOffset();
-            int end = limit + offset;
-            int i = pos + offset;
-            while (true) {
-                i = findCrOrLf(a, i, end);
-                if (i + 2 < end && a[i] == CR && a[i + 1] == LF && a[i + 2] != '.') {
-                    i += 2; // CRLF, then a line that is not dot-stuffed and not the end
-                    continue;
-                }
-                return Math.min(i, end) - offset;
+    private static int scanArray(ByteBuffer in, int pos, int limit) {
+        byte[] a = in.array();
+        int offset = in.arrayOffset();
+        int end = limit + offset;
+        int i = pos + offset;
+        while (true) {
+            i = findCrOrLf(a, i, end);
+            if (i + 2 < end && a[i] == CR && a[i + 1] == LF && a[i + 2] != '.') {
+                i += 2; // CRLF, then a line that is not dot-stuffed and not the end
+                continue;
             }
+            return i - offset;
         }
-        for (int i = pos; i < limit; i++) {
-            byte b = in.get(i);
-            if (b == CR || b == LF) {
-                return i;
+    }
+
+    /** {@link #scanArray} for a buffer without an array (direct, read-only), viewed in little-endian order. */
+    private static int scanLittleEndian(ByteBuffer le, int pos, int limit) {
+        int i = pos;
+        while (true) {
+            i = findCrOrLf(le, i, limit);
+            if (i + 2 < limit && le.get(i) == CR && le.get(i + 1) == LF && le.get(i + 2) != '.') {
+                i += 2;
+                continue;
             }
+            return i;
         }
-        return limit;
     }
 
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -200,6 +206,31 @@ public final class DataDecoder {
         }
         for (; i < end; i++) {
             byte b = a[i];
+            if (b == CR || b == LF) {
+                return i;
+            }
+        }
+        return end;
+    }
+
+    /** {@link #findCrOrLf(byte[], int, int)} through {@link ByteBuffer#getLong(int)} of a little-endian buffer. */
+    private static int findCrOrLf(ByteBuffer le, int i, int end) {
+        while (i + Long.BYTES <= end) {
+            long v = le.getLong(i);
+            long flags = (v - 0x0E * ONES) & ~v & HIGH_BITS;
+            if (flags == 0) {
+                i += Long.BYTES;
+                continue;
+            }
+            int j = i + (Long.numberOfTrailingZeros(flags) >>> 3);
+            byte b = le.get(j);
+            if (b == CR || b == LF) {
+                return j;
+            }
+            i = j + 1;
+        }
+        for (; i < end; i++) {
+            byte b = le.get(i);
             if (b == CR || b == LF) {
                 return i;
             }

@@ -85,14 +85,20 @@ class DataDecoderPropertiesTest {
 
     @Property(tries = 1500)
     void agreesWithTheReference(@ForAll("messages") byte[] input, @ForAll boolean normalize,
-            @ForAll @Size(max = 6) List<@IntRange(min = 0, max = 400) Integer> cuts) {
+            @ForAll @Size(max = 6) List<@IntRange(min = 0, max = 400) Integer> cuts,
+            @ForAll @IntRange(min = 0, max = 2) int bufferKind) {
         Expected expected = reference(input, normalize);
         DataDecoder decoder = new DataDecoder(normalize);
         ByteArrayOutputStream content = new ByteArrayOutputStream();
         int consumed = 0;
         boolean ended = false;
         for (byte[] chunk : split(input, cuts)) {
-            ByteBuffer buffer = ByteBuffer.wrap(chunk);
+            // Heap buffers are scanned through their array, direct and read-only ones through getLong.
+            ByteBuffer buffer = switch (bufferKind) {
+                case 0 -> ByteBuffer.wrap(chunk);
+                case 1 -> ByteBuffer.allocateDirect(chunk.length).put(chunk).flip();
+                default -> ByteBuffer.wrap(chunk).asReadOnlyBuffer();
+            };
             ended = decoder.decode(buffer, b -> {
                 byte[] bytes = new byte[b.remaining()];
                 b.duplicate().get(bytes);

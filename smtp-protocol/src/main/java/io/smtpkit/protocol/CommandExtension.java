@@ -27,7 +27,7 @@ public interface CommandExtension {
      *
      * @param argument everything after the verb and its separating space, possibly empty
      * @param session the session the command arrived on
-     * @return the reply to send, never {@code null}
+     * @return the reply to send, never {@code null}; a 421 closes the session after it is sent
      */
     Reply handle(String argument, SessionInfo session);
 }

@@ -7,7 +7,8 @@ import java.util.Map;
  * can answer the client. After asking, the session is paused: it reads no input until
  * {@link SmtpSession#resume(Reply)} gives the answer, which may come later and from another
  * thread (see {@link SmtpSession} for the threading rule). Answering {@code null} always means
- * "the default", given with each kind below.
+ * "the default", given with each kind below. Any answer with code 421 is sent and then closes the
+ * session (RFC 5321 §3.8: 421 announces that the server closes the channel).
  */
 public sealed interface Decision {
 

@@ -23,6 +23,7 @@ public final class SessionConfig {
 
     private final String hostname;
     private final String greeting;
+    private final String greetingSetting; // as given to the builder: null for the default
     private final long maxMessageSize;
     private final int maxRecipients;
     private final int maxErrors;
@@ -32,6 +33,7 @@ public final class SessionConfig {
     private final boolean pipelining;
     private final boolean chunking;
     private final boolean binaryMime;
+    private final boolean binaryMimeSetting; // as given to the builder, before the CHUNKING rule
     private final boolean enhancedStatusCodes;
     private final boolean dsn;
     private final boolean startTls;
@@ -45,6 +47,7 @@ public final class SessionConfig {
     private SessionConfig(Builder b) {
         hostname = b.hostname;
         greeting = b.greeting != null ? b.greeting : b.hostname + " ESMTP smtpkit";
+        greetingSetting = b.greeting;
         maxMessageSize = b.maxMessageSize;
         maxRecipients = b.maxRecipients;
         maxErrors = b.maxErrors;
@@ -54,6 +57,7 @@ public final class SessionConfig {
         pipelining = b.pipelining;
         chunking = b.chunking;
         binaryMime = b.binaryMime && b.chunking; // RFC 3030 §3: BINARYMIME is only usable with BDAT
+        binaryMimeSetting = b.binaryMime;
         enhancedStatusCodes = b.enhancedStatusCodes;
         dsn = b.dsn;
         startTls = b.startTls;
@@ -70,11 +74,14 @@ public final class SessionConfig {
         return new Builder();
     }
 
-    /** A builder that starts from this configuration. */
+    /**
+     * A builder that starts from this configuration's settings: a default greeting stays a
+     * default (it follows a new hostname) and BINARYMIME stays requested even while CHUNKING is off.
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.hostname = hostname;
-        b.greeting = greeting;
+        b.greeting = greetingSetting;
         b.maxMessageSize = maxMessageSize;
         b.maxRecipients = maxRecipients;
         b.maxErrors = maxErrors;
@@ -83,7 +90,7 @@ public final class SessionConfig {
         b.eightBitMime = eightBitMime;
         b.pipelining = pipelining;
         b.chunking = chunking;
-        b.binaryMime = binaryMime;
+        b.binaryMime = binaryMimeSetting;
         b.enhancedStatusCodes = enhancedStatusCodes;
         b.dsn = dsn;
         b.startTls = startTls;
@@ -104,7 +111,7 @@ public final class SessionConfig {
     public long maxMessageSize() { return maxMessageSize; }
     /** The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10). 0 for no limit. */
     public int maxRecipients() { return maxRecipients; }
-    /** After this many syntax or sequence errors the session answers 421 and closes; 0 for no limit. */
+    /** Syntax or sequence errors answered as usual; one more and the session answers 421 and closes. 0 for no limit. */
     public int maxErrors() { return maxErrors; }
     /** The base command line limit in octets with CRLF, before extension allowances. */
     public int maxCommandLine() { return maxCommandLine; }

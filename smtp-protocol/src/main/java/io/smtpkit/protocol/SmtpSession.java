@@ -197,18 +197,21 @@ public final class SmtpSession implements SessionInfo {
     /**
      * Answers the pending decision. {@code null} means the default answer of that decision
      * (see {@link Decision}). Then feed the rest of the input to {@link #receive} again.
+     * A closed session ignores the answer: a handler may still be running when the connection
+     * is lost or timed out.
      *
-     * @throws IllegalStateException if no decision is pending
+     * @throws IllegalStateException if the session is open and no decision is pending
      */
     public void resume(Reply reply) {
+        if (state == SessionState.CLOSED) {
+            awaiting = null;
+            return;
+        }
         Decision decision = awaiting;
         if (decision == null) {
             throw new IllegalStateException("no decision is pending");
         }
         awaiting = null;
-        if (state == SessionState.CLOSED) {
-            return;
-        }
         if (decision instanceof Decision.Connect) {
             connected(reply);
         } else if (decision instanceof Decision.Hello hello) {
@@ -221,6 +224,10 @@ public final class SmtpSession implements SessionInfo {
             messageDecided(reply);
         } else if (decision instanceof Decision.Authenticate authenticate) {
             authDecided(authenticate, reply);
+        }
+        if (reply != null && reply.code() == 421 && state != SessionState.CLOSED) {
+            // RFC 5321 §3.8: a 421 announces that the server closes the channel, whatever it answers.
+            close();
         }
     }
 
@@ -401,6 +408,9 @@ public final class SmtpSession implements SessionInfo {
             if (extension.verb().equalsIgnoreCase(verbText)) {
                 Reply reply = extension.handle(argument, this);
                 send(Objects.requireNonNull(reply, () -> "extension " + verbText + " returned no reply"));
+                if (reply.code() == 421) {
+                    close(); // RFC 5321 §3.8
+                }
                 return;
             }
         }
@@ -691,6 +701,12 @@ public final class SmtpSession implements SessionInfo {
         }
         PathParser.Parsed parsed = PathParser.parsePath(argument, at, smtpUtf8, false, true);
         if (parsed == null) {
+            if (!smtpUtf8 && PathParser.parsePath(argument, at, true, false, true) != null) {
+                // RFC 6531 §3.5: a UTF-8 address in a transaction without SMTPUTF8 is a 553 5.6.7
+                // (RFC 5248), as on MAIL, not a syntax error.
+                refuse(NEEDS_SMTPUTF8);
+                return;
+            }
             // Includes RCPT TO:<>, which RFC 5321 §4.1.1.3 does not allow.
             refuse(argument.indexOf('<', at) == at ? BAD_RECIPIENT : RCPT_SYNTAX);
             return;
@@ -963,7 +979,8 @@ public final class SmtpSession implements SessionInfo {
     private List<String> supportedVerbs() {
         List<String> verbs = new ArrayList<>();
         for (Verb v : Verb.values()) {
-            if (isEnabled(v)) {
+            // EXPN is always answered 502, so HELP does not offer it.
+            if (isEnabled(v) && v != Verb.EXPN) {
                 verbs.add(v.name());
             }
         }
@@ -1113,12 +1130,13 @@ public final class SmtpSession implements SessionInfo {
     }
 
     /**
-     * Answers a client error and counts it; past {@link SessionConfig#maxErrors()} the answer is
-     * a 421 and the session closes, which stops a client that only probes or floods.
+     * Answers a client error and counts it; once the errors exceed {@link SessionConfig#maxErrors()}
+     * the answer is a 421 and the session closes, which stops a client that only probes or floods
+     * (Postfix's {@code smtpd_hard_error_limit} counts the same way).
      */
     private void refuse(Reply reply) {
         errors++;
-        if (config.maxErrors() > 0 && errors >= config.maxErrors()) {
+        if (config.maxErrors() > 0 && errors > config.maxErrors()) {
             terminate(TOO_MANY_ERRORS);
         } else {
             send(reply);
@@ -1161,6 +1179,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void close() {
         discardOpenContent();
+        awaiting = null;
         state = SessionState.CLOSED;
         out.close();
     }

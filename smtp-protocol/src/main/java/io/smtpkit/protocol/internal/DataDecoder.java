@@ -1,6 +1,9 @@
 package io.smtpkit.protocol.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.function.Consumer;
 
 /**
@@ -65,11 +68,13 @@ public final class DataDecoder {
         int limit = in.limit();
         int start = pos; // first byte not yet handed to the sink
         ByteBuffer view = in.duplicate();
+        // Buffers without an array (direct, read-only) are scanned through a little-endian view.
+        ByteBuffer scan = in.hasArray() ? null : in.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int s = state;
         while (pos < limit) {
             switch (s) {
                 case MID_LINE -> {
-                    pos = scanToLineEnd(in, pos, limit);
+                    pos = scan == null ? scanArray(in, pos, limit) : scanLittleEndian(scan, pos, limit);
                     if (pos == limit) {
                         continue;
                     }
@@ -138,26 +143,99 @@ public final class DataDecoder {
         return false;
     }
 
-    /** The index of the next CR or LF at or after {@code pos}, or {@code limit}. */
-    private static int scanToLineEnd(ByteBuffer in, int pos, int limit) {
-        if (in.hasArray()) {
-            byte[] a = in.array();
-            int offset = in.arrayOffset();
-            for (int i = pos + offset, end = limit + offset; i < end; i++) {
-                byte b = a[i];
-                if (b == CR || b == LF) {
-                    return i - offset;
-                }
+    /**
+     * From {@code pos} in the middle of a line: the index of the next CR or LF that the state
+     * machine has to look at, or {@code limit}. Whole lines that end in CRLF and are followed by
+     * a line not starting with "." are skipped here: the state machine would only pass through
+     * them (AFTER_CR, LINE_START_CRLF, back to MID_LINE on the same byte), and this is where
+     * nearly all the time of a typical message goes. For a buffer with an accessible array.
+     */
+    private static int scanArray(ByteBuffer in, int pos, int limit) {
+        byte[] a = in.array();
+        int offset = in.arrayOffset();
+        int end = limit + offset;
+        int i = pos + offset;
+        while (true) {
+            i = findCrOrLf(a, i, end);
+            if (i + 2 < end && a[i] == CR && a[i + 1] == LF && a[i + 2] != '.') {
+                i += 2; // CRLF, then a line that is not dot-stuffed and not the end
+                continue;
             }
-            return limit;
+            return i - offset;
         }
-        for (int i = pos; i < limit; i++) {
-            byte b = in.get(i);
+    }
+
+    /** {@link #scanArray} for a buffer without an array (direct, read-only), viewed in little-endian order. */
+    private static int scanLittleEndian(ByteBuffer le, int pos, int limit) {
+        int i = pos;
+        while (true) {
+            i = findCrOrLf(le, i, limit);
+            if (i + 2 < limit && le.get(i) == CR && le.get(i + 1) == LF && le.get(i + 2) != '.') {
+                i += 2;
+                continue;
+            }
+            return i;
+        }
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
+    /**
+     * The index of the first CR or LF in {@code a[i..end)}, or {@code end}. Looks at eight bytes
+     * at a time (SWAR): {@code (v - 0x0E..) & ~v & 0x80..} flags the bytes below 0x0E, which
+     * include CR (0x0D) and LF (0x0A); borrows only travel upwards from a flagged byte, so the
+     * lowest flag is exact. A flagged byte that is another control character (TAB, NUL...) is
+     * skipped and the search goes on after it.
+     */
+    private static int findCrOrLf(byte[] a, int i, int end) {
+        while (i + Long.BYTES <= end) {
+            long v = (long) LONGS.get(a, i);
+            long flags = (v - 0x0E * ONES) & ~v & HIGH_BITS;
+            if (flags == 0) {
+                i += Long.BYTES;
+                continue;
+            }
+            int j = i + (Long.numberOfTrailingZeros(flags) >>> 3);
+            byte b = a[j];
+            if (b == CR || b == LF) {
+                return j;
+            }
+            i = j + 1;
+        }
+        for (; i < end; i++) {
+            byte b = a[i];
             if (b == CR || b == LF) {
                 return i;
             }
         }
-        return limit;
+        return end;
+    }
+
+    /** {@link #findCrOrLf(byte[], int, int)} through {@link ByteBuffer#getLong(int)} of a little-endian buffer. */
+    private static int findCrOrLf(ByteBuffer le, int i, int end) {
+        while (i + Long.BYTES <= end) {
+            long v = le.getLong(i);
+            long flags = (v - 0x0E * ONES) & ~v & HIGH_BITS;
+            if (flags == 0) {
+                i += Long.BYTES;
+                continue;
+            }
+            int j = i + (Long.numberOfTrailingZeros(flags) >>> 3);
+            byte b = le.get(j);
+            if (b == CR || b == LF) {
+                return j;
+            }
+            i = j + 1;
+        }
+        for (; i < end; i++) {
+            byte b = le.get(i);
+            if (b == CR || b == LF) {
+                return i;
+            }
+        }
+        return end;
     }
 
     private static void emit(ByteBuffer view, int from, int to, Consumer<ByteBuffer> sink) {

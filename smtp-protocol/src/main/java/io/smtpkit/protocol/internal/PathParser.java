@@ -38,15 +38,20 @@ public final class PathParser {
             return null;
         }
         i++;
-        if (i < n && s.charAt(i) == '@') {
+        boolean routed = i < n && s.charAt(i) == '@';
+        if (routed) {
             // RFC 5321 Appendix C: a source route is accepted and ignored.
             i = skipSourceRoute(s, i, utf8);
             if (i < 0) {
                 return null;
             }
         }
-        if (i < n && s.charAt(i) == '>') {
-            return allowNull ? new Parsed(Path.NULL, i + 1) : null;
+        if (i >= n) {
+            return null; // "<" or "<@route:" at the end of the line
+        }
+        if (s.charAt(i) == '>') {
+            // A source route must be followed by a mailbox: "<@a.example:>" is no null path.
+            return allowNull && !routed ? new Parsed(Path.NULL, i + 1) : null;
         }
         int localStart = i;
         i = s.charAt(i) == '"' ? skipQuotedString(s, i, utf8) : skipDotString(s, i, utf8);
@@ -220,7 +225,7 @@ public final class PathParser {
         boolean valid;
         if (literal.regionMatches(true, 0, "IPv6:", 0, 5)) {
             valid = isIpv6(literal.substring(5));
-        } else if (!literal.isEmpty() && Character.isDigit(literal.charAt(0))) {
+        } else if (!literal.isEmpty() && isDigit(literal.charAt(0))) {
             valid = isIpv4(literal);
         } else {
             valid = isGeneralLiteral(literal);
@@ -234,7 +239,7 @@ public final class PathParser {
             return false;
         }
         for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> isDigit((char) c)) || Integer.parseInt(p) > 255) {
                 return false;
             }
         }
@@ -268,7 +273,7 @@ public final class PathParser {
     private static int groups(String s) {
         String[] parts = s.split(":", -1);
         for (String g : parts) {
-            if (g.isEmpty() || g.length() > 4 || !g.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            if (g.isEmpty() || g.length() > 4 || !g.chars().allMatch(c -> isDigit((char) c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
                 return -1;
             }
         }
@@ -288,6 +293,14 @@ public final class PathParser {
             }
         }
         return true;
+    }
+
+    /**
+     * ASCII digits only: {@link Character#isDigit} and {@link Integer#parseInt} also take other
+     * scripts' digits, which would let "[١٢٧.0.0.1]" pass for an IPv4 literal.
+     */
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private static boolean isAlnum(char c) {

@@ -1,0 +1,269 @@
+package io.smtpkit.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.regex.Pattern;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+
+/**
+ * Fuzzing the whole session: whatever bytes arrive, in whatever chunks, under whatever
+ * configuration and handler answers, the session never throws, never stalls with input it will
+ * not read, and answers in well-formed replies; and every command line gets exactly one reply.
+ */
+class SessionPropertiesTest {
+
+    private static final Pattern REPLY_LINE = Pattern.compile("[2-5]\\d\\d[ -][^\\r\\n]*");
+
+    private static final List<String> VOCABULARY = List.of(
+            "EHLO client.example", "HELO client.example", "MAIL FROM:<a@example.org>", "MAIL FROM:<>",
+            "MAIL FROM:<a@example.org> SIZE=10 BODY=8BITMIME", "MAIL FROM:<a@example.org> BODY=BINARYMIME",
+            "MAIL FROM:<jösé@example.org> SMTPUTF8", "RCPT TO:<b@example.org>", "RCPT TO:<Postmaster>",
+            "RCPT TO:<b@example.org> NOTIFY=NEVER", "DATA", "BDAT 5", "BDAT 0 LAST", "BDAT 3 LAST", "RSET",
+            "NOOP", "QUIT", "HELP", "HELP MAIL", "VRFY x", "EXPN x", "STARTTLS", "AUTH PLAIN", "AUTH LOGIN",
+            "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "YWxpY2U=", "*", ".", "..", "", "MAIL FROM:<", "RCPT TO:<@x:>",
+            "FOO", "MAIL FROM:<a@[IPv6:::1]>", "RCPT TO:<\"q\\\"x\"@[192.0.2.1]>");
+
+    /** Random configurations, including small limits so they are reached. */
+    @Provide
+    Arbitrary<SessionConfig> configs() {
+        Arbitrary<Boolean> b = Arbitraries.of(true, false);
+        return Combinators.combine(
+                        Combinators.combine(b, b, b, b, b, b, b, b).as((utf8, chunking, binary, dsn, tls, auth, insecure, reject) ->
+                                SessionConfig.builder().smtpUtf8(utf8).chunking(chunking).binaryMime(binary).dsn(dsn)
+                                        .startTls(tls).authentication(auth).allowInsecureAuth(insecure)
+                                        .bareLineEndings(reject ? BareLineEndings.REJECT : BareLineEndings.NORMALIZE)),
+                        Arbitraries.of(0L, 5L, 20L, 1000L),
+                        Arbitraries.of(0, 1, 3),
+                        Arbitraries.of(0, 2, 5, 50),
+                        Arbitraries.of(64, 512),
+                        b)
+                .as((builder, size, rcpts, errors, line, requireAuth) -> builder.maxMessageSize(size).maxRecipients(rcpts)
+                        .maxErrors(errors).maxCommandLine(line).requireAuth(requireAuth).build());
+    }
+
+    /** Client input: SMTP-ish lines and raw junk, glued together with every kind of line ending. */
+    @Provide
+    Arbitrary<byte[]> inputs() {
+        Arbitrary<String> word = Arbitraries.oneOf(
+                Arbitraries.of(VOCABULARY),
+                Arbitraries.strings().withChars(" .:<>@\"\\=\r\n\0\u00e9\u00ff\u0080a").ofMaxLength(12),
+                Arbitraries.integers().between(1, 700).map("x"::repeat));
+        Arbitrary<String> ending = Arbitraries.of("\r\n", "\r\n", "\r\n", "\n", "\r", "");
+        Arbitrary<String> piece = Combinators.combine(word, ending).as(String::concat);
+        return piece.list().ofMaxSize(40).map(l -> String.join("", l).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Handler answers: the default, or any positive or negative reply. */
+    @Provide
+    Arbitrary<Long> seeds() {
+        return Arbitraries.longs();
+    }
+
+    @Property(tries = 1000)
+    void randomInputNeverBreaksTheSession(@ForAll("configs") SessionConfig config, @ForAll("inputs") byte[] input,
+            @ForAll @Size(max = 10) List<@IntRange(min = 0, max = 3000) Integer> cuts, @ForAll("seeds") long seed) {
+        Random random = new Random(seed);
+        Output out = new Output();
+        SmtpSession session = new SmtpSession(config, out);
+        session.start();
+        answer(session, random);
+        for (byte[] chunk : split(input, cuts)) {
+            ByteBuffer in = buffer(chunk, random.nextInt(3));
+            while (in.hasRemaining() && !session.isClosed()) {
+                session.receive(in);
+                if (session.awaiting() != null) {
+                    answer(session, random);
+                } else if (session.state() == SessionState.TLS) {
+                    in.position(in.limit()); // the transport drops the plaintext behind STARTTLS
+                    session.tlsStarted(random.nextInt(4) != 0);
+                } else if (!session.isClosed()) {
+                    // Neither paused nor closed: then it must have read everything.
+                    assertEquals(0, in.remaining(), "stalled in state " + session.state());
+                }
+            }
+        }
+        out.assertWellFormed();
+        if (random.nextBoolean()) {
+            session.timeout();
+        } else {
+            session.connectionLost();
+        }
+        assertTrue(session.isClosed());
+        out.assertWellFormed();
+    }
+
+    @Provide
+    Arbitrary<List<String>> commandLines() {
+        Arbitrary<String> line = Arbitraries.oneOf(
+                Arbitraries.of(VOCABULARY).filter(l -> !l.startsWith("BDAT")),
+                Arbitraries.strings().withChars(" .:<>@\"\\=\0\u00e9a").ofMaxLength(12),
+                Arbitraries.integers().between(500, 700).map(n -> "NOOP " + "x".repeat(n)));
+        return line.list().ofMaxSize(30);
+    }
+
+    /**
+     * RFC 5321 §4.2, RFC 2920 §3.1: each command line, however wrong, gets exactly one reply (the
+     * last line of which is "NNN text"), and replies come in order.
+     */
+    @Property(tries = 1000)
+    void everyCommandLineGetsExactlyOneReply(@ForAll("configs") SessionConfig config,
+            @ForAll("commandLines") List<String> lines, @ForAll("seeds") long seed) {
+        Random random = new Random(seed);
+        Output out = new Output();
+        SmtpSession session = new SmtpSession(config, out);
+        session.start();
+        answer(session, random);
+        for (String line : lines) {
+            if (session.isClosed()) {
+                break;
+            }
+            SessionState before = session.state();
+            int repliesBefore = out.finalLines();
+            ByteBuffer in = ByteBuffer.wrap((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+            while (in.hasRemaining() && !session.isClosed() && session.state() != SessionState.TLS) {
+                session.receive(in);
+                answer(session, random);
+            }
+            if (session.state() == SessionState.TLS) {
+                session.tlsStarted(true);
+            }
+            boolean command = before == SessionState.CONNECTED || before == SessionState.GREETED
+                    || before == SessionState.MAIL || before == SessionState.RCPT || before == SessionState.AUTH;
+            if (command) {
+                assertEquals(1, out.finalLines() - repliesBefore,
+                        () -> "replies to '" + line + "' in " + before + ":\n" + out.text());
+            }
+        }
+        out.assertWellFormed();
+    }
+
+    private static void answer(SmtpSession session, Random random) {
+        while (session.awaiting() != null) {
+            Decision decision = session.awaiting();
+            Reply reply = switch (random.nextInt(6)) {
+                case 0, 1 -> null;
+                case 2 -> Reply.of(250, "2.0.0", "fine");
+                case 3 -> Reply.of(decision instanceof Decision.Authenticate ? 235 : 251, "ok");
+                case 4 -> Reply.of(450, "4.0.0", "later");
+                default -> Reply.of(554, null, "no");
+            };
+            session.resume(reply);
+        }
+    }
+
+    /** The bytes as a transport might hold them: a heap array, a direct buffer, or a slice of a bigger array. */
+    private static ByteBuffer buffer(byte[] bytes, int kind) {
+        switch (kind) {
+            case 0:
+                return ByteBuffer.wrap(bytes);
+            case 1:
+                return ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            default:
+                byte[] bigger = new byte[bytes.length + 10];
+                Arrays.fill(bigger, (byte) '\n');
+                System.arraycopy(bytes, 0, bigger, 5, bytes.length);
+                return ByteBuffer.wrap(bigger, 5, bytes.length).slice();
+        }
+    }
+
+    private static List<byte[]> split(byte[] input, List<Integer> cuts) {
+        List<Integer> points = new ArrayList<>();
+        for (int c : cuts) {
+            points.add(Math.min(c, input.length));
+        }
+        points.sort(null);
+        List<byte[]> chunks = new ArrayList<>();
+        int from = 0;
+        for (int p : points) {
+            chunks.add(Arrays.copyOfRange(input, from, p));
+            from = p;
+        }
+        chunks.add(Arrays.copyOfRange(input, from, input.length));
+        return chunks;
+    }
+
+    /** Collects reply bytes and checks that they are whole, well-formed reply lines. */
+    private static final class Output implements SessionOutput {
+        private final StringBuilder replies = new StringBuilder();
+        private boolean closed;
+
+        @Override
+        public void send(byte[] reply) {
+            assertTrue(!closed, "reply after close");
+            assertTrue(reply.length >= 2 && reply[reply.length - 2] == '\r' && reply[reply.length - 1] == '\n',
+                    "a reply ends in CRLF");
+            replies.append(new String(reply, StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void decide(Decision decision) {
+            assertTrue(!closed, "decision after close");
+        }
+
+        @Override
+        public void content(ByteBuffer chunk) {
+            assertTrue(!closed, "content after close");
+            assertTrue(chunk.hasRemaining(), "no empty content chunks");
+        }
+
+        @Override
+        public void discardContent() {}
+
+        @Override
+        public void startTls() {}
+
+        @Override
+        public void close() {
+            assertTrue(!closed, "closed twice");
+            closed = true;
+        }
+
+        String text() {
+            return replies.toString();
+        }
+
+        int finalLines() {
+            int n = 0;
+            for (String line : replies.toString().split("\r\n")) {
+                if (line.length() >= 4 && line.charAt(3) == ' ') {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        void assertWellFormed() {
+            String all = replies.toString();
+            if (all.isEmpty()) {
+                return;
+            }
+            assertTrue(all.endsWith("\r\n"));
+            String previousCode = null;
+            for (String line : all.substring(0, all.length() - 2).split("\r\n", -1)) {
+                assertTrue(REPLY_LINE.matcher(line).matches(), () -> "malformed reply line: " + line);
+                String code = line.substring(0, 3);
+                if (previousCode != null) {
+                    assertEquals(previousCode, code, "a multi-line reply keeps its code");
+                }
+                previousCode = line.charAt(3) == '-' ? code : null;
+            }
+            assertEquals(null, previousCode, "the last reply is complete");
+            assertTrue(!all.toLowerCase(Locale.ROOT).contains("exception"), "no stack traces on the wire");
+        }
+    }
+}

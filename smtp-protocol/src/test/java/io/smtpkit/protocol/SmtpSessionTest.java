@@ -1,0 +1,250 @@
+package io.smtpkit.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What transcripts cannot show: the contents of decisions and envelopes, what the session tells
+ * handlers, command extensions, and the rules of the driving API.
+ */
+class SmtpSessionTest {
+
+    /** Records decisions and replies; answers nothing by itself. */
+    static final class Recorder implements SessionOutput {
+        final List<Decision> decisions = new ArrayList<>();
+        final StringBuilder replies = new StringBuilder();
+        final ByteArrayOutputStream content = new ByteArrayOutputStream();
+        int discards;
+        int closes;
+
+        @Override public void send(byte[] reply) { replies.append(new String(reply, StandardCharsets.UTF_8)); }
+        @Override public void decide(Decision decision) { decisions.add(decision); }
+        @Override public void content(ByteBuffer chunk) { byte[] b = new byte[chunk.remaining()]; chunk.duplicate().get(b); content.writeBytes(b); }
+        @Override public void discardContent() { discards++; content.reset(); }
+        @Override public void startTls() {}
+        @Override public void close() { closes++; }
+
+        Decision last() { return decisions.get(decisions.size() - 1); }
+        String lastReply() {
+            String[] lines = replies.toString().split("\r\n");
+            return lines[lines.length - 1];
+        }
+    }
+
+    private final Recorder out = new Recorder();
+
+    private SmtpSession started(SessionConfig config) {
+        SmtpSession session = new SmtpSession(config, out);
+        session.start();
+        session.resume(null);
+        return session;
+    }
+
+    /** Feeds text and answers every decision with the default. */
+    private static void send(SmtpSession session, String text) {
+        ByteBuffer in = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (in.hasRemaining() && !session.isClosed() && session.state() != SessionState.TLS) {
+            session.receive(in);
+            if (session.awaiting() != null) {
+                session.resume(null);
+            }
+        }
+    }
+
+    @Test
+    void decisionsCarryParsedPathsAndParameters() {
+        SmtpSession session = started(SessionConfig.builder().dsn(true).smtpUtf8(true).build());
+        send(session, "EHLO client.example\r\n");
+        assertEquals(new Decision.Hello("client.example", true), out.last());
+        send(session, "MAIL FROM:<@hop.example,@[192.0.2.1]:jösé@example.org> size=10 Body=8BITMIME SMTPUTF8 ENVID=x+2By\r\n");
+        Map<String, String> mailParams = new LinkedHashMap<>();
+        mailParams.put("SIZE", "10");
+        mailParams.put("BODY", "8BITMIME");
+        mailParams.put("SMTPUTF8", null);
+        mailParams.put("ENVID", "x+2By");
+        assertEquals(new Decision.Mail(new Path("jösé", "example.org"), mailParams), out.last());
+        assertEquals(List.copyOf(mailParams.keySet()), List.copyOf(((Decision.Mail) out.last()).parameters().keySet()), "order kept");
+        send(session, "RCPT TO:<\"b b\"@[IPv6:2001:db8::1]> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;b@example.org\r\n");
+        assertEquals(new Decision.Rcpt(new Path("\"b b\"", "[IPv6:2001:db8::1]"),
+                Map.of("NOTIFY", "SUCCESS,DELAY", "ORCPT", "rfc822;b@example.org")), out.last());
+        send(session, "RCPT TO:<refused@example.org>\r\n");
+        session.receive(ByteBuffer.allocate(0));
+        // Refuse the next recipient by hand.
+        ByteBuffer in = ByteBuffer.wrap("RCPT TO:<no@example.org>\r\nDATA\r\nhi\r\n.\r\n".getBytes(StandardCharsets.US_ASCII));
+        session.receive(in);
+        session.resume(Reply.MAILBOX_UNAVAILABLE);
+        session.receive(in);
+
+        Decision.Message message = (Decision.Message) session.awaiting();
+        Envelope envelope = message.envelope();
+        assertEquals(4, message.size());
+        assertEquals("hi\r\n", out.content.toString(StandardCharsets.US_ASCII));
+        assertEquals(new Path("jösé", "example.org"), envelope.reversePath());
+        assertEquals(List.of("\"b b\"@[IPv6:2001:db8::1]", "refused@example.org"), envelope.recipientAddresses());
+        assertEquals(BodyType.EIGHT_BIT_MIME, envelope.bodyType());
+        assertTrue(envelope.smtpUtf8());
+        assertEquals(List.of("SIZE=10", "BODY=8BITMIME", "SMTPUTF8", "ENVID=x+2By"), envelope.mailOptions());
+        assertEquals(List.of("NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;b@example.org"), envelope.rcptOptions());
+        assertEquals(envelope, session.envelope());
+        assertEquals(2, session.recipients().size());
+        session.resume(null);
+        assertNull(session.envelope());
+        assertNull(session.reversePath());
+        assertEquals(List.of(), session.recipients());
+        assertEquals(SessionState.GREETED, session.state());
+    }
+
+    @Test
+    void authenticationDecisionsAndIdentity() {
+        SmtpSession session = started(SessionConfig.builder().authentication(true).allowInsecureAuth(true).build());
+        send(session, "EHLO client.example\r\n");
+        session.receive(ByteBuffer.wrap("AUTH PLAIN YWRtaW4AYWxpY2UAc2VjcmV0\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(new Decision.Authenticate("PLAIN", "admin", "alice", "secret"), session.awaiting());
+        assertFalse(session.awaiting().toString().contains("secret"), "the password stays out of logs");
+        session.resume(null);
+        assertNull(session.authenticatedUser());
+        session.receive(ByteBuffer.wrap("AUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(new Decision.Authenticate("LOGIN", "", "alice", "secret"), session.awaiting());
+        session.resume(Reply.AUTHENTICATION_SUCCEEDED);
+        assertEquals("alice", session.authenticatedUser());
+        assertEquals(SessionState.GREETED, session.state());
+    }
+
+    @Test
+    void sessionInfoFollowsTheConversation() {
+        SmtpSession session = started(SessionConfig.builder().startTls(true).build());
+        assertEquals(SessionState.CONNECTED, session.state());
+        assertNull(session.heloName());
+        send(session, "HELO a.example\r\n");
+        assertEquals("a.example", session.heloName());
+        assertFalse(session.isExtended());
+        send(session, "EHLO b.example\r\nSTARTTLS\r\n");
+        assertEquals(SessionState.TLS, session.state());
+        assertFalse(session.isSecure());
+        session.tlsStarted(true);
+        assertTrue(session.isSecure());
+        assertNull(session.heloName(), "forgotten after STARTTLS (RFC 3207 §4.2)");
+        assertFalse(session.isExtended());
+        assertEquals(SessionState.CONNECTED, session.state());
+    }
+
+    @Test
+    void commandExtensionsAddAndReplaceVerbs() {
+        List<String> seen = new ArrayList<>();
+        CommandExtension xclient = new CommandExtension() {
+            @Override public String verb() { return "XCLIENT"; }
+            @Override public String ehloKeyword() { return "XCLIENT NAME ADDR"; }
+            @Override public Reply handle(String argument, SessionInfo info) {
+                seen.add(argument + "|" + info.heloName());
+                return Reply.of(220, "2.0.0", "fine");
+            }
+        };
+        CommandExtension vrfy = new CommandExtension() {
+            @Override public String verb() { return "vrfy"; }
+            @Override public Reply handle(String argument, SessionInfo info) { return Reply.of(250, "2.1.5", "<" + argument + ">"); }
+        };
+        SmtpSession session = started(SessionConfig.builder().extension(xclient).extension(vrfy).build());
+        send(session, "EHLO c.example\r\n");
+        assertTrue(out.replies.toString().contains("250-XCLIENT NAME ADDR\r\n"));
+        send(session, "xclient NAME=x ADDR=192.0.2.1\r\n");
+        assertEquals("220 2.0.0 fine", out.lastReply());
+        assertEquals(List.of("NAME=x ADDR=192.0.2.1|c.example"), seen);
+        send(session, "VRFY bob\r\n");
+        assertEquals("250 2.1.5 <bob>", out.lastReply());
+        send(session, "HELP\r\n");
+        assertTrue(out.lastReply().contains(" XCLIENT"), out.lastReply());
+    }
+
+    @Test
+    void anExtensionsFourTwentyOneClosesTheSession() {
+        CommandExtension bye = new CommandExtension() {
+            @Override public String verb() { return "XBYE"; }
+            @Override public Reply handle(String argument, SessionInfo info) { return Reply.of(421, "4.3.2", "going away"); }
+        };
+        SmtpSession session = started(SessionConfig.builder().extension(bye).build());
+        send(session, "XBYE\r\nNOOP\r\n");
+        assertEquals("421 going away", out.lastReply());
+        assertTrue(session.isClosed());
+        assertEquals(1, out.closes);
+    }
+
+    @Test
+    void drivingRules() {
+        SmtpSession session = new SmtpSession(SessionConfig.builder().build(), out);
+        session.start();
+        assertThrows(IllegalStateException.class, session::start);
+        assertEquals(new Decision.Connect(), session.awaiting());
+        ByteBuffer in = ByteBuffer.wrap("EHLO x\r\n".getBytes(StandardCharsets.US_ASCII));
+        session.receive(in);
+        assertEquals(0, in.position(), "nothing is read while a decision is pending");
+        session.resume(null);
+        assertThrows(IllegalStateException.class, () -> session.resume(null));
+        assertThrows(IllegalStateException.class, () -> session.tlsStarted(true));
+        session.receive(in);
+        assertEquals(8, in.position(), "paused for Hello after its line");
+        session.resume(null);
+        session.terminate(Reply.SHUTTING_DOWN);
+        assertEquals("421 4.3.2 Service shutting down, closing transmission channel", out.lastReply());
+        assertEquals(1, out.closes);
+        session.terminate(Reply.SHUTTING_DOWN);
+        session.timeout();
+        assertEquals(1, out.closes, "closing twice does nothing");
+        in = ByteBuffer.wrap("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
+        session.receive(in);
+        assertEquals(0, in.position(), "a closed session reads nothing");
+    }
+
+    @Test
+    void aLateAnswerToAClosedSessionIsIgnored() {
+        // A handler may still be running when the connection drops; its answer must not blow up
+        // the transport, whichever way the session was closed.
+        for (int way = 0; way < 2; way++) {
+            Recorder recorder = new Recorder();
+            SmtpSession session = new SmtpSession(SessionConfig.builder().build(), recorder);
+            session.start();
+            session.resume(null);
+            session.receive(ByteBuffer.wrap("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII)));
+            assertTrue(session.awaiting() instanceof Decision.Hello);
+            if (way == 0) {
+                session.connectionLost();
+            } else {
+                session.timeout();
+            }
+            assertTrue(session.isClosed());
+            session.resume(null);
+            assertTrue(session.isClosed());
+            assertNull(session.awaiting());
+        }
+    }
+
+    @Test
+    void contentOfALostConnectionIsDiscarded() {
+        SmtpSession session = started(SessionConfig.builder().build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\npartial\r\n");
+        assertEquals("partial\r\n", out.content.toString(StandardCharsets.US_ASCII));
+        session.connectionLost();
+        assertEquals(1, out.discards);
+        assertEquals(0, out.closes, "the connection is already gone: nothing to close");
+        assertTrue(session.isClosed());
+    }
+
+    @Test
+    void contentAfterAnAcceptedMessageIsNotDiscarded() {
+        SmtpSession session = started(SessionConfig.builder().build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nm\r\n.\r\nQUIT\r\n");
+        assertEquals(0, out.discards);
+        assertEquals("m\r\n", out.content.toString(StandardCharsets.US_ASCII));
+    }
+}

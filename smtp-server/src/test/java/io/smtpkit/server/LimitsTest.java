@@ -1,0 +1,140 @@
+package io.smtpkit.server;
+
+import static io.smtpkit.server.TestSupport.server;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.smtpkit.server.TestSupport.Capture;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Connection limits, the idle timeout and back-pressure. */
+class LimitsTest {
+
+    @Test
+    void globalConnectionLimit() throws Exception {
+        try (SmtpServer server = server(new Capture()).maxConnections(2).build().start();
+                TestClient a = TestClient.connect(server);
+                TestClient b = TestClient.connect(server)) {
+            assertTrue(a.reply().startsWith("220"));
+            assertTrue(b.reply().startsWith("220"));
+            try (TestClient c = TestClient.connect(server)) {
+                assertEquals("421 4.7.0 Error: too many connections", c.reply());
+                assertTrue(c.closedByServer());
+            }
+            a.command("QUIT");
+            assertTrue(a.closedByServer());
+            // The slot is free again once the server has seen the close.
+            String greeting = "";
+            for (int i = 0; i < 100 && !greeting.startsWith("220"); i++) {
+                try (TestClient d = TestClient.connect(server)) {
+                    greeting = d.reply();
+                }
+                if (!greeting.startsWith("220")) {
+                    Thread.sleep(50);
+                }
+            }
+            assertTrue(greeting.startsWith("220"), greeting);
+        }
+    }
+
+    @Test
+    void perClientConnectionLimit() throws Exception {
+        try (SmtpServer server = server(new Capture()).maxConnectionsPerClient(1).build().start();
+                TestClient a = TestClient.connect(server)) {
+            assertTrue(a.reply().startsWith("220"));
+            try (TestClient b = TestClient.connect(server)) {
+                assertEquals("421 4.7.0 Error: too many connections", b.reply());
+            }
+            // Another client address (all of 127/8 is loopback on Linux) has its own allowance.
+            TestClient other;
+            try {
+                other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0));
+            } catch (IOException e) {
+                return; // no 127.0.0.2 on this system; the refusal above is what matters
+            }
+            try (other) {
+                assertTrue(other.reply().startsWith("220"));
+            }
+        }
+    }
+
+    @Test
+    void slowlorisIsTimedOut() throws Exception {
+        try (SmtpServer server = server(new Capture()).idleTimeout(Duration.ofMillis(400)).build().start();
+                TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            // One byte every 100 ms: the line never ends, so no reply is produced and the trickle
+            // does not count as progress, even though bytes keep arriving well within the timeout.
+            String trickle = "MAIL FROM:<slow@example.org> with a very long tail that never ends";
+            String reply = null;
+            for (int i = 0; i < trickle.length() && reply == null; i++) {
+                try {
+                    c.send(trickle.substring(i, i + 1));
+                } catch (IOException e) {
+                    break; // closed under us
+                }
+                Thread.sleep(100);
+                if (c.socket().getInputStream().available() > 0) {
+                    reply = c.reply();
+                }
+            }
+            if (reply == null) {
+                reply = c.reply();
+            }
+            assertEquals("421 4.4.2 Error: timeout exceeded", reply);
+            assertTrue(c.closedByServer());
+        }
+    }
+
+    @Test
+    void aClientThatNeverReadsCannotGrowTheServer() throws Exception {
+        Capture capture = new Capture();
+        try (SmtpServer server = server(capture).idleTimeout(Duration.ofSeconds(3)).build().start()) {
+            TestClient flooder = TestClient.connect(server);
+            flooder.socket().setReceiveBufferSize(4096);
+            flooder.reply();
+            flooder.command("EHLO flood.example");
+            AtomicLong written = new AtomicLong();
+            long limit = 256L << 20;
+            Thread writer = new Thread(() -> {
+                byte[] noops = "NOOP\r\n".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
+                try {
+                    OutputStream out = flooder.socket().getOutputStream();
+                    while (written.get() < limit) {
+                        out.write(noops);
+                        written.addAndGet(noops.length);
+                    }
+                } catch (IOException e) {
+                    // the server gave up on us: expected
+                }
+            }, "flooder");
+            writer.setDaemon(true);
+            writer.start();
+            // Wait until the flood stalls: the server stopped reading because we do not read.
+            long last = -1;
+            for (int i = 0; i < 200 && written.get() != last; i++) {
+                last = written.get();
+                Thread.sleep(250);
+            }
+            assertTrue(written.get() < 64L << 20, "the server kept reading: " + written.get() + " bytes");
+            // Meanwhile another client is served normally.
+            try (TestClient c = TestClient.connect(server)) {
+                c.reply();
+                c.command("EHLO fine.example");
+                assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "served"));
+            }
+            assertTrue(capture.take().text().contains("served"));
+            // The flooder makes no progress, so the idle timeout ends it.
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+            flooder.close();
+        }
+    }
+}

@@ -248,6 +248,46 @@ class SmtpServerTest {
     }
 
     @Test
+    void pipelinedBurstInsideTlsWithSlowHooks() throws Exception {
+        // Every RCPT goes through the executor, so the session pauses again and again with
+        // decrypted input and whole TLS records waiting; nothing may be lost or reordered.
+        Capture capture = new Capture() {
+            @Override
+            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) throws Exception {
+                Thread.sleep(1);
+                return null;
+            }
+        };
+        try (SmtpServer server = server(capture).receivedHeader(false).tls(TestSupport.serverTls()).build().start();
+                TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            c.command("STARTTLS");
+            c.startTls(TestSupport.trustAll());
+            c.command("EHLO x.example");
+            StringBuilder burst = new StringBuilder();
+            int messages = 20;
+            String big = "y".repeat(998) + "\r\n";
+            for (int i = 0; i < messages; i++) {
+                burst.append("MAIL FROM:<a@example.org>\r\nRCPT TO:<r").append(i).append("@example.org>\r\nDATA\r\n");
+                burst.append("message ").append(i).append("\r\n").append(big.repeat(40)).append(".\r\n");
+            }
+            c.send(burst.toString());
+            for (int i = 0; i < messages; i++) {
+                assertEquals("250 2.1.0 OK", c.reply());
+                assertEquals("250 2.1.5 OK", c.reply());
+                assertTrue(c.reply().startsWith("354"));
+                assertEquals("250 2.0.0 OK", c.reply());
+            }
+            for (int i = 0; i < messages; i++) {
+                Received r = capture.take();
+                assertEquals("r" + i + "@example.org", r.envelope().recipients().get(0).address());
+                assertEquals("message " + i + "\r\n" + big.repeat(40), r.text());
+            }
+        }
+    }
+
+    @Test
     void listensOnIpv6Loopback() throws Exception {
         InetAddress v6 = InetAddress.getByName("::1");
         Assumptions.assumeTrue(v6 instanceof Inet6Address && NetworkInterface.getByInetAddress(v6) != null,

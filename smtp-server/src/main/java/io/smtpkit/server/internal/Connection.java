@@ -378,7 +378,8 @@ final class Connection implements SessionOutput, SessionContext {
             if (message != null) {
                 message.delete();
             }
-            hookDone(Reply.LOCAL_ERROR);
+            // Answered through the task queue like any hook, not from inside dispatch().
+            t.execute(() -> hookDone(Reply.LOCAL_ERROR));
         }
     }
 
@@ -715,8 +716,20 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public SessionInfo protocol() {
-        return session;
+        return view;
     }
+
+    /** The session seen through {@link SessionInfo} only: a handler cannot cast it back and drive it. */
+    private final SessionInfo view = new SessionInfo() {
+        @Override public SessionState state() { return session.state(); }
+        @Override public String heloName() { return session.heloName(); }
+        @Override public boolean isExtended() { return session.isExtended(); }
+        @Override public boolean isSecure() { return session.isSecure(); }
+        @Override public String authenticatedUser() { return session.authenticatedUser(); }
+        @Override public io.smtpkit.protocol.Path reversePath() { return session.reversePath(); }
+        @Override public java.util.List<io.smtpkit.protocol.Path> recipients() { return session.recipients(); }
+        @Override public io.smtpkit.protocol.SessionConfig config() { return session.config(); }
+    };
 
     @Override
     public SSLSession tlsSession() {

@@ -95,6 +95,33 @@ class LimitsTest {
     }
 
     @Test
+    void slowlorisInsideDataIsTimedOut() throws Exception {
+        Capture capture = new Capture();
+        try (SmtpServer server = server(capture).idleTimeout(Duration.ofMillis(400)).build().start();
+                TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            c.command("MAIL FROM:<a@example.org>");
+            c.command("RCPT TO:<b@example.org>");
+            c.command("DATA");
+            // Whole lines of content, a byte every 50 ms: far below a KiB per timeout period.
+            boolean timedOut = false;
+            for (int i = 0; i < 200 && !timedOut; i++) {
+                try {
+                    c.send(i % 10 == 9 ? "\r\n" : "z");
+                } catch (IOException e) {
+                    break;
+                }
+                Thread.sleep(50);
+                timedOut = c.socket().getInputStream().available() > 0;
+            }
+            assertEquals("421 4.4.2 Error: timeout exceeded", c.reply());
+            assertTrue(c.closedByServer());
+            assertTrue(capture.messages.isEmpty());
+        }
+    }
+
+    @Test
     void aClientThatNeverReadsCannotGrowTheServer() throws Exception {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).idleTimeout(Duration.ofSeconds(3)).build().start()) {

@@ -48,6 +48,8 @@ final class Connection implements SessionOutput, SessionContext {
      */
     private static final int COMMAND_SLICE = 2048;
     /** How long a closing connection may take to flush its last replies. */
+    /** Content octets that count as progress for the idle timer. */
+    private static final int PROGRESS_OCTETS = 1024;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
@@ -76,6 +78,7 @@ final class Connection implements SessionOutput, SessionContext {
     private boolean closing;
     boolean closed;
     private long lastProgress;
+    private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
 
@@ -425,7 +428,13 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public void content(ByteBuffer chunk) {
-        lastProgress = t.now;
+        // Message content counts as progress per KiB, not per byte: a client trickling its
+        // message a byte at a time still runs into the idle timeout (slowloris in DATA).
+        contentSinceProgress += chunk.remaining();
+        if (contentSinceProgress >= PROGRESS_OCTETS) {
+            contentSinceProgress = 0;
+            lastProgress = t.now;
+        }
         if (spool == null) {
             spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
         }

@@ -85,6 +85,42 @@ class ConcurrencyTest {
     }
 
     @Test
+    void fiftyStartTlsClientsAtOnce() throws Exception {
+        Capture capture = new Capture();
+        int clients = 50;
+        try (SmtpServer server = server(capture).receivedHeader(false).tls(TestSupport.serverTls()).build().start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            try {
+                List<Future<String>> results = new ArrayList<>();
+                for (int i = 0; i < clients; i++) {
+                    int n = i;
+                    results.add(pool.submit(() -> {
+                        try (TestClient c = TestClient.connect(server)) {
+                            c.reply();
+                            c.command("EHLO tls" + n + ".example");
+                            c.command("STARTTLS");
+                            c.startTls(TestSupport.trustAll());
+                            c.command("EHLO tls" + n + ".example");
+                            return c.sendMail("from" + n + "@example.org", "to@example.org", wire(body(n)).substring(0, wire(body(n)).length() - 2));
+                        }
+                    }));
+                }
+                for (Future<String> result : results) {
+                    assertEquals("250 2.0.0 OK", result.get(60, TimeUnit.SECONDS));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            for (int i = 0; i < clients; i++) {
+                Received r = capture.take();
+                int n = Integer.parseInt(r.envelope().reversePath().localPart().substring(4));
+                assertEquals(body(n), r.text());
+                assertTrue(r.tls() != null);
+            }
+        }
+    }
+
+    @Test
     void toAMaildir(@TempDir Path dir) throws Exception {
         MaildirHandler maildir = new MaildirHandler(dir);
         try (SmtpServer server = server(maildir).build().start()) {

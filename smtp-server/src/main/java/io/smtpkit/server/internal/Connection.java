@@ -72,6 +72,7 @@ final class Connection implements SessionOutput, SessionContext {
     private SSLEngine engine;
     private boolean handshaking;
     private boolean tlsRequested;
+    private boolean tlsTasksRunning;
     private volatile SSLSession tlsSession;
     private boolean started;
     private boolean hookRunning;
@@ -220,7 +221,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void unwrapAndFeed(ByteBuffer net, boolean shared) {
         ByteBuffer app = t.tlsAppBuffer;
-        while (!closed) {
+        while (!closed && !tlsTasksRunning) {
             SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
             if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
                 runDelegatedTasks();
@@ -585,7 +586,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (pendingOut != null) {
             ops |= SelectionKey.OP_WRITE;
         }
-        if (handshaking || (canTakeInput() && pendingIn == null)) {
+        if ((handshaking && !tlsTasksRunning) || (canTakeInput() && pendingIn == null)) {
             ops |= SelectionKey.OP_READ;
         }
         if (ops != interest && key.isValid()) {
@@ -611,13 +612,44 @@ final class Connection implements SessionOutput, SessionContext {
         lastProgress = t.now;
     }
 
+    /**
+     * Runs the handshake's key exchange and signature work on the executor: a millisecond or two
+     * each (more with RSA keys), which the event loop must not spend while other clients wait.
+     * The handshake goes on once they are done; input that arrives meanwhile waits.
+     */
     private void runDelegatedTasks() {
-        // Key exchange and signature work: a millisecond or two, done inline rather than paying
-        // two thread hand-offs per handshake.
+        java.util.List<Runnable> work = new java.util.ArrayList<>(2);
         Runnable task;
         while ((task = engine.getDelegatedTask()) != null) {
-            task.run();
+            work.add(task);
         }
+        if (work.isEmpty()) {
+            return;
+        }
+        tlsTasksRunning = true;
+        try {
+            t.executor.execute(() -> {
+                try {
+                    work.forEach(Runnable::run);
+                } finally {
+                    t.execute(this::tlsTasksDone);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            work.forEach(Runnable::run);
+            tlsTasksRunning = false;
+        }
+    }
+
+    private void tlsTasksDone() {
+        tlsTasksRunning = false;
+        if (closed) {
+            return;
+        }
+        ByteBuffer net = pendingNet != null ? pendingNet : EMPTY;
+        pendingNet = null;
+        unwrapAndFeed(net, false);
+        afterEvent();
     }
 
     private void handshakeFinished() {

@@ -64,6 +64,7 @@ public final class Transport {
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final Set<Connection> connections = new HashSet<>();
     private final Map<InetAddress, Integer> perClient = new HashMap<>();
+    private final List<SelectionKey> pausedListeners = new ArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private final CountDownLatch drained = new CountDownLatch(1);
@@ -310,6 +311,12 @@ public final class Transport {
     }
 
     private void sweep() {
+        for (SelectionKey key : pausedListeners) {
+            if (key.isValid()) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+        pausedListeners.clear();
         for (Connection c : new ArrayList<>(connections)) {
             try {
                 c.sweep(now);
@@ -328,8 +335,14 @@ public final class Transport {
             try {
                 channel = listener.channel.accept();
             } catch (IOException e) {
-                // Typically EMFILE: out of file descriptors. Try again on the next wake-up.
-                log.warn("accept failed: {}", e.toString());
+                // Typically EMFILE, out of file descriptors. The listener stays readable, so
+                // stop watching it until the next sweep instead of spinning on it.
+                log.warn("accept failed, pausing this listener: {}", e.toString());
+                SelectionKey key = listener.channel.keyFor(selector);
+                if (key != null && key.isValid()) {
+                    key.interestOps(0);
+                    pausedListeners.add(key);
+                }
                 return;
             }
             if (channel == null) {
@@ -351,7 +364,7 @@ public final class Transport {
         int max = settings.maxConnections();
         int maxPerClient = settings.maxConnectionsPerClient();
         if (shuttingDown || (max > 0 && connections.size() >= max) || (maxPerClient > 0 && fromClient >= maxPerClient)) {
-            log.info("refusing {}: {}", describe(remote), shuttingDown ? "shutting down"
+            log.debug("refusing {}: {}", describe(remote), shuttingDown ? "shutting down"
                     : max > 0 && connections.size() >= max ? "too many connections" : "too many connections from this client");
             channel.configureBlocking(false);
             if (!tls) {

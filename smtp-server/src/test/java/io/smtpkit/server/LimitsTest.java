@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Connection limits, the idle timeout and back-pressure. */
 class LimitsTest {
@@ -118,6 +120,37 @@ class LimitsTest {
             assertEquals("421 4.4.2 Error: timeout exceeded", c.reply());
             assertTrue(c.closedByServer());
             assertTrue(capture.messages.isEmpty());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aLongPipelinedBurstFromAReadingClientIsAnsweredInFull(boolean tls) throws Exception {
+        // More replies per read than the output bound: the server must come back to the rest of
+        // the input by itself once its output has gone out.
+        try (SmtpServer server = server(new Capture()).tls(TestSupport.serverTls()).build().start();
+                TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            if (tls) {
+                c.command("STARTTLS");
+                c.startTls(TestSupport.trustAll());
+                c.command("EHLO x.example");
+            }
+            int noops = 50_000;
+            Thread writer = new Thread(() -> {
+                try {
+                    c.send("NOOP\r\n".repeat(noops) + "QUIT\r\n");
+                } catch (IOException e) {
+                    // reported by the reader
+                }
+            });
+            writer.start();
+            for (int i = 0; i < noops; i++) {
+                assertEquals("250 2.0.0 OK", c.reply());
+            }
+            assertEquals("221 2.0.0 Bye", c.reply());
+            writer.join(30_000);
         }
     }
 

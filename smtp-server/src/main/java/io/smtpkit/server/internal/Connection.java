@@ -467,23 +467,40 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** Ends every event: writes what was staged, closes or starts TLS when due, sets interest. */
     private void afterEvent() {
-        if (!closed && t.shuttingDown && isIdle()) {
-            log.debug("[{}] closing for shutdown", id);
-            session.terminate(Reply.SHUTTING_DOWN);
-        }
-        flush();
-        if (closed) {
-            return;
-        }
-        if ((closing || session.isClosed()) && pendingOut == null) {
-            closeNow(session.isClosed() ? "closed" : "closing");
-            return;
-        }
-        if (tlsRequested && engine == null && pendingOut == null) {
-            beginTls();
+        while (true) {
+            if (!closed && t.shuttingDown && isIdle()) {
+                log.debug("[{}] closing for shutdown", id);
+                session.terminate(Reply.SHUTTING_DOWN);
+            }
             flush();
+            if (closed) {
+                return;
+            }
+            if ((closing || session.isClosed()) && pendingOut == null) {
+                closeNow(session.isClosed() ? "closed" : "closing");
+                return;
+            }
+            if (tlsRequested && engine == null && pendingOut == null) {
+                beginTls();
+                flush();
+            }
+            // Input held back only because this event's replies filled the output bound: they
+            // are written now, so go on with it. Stop when a round consumes nothing (a partial
+            // TLS record waits for more bytes from the socket).
+            if ((pendingIn != null || pendingNet != null) && canTakeInput()) {
+                int before = held();
+                resumeInput();
+                if (held() < before) {
+                    continue;
+                }
+            }
+            break;
         }
         updateInterest();
+    }
+
+    private int held() {
+        return (pendingIn == null ? 0 : pendingIn.remaining()) + (pendingNet == null ? 0 : pendingNet.remaining());
     }
 
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */

@@ -342,7 +342,7 @@ final class Connection implements SessionOutput, SessionContext {
                     session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
                     id + "." + messages, m.envelope(), ZonedDateTime.now());
         }
-        Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
+        Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
         SpooledMessage message = content.finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
                 m.envelope().reversePath(), m.envelope().recipients().size(), message.file() != null ? ", spooled" : "");
@@ -437,7 +437,7 @@ final class Connection implements SessionOutput, SessionContext {
             lastProgress = t.now;
         }
         if (spool == null) {
-            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
+            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
         }
         spool.write(chunk);
     }

@@ -71,6 +71,12 @@ public final class Transport {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicInteger closeCalls = new AtomicInteger();
 
+    /**
+     * Heap octets in-memory messages may still take, all connections together: a quarter of the
+     * heap. Past it, messages go to spool files even below the spool threshold.
+     */
+    final AtomicLong spoolMemory = new AtomicLong(Runtime.getRuntime().maxMemory() / 4);
+
     // Owned by the loop thread.
     final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
     final Bytes staging = new Bytes(8 * 1024);

@@ -44,7 +44,9 @@ final class Connection implements SessionOutput, SessionContext {
     /**
      * Commands are fed to the session in slices this big, and the output is checked between
      * slices: a client pipelining thousands of commands cannot make the server queue thousands
-     * of replies. Message content has no such amplification and goes in whole.
+     * of replies. Message content has no such amplification and goes in whole (in a BDAT
+     * transaction the chunk commands give at most one short reply per 8 octets or so, which
+     * stays bounded by the read size).
      */
     private static final int COMMAND_SLICE = 2048;
     /** How long a closing connection may take to flush its last replies. */
@@ -202,7 +204,8 @@ final class Connection implements SessionOutput, SessionContext {
     private void feed(ByteBuffer in, boolean shared) {
         int end = in.limit();
         while (in.hasRemaining() && canTakeInput()) {
-            if (session.state() != SessionState.DATA) {
+            SessionState state = session.state();
+            if (state != SessionState.DATA && state != SessionState.BDAT) {
                 in.limit(Math.min(end, in.position() + COMMAND_SLICE));
             }
             session.receive(in);

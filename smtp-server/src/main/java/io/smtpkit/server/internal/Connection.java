@@ -112,6 +112,12 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     void onReadable() {
+        if (pendingIn != null) {
+            // Selected as readable in the same round in which held input came back and paused
+            // the session again: new bytes must queue behind the held ones, so read later.
+            updateInterest();
+            return;
+        }
         ByteBuffer buffer = t.readBuffer;
         buffer.clear();
         if (pendingNet != null) {
@@ -218,7 +224,13 @@ final class Connection implements SessionOutput, SessionContext {
             in.position(end);
         }
         if (in.hasRemaining()) {
-            pendingIn = shared ? copy(in) : in;
+            if (pendingIn != null) {
+                // Cannot happen by the rules above; if it did, keep the order rather than lose bytes.
+                ByteBuffer joined = ByteBuffer.allocate(pendingIn.remaining() + in.remaining());
+                pendingIn = joined.put(pendingIn).put(in).flip();
+            } else {
+                pendingIn = shared ? copy(in) : in;
+            }
         }
     }
 

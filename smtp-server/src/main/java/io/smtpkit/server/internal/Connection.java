@@ -355,7 +355,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (t.settings.receivedHeader()) {
             header = ReceivedHeader.build(session.heloName(), remote.getAddress(), t.config.hostname(),
                     session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
-                    id + "." + messages, m.envelope(), ZonedDateTime.now());
+                    t.runTag + "." + id + "." + messages, m.envelope(), ZonedDateTime.now());
         }
         Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
         SpooledMessage message = content.finish(header);

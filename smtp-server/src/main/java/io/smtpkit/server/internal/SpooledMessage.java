@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /** A received message: the trace header, then the body from memory or from a spool file. */
-public final class SpooledMessage implements Message {
+final class SpooledMessage implements Message {
 
     private final byte[] header;
     private final byte[] memory;

@@ -67,6 +67,8 @@ public final class Transport {
     private final List<SelectionKey> pausedListeners = new ArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
+    /** Tells this run's trace ids apart from other runs': the start second, base 36. */
+    final String runTag = Long.toString(System.currentTimeMillis() / 1000, 36);
     private final CountDownLatch drained = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicInteger closeCalls = new AtomicInteger();

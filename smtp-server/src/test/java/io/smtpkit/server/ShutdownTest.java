@@ -56,6 +56,31 @@ class ShutdownTest {
     }
 
     @Test
+    void aGivenExecutorRunsTheHooksAndIsNotShutDown() throws Exception {
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "custom-hook-thread");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            String[] thread = new String[1];
+            SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> {
+                thread[0] = Thread.currentThread().getName();
+                return null;
+            };
+            try (SmtpServer server = server(handler).executor(executor).build().start(); TestClient c = TestClient.connect(server)) {
+                c.reply();
+                c.command("EHLO x.example");
+                assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "x"));
+            }
+            assertEquals("custom-hook-thread", thread[0]);
+            assertFalse(executor.isShutdown());
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
     void closeIsIdempotentAndWorksBeforeStart() throws Exception {
         SmtpServer never = server(new TestSupport.Capture()).build();
         never.close();

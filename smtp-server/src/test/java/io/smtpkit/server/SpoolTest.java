@@ -72,8 +72,9 @@ class SpoolTest {
                 c.command("MAIL FROM:<a@example.org>");
                 c.command("RCPT TO:<b@example.org>");
                 c.command("DATA");
-                c.send(body(5000));
-                // The client leaves in the middle of the message, once its content is spooled.
+                c.send(body(200_000));
+                // The client leaves in the middle of the message, once its content is spooled
+                // (past the first 64 KiB write buffer, so the file exists).
                 assertEquals(1, awaitFiles(1));
             }
             assertEquals(0, awaitFiles(0));

@@ -198,7 +198,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private boolean canTakeInput() {
         return !closed && !closing && started && !handshaking && !tlsRequested && !hookRunning
-                && session.awaiting() == null && !session.isClosed()
+                && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
                 && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
     }
 
@@ -324,15 +324,34 @@ final class Connection implements SessionOutput, SessionContext {
             } else if (decision instanceof Decision.Rcpt rcpt) {
                 hook = t.hooks.rcpt ? () -> handler.onRcpt(this, rcpt.recipient(), rcpt.parameters()) : null;
             } else if (decision instanceof Decision.Message m) {
-                try {
-                    message = finishMessage(m);
-                } catch (IOException e) {
-                    log.warn("[{}] cannot spool message: {}", id, e.toString());
+                Spool.Finished finished = finishMessage(m);
+                if (finished.message() != null) {
+                    message = finished.message();
+                    SpooledMessage content = message;
+                    hook = () -> handler.onMessage(this, m.envelope(), content);
+                } else if (finished.file() != null) {
+                    // On the spool's lane, after its last write: close the file, run the
+                    // handler, delete the file.
+                    runHook(decision, () -> {
+                        SpooledMessage content;
+                        try {
+                            content = finished.file().finish(finished.header(), finished.size());
+                        } catch (IOException e) {
+                            log.warn("[{}] cannot spool message: {}", id, e.toString());
+                            return STORAGE_FAILED;
+                        }
+                        try {
+                            return handler.onMessage(this, m.envelope(), content);
+                        } finally {
+                            content.delete();
+                        }
+                    }, null, finished.lane()::submit);
+                    continue;
+                } else {
+                    log.warn("[{}] cannot spool message: the executor refused the writes", id);
                     session.resume(STORAGE_FAILED);
                     continue;
                 }
-                SpooledMessage content = message;
-                hook = () -> handler.onMessage(this, m.envelope(), content);
             } else if (decision instanceof Decision.Authenticate auth) {
                 Authenticator authenticator = t.settings.authenticator();
                 hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password())
@@ -344,12 +363,12 @@ final class Connection implements SessionOutput, SessionContext {
             if (hook == null) {
                 session.resume(null);
             } else {
-                runHook(decision, hook, message);
+                runHook(decision, hook, message, t.executor);
             }
         }
     }
 
-    private SpooledMessage finishMessage(Decision.Message m) throws IOException {
+    private Spool.Finished finishMessage(Decision.Message m) {
         messages++;
         byte[] header = new byte[0];
         if (t.settings.receivedHeader()) {
@@ -357,19 +376,34 @@ final class Connection implements SessionOutput, SessionContext {
                     session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
                     t.runTag + "." + id + "." + messages, m.envelope(), ZonedDateTime.now());
         }
-        Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
-        SpooledMessage message = content.finish(header);
+        Spool.Finished finished = spool().finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
-                m.envelope().reversePath(), m.envelope().recipients().size(), message.file() != null ? ", spooled" : "");
-        return message;
+                m.envelope().reversePath(), m.envelope().recipients().size(), finished.file() != null ? ", spooled" : "");
+        return finished;
     }
 
-    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message) {
+    private Spool spool() {
+        if (spool == null) {
+            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory, t.executor,
+                    () -> t.execute(this::spoolDrained));
+        }
+        return spool;
+    }
+
+    /** The spool's file writes caught up: content may flow again. */
+    private void spoolDrained() {
+        if (!closed) {
+            resumeInput();
+            afterEvent();
+        }
+    }
+
+    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
         hookRunning = true;
         boolean authentication = decision instanceof Decision.Authenticate;
         String name = hookName(decision);
         try {
-            t.executor.execute(() -> {
+            where.execute(() -> {
                 Reply reply;
                 MDC.put("session", id);
                 try {
@@ -451,10 +485,7 @@ final class Connection implements SessionOutput, SessionContext {
             contentSinceProgress = 0;
             lastProgress = t.now;
         }
-        if (spool == null) {
-            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
-        }
-        spool.write(chunk);
+        spool().write(chunk);
     }
 
     @Override

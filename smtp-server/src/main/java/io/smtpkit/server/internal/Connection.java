@@ -28,7 +28,8 @@ import org.slf4j.MDC;
 /**
  * One client connection: its socket, its {@link SmtpSession}, its TLS engine and its message
  * spool. Everything here runs on the event loop thread except the hook calls, which run on the
- * executor while the session is paused and come back through {@link Transport#execute}.
+ * executor while the session is paused and come back through {@link Transport#execute}, and the
+ * spool's file writes, which run on the spool's {@link SerialLane}.
  *
  * <p>Memory: while idle a connection holds no buffer of its own. Input is read into the loop's
  * shared buffer; only what the session could not take yet (it waits for a hook, or the client

@@ -346,7 +346,14 @@ final class Connection implements SessionOutput, SessionContext {
                         } finally {
                             content.delete();
                         }
-                    }, null, finished.lane()::submit);
+                    }, null, task -> {
+                        try {
+                            finished.lane().submit(task);
+                        } catch (RejectedExecutionException e) {
+                            finished.file().delete(); // nothing runs on the lane any more
+                            throw e;
+                        }
+                    });
                     continue;
                 } else {
                     log.warn("[{}] cannot spool message: the executor refused the writes", id);

@@ -1,0 +1,196 @@
+package io.smtpkit.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.smtpkit.protocol.Decision;
+import io.smtpkit.protocol.Envelope;
+import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.protocol.transcript.Transcript;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The protocol module's golden transcripts (smtp-protocol's test-jar), replayed against the real
+ * server over a socket: the same events must come out of the wire as out of the in-memory
+ * session. Consecutive client lines go out in one write (pipelined), as the format says.
+ */
+class TranscriptReplayTest {
+
+    static Stream<Transcript> transcripts() {
+        return Transcript.loadAll().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("transcripts")
+    void replay(Transcript transcript) throws Exception {
+        SessionConfig config = transcript.sessionConfig();
+        Transcript.Script script = transcript.script();
+        // The server's Authenticator answers yes or no; a transcript that answers AUTH with
+        // another reply cannot be played through it.
+        for (Transcript.Step step : transcript.steps()) {
+            if (step instanceof Transcript.Answer a && a.kind() == Transcript.DecisionKind.AUTH && a.reply() != null
+                    && !a.reply().equals(Reply.AUTHENTICATION_SUCCEEDED)) {
+                Assumptions.abort("AUTH answered with " + a.reply() + ": not expressible through Authenticator");
+            }
+        }
+        BlockingQueue<byte[]> delivered = new LinkedBlockingQueue<>();
+        SmtpHandler handler = new SmtpHandler() {
+            @Override
+            public Reply onConnect(SessionContext session) {
+                return script.answer(new Decision.Connect());
+            }
+
+            @Override
+            public Reply onHello(SessionContext session, String domain, boolean extended) {
+                return script.answer(new Decision.Hello(domain, extended));
+            }
+
+            @Override
+            public Reply onMail(SessionContext session, Path reversePath, Map<String, String> parameters) {
+                return script.answer(new Decision.Mail(reversePath, parameters));
+            }
+
+            @Override
+            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) {
+                return script.answer(new Decision.Rcpt(recipient, parameters));
+            }
+
+            @Override
+            public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception {
+                delivered.add(message.bytes());
+                return script.answer(new Decision.Message(envelope, message.size()));
+            }
+        };
+        boolean timeout = transcript.steps().stream().anyMatch(s -> s instanceof Transcript.Timeout);
+        SmtpServer.Builder builder = TestSupport.server(handler).config(config).receivedHeader(false)
+                .idleTimeout(timeout ? Duration.ofMillis(300) : Duration.ofMinutes(1));
+        if (config.startTls()) {
+            builder.tls(TestSupport.serverTls());
+        }
+        if (config.authentication()) {
+            builder.authenticator((user, password) -> Reply.AUTHENTICATION_SUCCEEDED.equals(
+                    script.answer(new Decision.Authenticate("PLAIN", "", user, password))));
+        }
+        List<String> events = new ArrayList<>();
+        try (SmtpServer server = builder.build().start(); Wire wire = new Wire(new Socket("127.0.0.1", server.port()))) {
+            ByteArrayOutputStream pending = new ByteArrayOutputStream();
+            for (Transcript.Step step : transcript.steps()) {
+                if (step instanceof Transcript.Send send) {
+                    pending.writeBytes(send.bytes());
+                    continue;
+                }
+                if (step instanceof Transcript.Answer) {
+                    continue;
+                }
+                wire.write(pending.toByteArray());
+                pending.reset();
+                if (step instanceof Transcript.ExpectReply) {
+                    byte[] line = wire.line();
+                    events.add(line == null ? Transcript.CLOSE_EVENT : Transcript.replyEvent(line));
+                } else if (step instanceof Transcript.ExpectClose) {
+                    byte[] line = wire.line();
+                    events.add(line == null ? Transcript.CLOSE_EVENT : Transcript.replyEvent(line));
+                } else if (step instanceof Transcript.ExpectMessage) {
+                    byte[] message = delivered.poll(20, TimeUnit.SECONDS);
+                    events.add(message == null ? "no message" : Transcript.messageEvent(message));
+                } else if (step instanceof Transcript.Tls tls) {
+                    events.add(Transcript.STARTTLS_EVENT);
+                    if (tls.success()) {
+                        wire.startTls();
+                    } else {
+                        wire.write("this is not a TLS ClientHello\r\n".getBytes());
+                    }
+                }
+                // Transcript.Timeout: nothing to do but wait; the next S: line reads the 421.
+            }
+            wire.write(pending.toByteArray());
+        }
+        drain(delivered, events);
+        assertEquals(Transcript.render(transcript.expectedEvents()), Transcript.render(events));
+    }
+
+    private static void drain(BlockingQueue<byte[]> delivered, List<String> events) {
+        byte[] message;
+        while ((message = delivered.poll()) != null) {
+            events.add(Transcript.messageEvent(message));
+        }
+    }
+
+    /** The client side: raw bytes out, reply lines in, TLS on demand; a closed server reads as null. */
+    private static final class Wire implements AutoCloseable {
+        private Socket socket;
+        private InputStream in;
+        private OutputStream out;
+
+        Wire(Socket socket) throws IOException {
+            this.socket = socket;
+            socket.setSoTimeout(20_000);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        }
+
+        void write(byte[] bytes) {
+            if (bytes.length == 0) {
+                return;
+            }
+            try {
+                out.write(bytes);
+                out.flush();
+            } catch (IOException e) {
+                // The server closed: input after a close is sent "but must be ignored".
+            }
+        }
+
+        /** One line without its CRLF, or null at the end of the stream. */
+        byte[] line() throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            try {
+                while ((b = in.read()) >= 0) {
+                    if (b == '\n') {
+                        byte[] bytes = line.toByteArray();
+                        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+                        return java.util.Arrays.copyOf(bytes, n);
+                    }
+                    line.write(b);
+                }
+            } catch (java.net.SocketException e) {
+                return null; // reset
+            }
+            return line.size() == 0 ? null : line.toByteArray();
+        }
+
+        void startTls() throws IOException {
+            SSLSocket tls = (SSLSocket) TestSupport.trustAll().getSocketFactory()
+                    .createSocket(socket, "127.0.0.1", socket.getPort(), true);
+            tls.setUseClientMode(true);
+            tls.startHandshake();
+            socket = tls;
+            in = new BufferedInputStream(tls.getInputStream());
+            out = tls.getOutputStream();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}

@@ -151,6 +151,19 @@ public final class SmtpSession implements SessionInfo {
     // ------------------------------------------------------------------------------------------
     // Driving the session
 
+    /**
+     * Begins a session on a connection that is already protected by TLS (implicit TLS,
+     * RFC 8314 §3.3): the session is {@linkplain #isSecure() secure} from the first byte, so
+     * STARTTLS is not offered and AUTH is. Otherwise as {@link #start()}. Call once, instead of it.
+     */
+    public void startSecure() {
+        if (started) {
+            throw new IllegalStateException("session already started");
+        }
+        secure = true;
+        start();
+    }
+
     /** Begins the session by asking {@link Decision.Connect}. Call once. */
     public void start() {
         if (started) {

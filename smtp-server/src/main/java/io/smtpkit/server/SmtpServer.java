@@ -1,7 +1,10 @@
 package io.smtpkit.server;
 
 import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.internal.ServerSettings;
+import io.smtpkit.server.internal.Transport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,10 +36,11 @@ public final class SmtpServer implements AutoCloseable {
     /** The address used when none is given: {@code 127.0.0.1:8025}, smtpd's customary port. */
     public static final InetSocketAddress DEFAULT_ADDRESS = new InetSocketAddress("127.0.0.1", 8025);
 
-    private final Builder settings;
+    private final Transport transport;
+    private boolean started;
 
-    private SmtpServer(Builder settings) {
-        this.settings = settings;
+    private SmtpServer(Transport transport) {
+        this.transport = transport;
     }
 
     /** A builder with the defaults given on each method. */
@@ -48,20 +52,36 @@ public final class SmtpServer implements AutoCloseable {
      * Binds every address and starts serving.
      *
      * @return this server
-     * @throws IOException if an address cannot be bound (in use, not local, no permission)
+     * @throws IOException if an address cannot be bound (in use, not local, no permission); the
+     *     message names the address
+     * @throws IllegalStateException if the server was started before
      */
-    public SmtpServer start() throws IOException {
-        throw new UnsupportedOperationException("the transport is not built yet");
+    public synchronized SmtpServer start() throws IOException {
+        if (started) {
+            throw new IllegalStateException("server already started");
+        }
+        started = true;
+        transport.start();
+        return this;
     }
 
     /** The addresses actually bound, plain ones first, then implicit-TLS ones; real ports even when 0 was asked. */
     public List<InetSocketAddress> addresses() {
-        throw new UnsupportedOperationException("the transport is not built yet");
+        List<InetSocketAddress> bound = transport.addresses();
+        if (bound.isEmpty()) {
+            throw new IllegalStateException("server not started");
+        }
+        return bound;
     }
 
     /** The port of the first address. */
     public int port() {
         return addresses().get(0).getPort();
+    }
+
+    /** The number of client connections open right now. */
+    public int connectionCount() {
+        return transport.connectionCount();
     }
 
     /**
@@ -71,7 +91,7 @@ public final class SmtpServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        throw new UnsupportedOperationException("the transport is not built yet");
+        transport.close();
     }
 
     /** Settings of a server. Each setter returns the builder. */
@@ -202,7 +222,14 @@ public final class SmtpServer implements AutoCloseable {
             if (!tlsAddresses.isEmpty() && sslContext == null) {
                 throw new IllegalStateException("an implicit-TLS listener needs tls(SSLContext)");
             }
-            return new SmtpServer(this);
+            List<InetSocketAddress> plain = addresses.isEmpty() && tlsAddresses.isEmpty() ? List.of(DEFAULT_ADDRESS) : addresses;
+            try {
+                return new SmtpServer(new Transport(new ServerSettings(plain, tlsAddresses, config, handler, sslContext,
+                        authenticator, executor, maxConnections, maxConnectionsPerClient, idleTimeout, spoolThreshold,
+                        spoolDirectory, receivedHeader, shutdownTimeout)));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open a selector: " + e.getMessage(), e);
+            }
         }
 
         private static int requireNotNegative(int value, String name) {

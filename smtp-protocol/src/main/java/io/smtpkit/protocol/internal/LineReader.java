@@ -19,7 +19,11 @@ public final class LineReader {
         MORE
     }
 
-    private final byte[] line;
+    // Grows on demand up to the capacity: most lines are short, and an idle connection should
+    // not hold a 12 KiB SASL-sized buffer (10 000 idle sessions must fit a small heap).
+    private static final int INITIAL = 128;
+    private final int capacity;
+    private byte[] line;
     private int length;
     private boolean overflow;
     private boolean lastWasCr;
@@ -27,7 +31,8 @@ public final class LineReader {
 
     /** @param capacity the longest line kept, in octets including CRLF */
     public LineReader(int capacity) {
-        this.line = new byte[capacity];
+        this.capacity = capacity;
+        this.line = new byte[Math.min(capacity, INITIAL)];
     }
 
     /** Reads from {@code in}'s position, consuming at most through the next LF. */
@@ -45,7 +50,10 @@ public final class LineReader {
         int n = end - pos;
         if (n > 0) {
             lastWasCr = in.get(end - 1) == '\r';
-            if (!overflow && length + n <= line.length) {
+            if (!overflow && length + n <= capacity) {
+                if (length + n > line.length) {
+                    line = java.util.Arrays.copyOf(line, Math.min(capacity, Math.max(line.length * 2, length + n)));
+                }
                 in.get(pos, line, length, n);
                 length += n;
             } else {
@@ -63,7 +71,7 @@ public final class LineReader {
         }
         // A line of exactly the capacity plus its LF is still within the limit only if the
         // capacity counted the CR; one that already overflowed stays too long.
-        Result result = overflow || length + 2 > line.length ? Result.TOO_LONG : Result.LINE;
+        Result result = overflow || length + 2 > capacity ? Result.TOO_LONG : Result.LINE;
         if (result == Result.TOO_LONG) {
             length = 0;
         }

@@ -1,0 +1,175 @@
+package io.smtpkit.server;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+
+/**
+ * An {@link Authenticator} over a password file, one user per line:
+ * <pre>
+ * # comments and blank lines are ignored
+ * alice:correct horse battery staple
+ * bob:{PBKDF2}210000:BASE64SALT:BASE64HASH
+ * </pre>
+ * A plain password is everything after the first colon. A {@code {PBKDF2}} entry holds the
+ * iteration count, salt and hash of PBKDF2WithHmacSHA256 (make one with
+ * {@link #hash(char[])}). Comparisons take the same time whether a user exists or the password
+ * is close (RFC 4954 §9's advice against giving attackers hints); neither passwords nor user
+ * names are ever logged.
+ */
+public final class FileAuthenticator implements Authenticator {
+
+    private static final String PBKDF2 = "{PBKDF2}";
+    private static final String ALGORITHM = "PBKDF2WithHmacSHA256";
+    /** OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256. */
+    public static final int DEFAULT_ITERATIONS = 210_000;
+
+    private final Map<String, Entry> users;
+    private final Entry dummy;
+
+    private FileAuthenticator(Map<String, Entry> users) {
+        this.users = Map.copyOf(users);
+        // An unknown user is checked against a stand-in that costs as much as a real entry, so
+        // response time does not tell which user names exist.
+        int iterations = users.values().stream().mapToInt(Entry::iterations).max().orElse(0);
+        this.dummy = iterations == 0
+                ? new Entry(0, null, sha256("not a password".getBytes(StandardCharsets.UTF_8)))
+                : new Entry(iterations, new byte[16], new byte[32]);
+    }
+
+    /**
+     * Reads a password file.
+     *
+     * @throws IOException if the file cannot be read
+     * @throws IllegalArgumentException if a line is malformed or a user appears twice; the message
+     *     names the file and the line number, never the password
+     */
+    public static FileAuthenticator load(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        Map<String, Entry> users = new HashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank() || line.stripLeading().startsWith("#")) {
+                continue;
+            }
+            String where = file + " line " + (i + 1);
+            int colon = line.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException(where + ": expected user:password or user:{PBKDF2}iterations:salt:hash");
+            }
+            String user = line.substring(0, colon);
+            if (!user.strip().equals(user) || user.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new IllegalArgumentException(where + ": the user name has spaces or control characters around or in it");
+            }
+            String secret = line.substring(colon + 1);
+            Entry entry = secret.startsWith(PBKDF2) ? parseHashed(secret.substring(PBKDF2.length()), where) : plain(secret, where);
+            if (users.put(user, entry) != null) {
+                throw new IllegalArgumentException(where + ": user " + user + " appears twice");
+            }
+        }
+        return new FileAuthenticator(users);
+    }
+
+    private static Entry plain(String password, String where) {
+        if (password.isEmpty()) {
+            throw new IllegalArgumentException(where + ": empty password");
+        }
+        return new Entry(0, null, sha256(password.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static Entry parseHashed(String spec, String where) {
+        String[] parts = spec.split(":", -1);
+        if (parts.length != 3) {
+            throw new IllegalArgumentException(where + ": expected {PBKDF2}iterations:base64salt:base64hash");
+        }
+        int iterations;
+        try {
+            iterations = Integer.parseInt(parts[0]);
+        } catch (NumberFormatException e) {
+            iterations = -1;
+        }
+        if (iterations < 1 || iterations > 10_000_000) {
+            throw new IllegalArgumentException(where + ": PBKDF2 iterations must be a number from 1 to 10000000");
+        }
+        try {
+            byte[] salt = Base64.getDecoder().decode(parts[1]);
+            byte[] hash = Base64.getDecoder().decode(parts[2]);
+            if (salt.length == 0 || hash.length < 16) {
+                throw new IllegalArgumentException(where + ": PBKDF2 salt is empty or hash shorter than 16 bytes");
+            }
+            return new Entry(iterations, salt, hash);
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(where)) {
+                throw e;
+            }
+            throw new IllegalArgumentException(where + ": PBKDF2 salt or hash is not valid base64");
+        }
+    }
+
+    /** The number of users in the file. */
+    public int size() {
+        return users.size();
+    }
+
+    @Override
+    public boolean authenticate(String username, String password) {
+        Entry entry = users.get(username);
+        boolean known = entry != null;
+        Entry checked = known ? entry : dummy;
+        byte[] given = checked.iterations > 0
+                ? pbkdf2(password.toCharArray(), checked.salt, checked.iterations, checked.hash.length * 8)
+                : sha256(password.getBytes(StandardCharsets.UTF_8));
+        // MessageDigest.isEqual takes time independent of where the arrays differ.
+        return MessageDigest.isEqual(given, checked.hash) & known;
+    }
+
+    /**
+     * A {@code {PBKDF2}iterations:salt:hash} entry for {@code password}, to put after
+     * {@code user:} in the file.
+     */
+    public static String hash(char[] password) {
+        byte[] salt = new byte[16];
+        new SecureRandom().nextBytes(salt);
+        byte[] hash = pbkdf2(password, salt, DEFAULT_ITERATIONS, 256);
+        Base64.Encoder b64 = Base64.getEncoder();
+        return PBKDF2 + DEFAULT_ITERATIONS + ":" + b64.encodeToString(salt) + ":" + b64.encodeToString(hash);
+    }
+
+    private static byte[] pbkdf2(char[] password, byte[] salt, int iterations, int bits) {
+        PBEKeySpec spec = new PBEKeySpec(password, salt, iterations, bits);
+        try {
+            return SecretKeyFactory.getInstance(ALGORITHM).generateSecret(spec).getEncoded();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(ALGORITHM + " is not available", e);
+        } finally {
+            spec.clearPassword();
+        }
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    /** Keeps no password text: plain passwords as their SHA-256, so all compares are of equal length. */
+    private record Entry(int iterations, byte[] salt, byte[] hash) {
+        @Override
+        public String toString() {
+            return "Entry[***]";
+        }
+    }
+}

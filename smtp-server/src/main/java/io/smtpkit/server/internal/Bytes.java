@@ -1,0 +1,51 @@
+package io.smtpkit.server.internal;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/** A growable byte array: the event loop's staging area for one batch of output. */
+final class Bytes {
+
+    private byte[] data;
+    private int length;
+
+    Bytes(int initialCapacity) {
+        data = new byte[initialCapacity];
+    }
+
+    void append(byte[] bytes) {
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, data, length, bytes.length);
+        length += bytes.length;
+    }
+
+    void append(ByteBuffer buffer) {
+        int n = buffer.remaining();
+        ensure(n);
+        buffer.get(data, length, n);
+        length += n;
+    }
+
+    int length() {
+        return length;
+    }
+
+    boolean isEmpty() {
+        return length == 0;
+    }
+
+    void clear() {
+        length = 0;
+    }
+
+    /** A buffer over the content, valid until the next change. */
+    ByteBuffer buffer() {
+        return ByteBuffer.wrap(data, 0, length);
+    }
+
+    private void ensure(int more) {
+        if (length + more > data.length) {
+            data = Arrays.copyOf(data, Math.max(data.length * 2, length + more));
+        }
+    }
+}

@@ -1,0 +1,730 @@
+package io.smtpkit.server.internal;
+
+import io.smtpkit.protocol.Decision;
+import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionInfo;
+import io.smtpkit.protocol.SessionOutput;
+import io.smtpkit.protocol.SessionState;
+import io.smtpkit.protocol.SmtpSession;
+import io.smtpkit.server.Authenticator;
+import io.smtpkit.server.SessionContext;
+import io.smtpkit.server.SmtpHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.time.ZonedDateTime;
+import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.MDC;
+
+/**
+ * One client connection: its socket, its {@link SmtpSession}, its TLS engine and its message
+ * spool. Everything here runs on the event loop thread except the hook calls, which run on the
+ * executor while the session is paused and come back through {@link Transport#execute}.
+ *
+ * <p>Memory: while idle a connection holds no buffer of its own. Input is read into the loop's
+ * shared buffer; only what the session could not take yet (it waits for a hook, or the client
+ * reads too slowly) is copied aside. Output is staged in the loop's shared buffer and written
+ * with one call per batch; only what the socket would not take is kept.
+ */
+final class Connection implements SessionOutput, SessionContext {
+
+    private static final Logger log = Transport.log;
+
+    /** Past this much unsent output the connection stops reading (back-pressure). */
+    static final int OUTPUT_LIMIT = 32 * 1024;
+    /**
+     * Commands are fed to the session in slices this big, and the output is checked between
+     * slices: a client pipelining thousands of commands cannot make the server queue thousands
+     * of replies. Message content has no such amplification and goes in whole.
+     */
+    private static final int COMMAND_SLICE = 2048;
+    /** How long a closing connection may take to flush its last replies. */
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
+    private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
+
+    private final Transport t;
+    private final SocketChannel channel;
+    private final String id;
+    private final InetSocketAddress remote;
+    private final InetSocketAddress local;
+    private final boolean implicitTls;
+    private final SmtpSession session;
+    SelectionKey key;
+
+    private int interest = -1;
+    private ByteBuffer pendingOut;
+    private ByteBuffer pendingIn;
+    private ByteBuffer pendingNet;
+    private Spool spool;
+    private SSLEngine engine;
+    private boolean handshaking;
+    private boolean tlsRequested;
+    private volatile SSLSession tlsSession;
+    private boolean started;
+    private boolean hookRunning;
+    private boolean closing;
+    boolean closed;
+    private long lastProgress;
+    private long closeDeadline;
+    private int messages;
+
+    Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
+            boolean implicitTls) {
+        this.t = t;
+        this.channel = channel;
+        this.id = id;
+        this.remote = remote;
+        this.local = local;
+        this.implicitTls = implicitTls;
+        this.session = new SmtpSession(t.config, this);
+        this.lastProgress = t.now;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Events from the loop
+
+    void open() {
+        if (implicitTls) {
+            beginTls();
+        } else {
+            started = true;
+            session.start();
+            dispatch();
+        }
+        afterEvent();
+    }
+
+    void onReadable() {
+        ByteBuffer buffer = t.readBuffer;
+        buffer.clear();
+        if (pendingNet != null) {
+            buffer.put(pendingNet);
+            pendingNet = null;
+        }
+        int n;
+        try {
+            n = channel.read(buffer);
+        } catch (IOException e) {
+            closeNow("read failed: " + e.getMessage());
+            return;
+        }
+        if (n < 0) {
+            closeNow(session.isClosed() ? "closed" : "client disconnected");
+            return;
+        }
+        buffer.flip();
+        if (engine == null) {
+            feed(buffer, true);
+        } else {
+            unwrapAndFeed(buffer, true);
+        }
+        afterEvent();
+    }
+
+    void onWritable() {
+        writePending();
+        if (!closed && pendingOut == null) {
+            resumeInput();
+        }
+        afterEvent();
+    }
+
+    /** The idle timer (RFC 5321 §4.5.3.2.7) and the linger limit of closing connections. */
+    void sweep(long now) {
+        if (closing || session.isClosed()) {
+            if (now - closeDeadline > 0) {
+                closeNow("could not deliver the last reply in time");
+            }
+            return;
+        }
+        if (hookRunning || now - lastProgress <= t.idleNanos) {
+            return;
+        }
+        if (!started || handshaking || tlsRequested) {
+            closeNow("timeout before the session began");
+            return;
+        }
+        log.debug("[{}] idle timeout in state {}", id, session.state());
+        session.timeout();
+        afterEvent();
+    }
+
+    /** The server is closing: end the session now unless a message is being received or decided. */
+    void shutdown() {
+        if (!started || handshaking || tlsRequested) {
+            closeNow("server shutting down");
+            return;
+        }
+        afterEvent();
+    }
+
+    private void hookDone(Reply reply) {
+        hookRunning = false;
+        if (closed) {
+            return;
+        }
+        lastProgress = t.now;
+        session.resume(reply);
+        dispatch();
+        resumeInput();
+        afterEvent();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Input
+
+    private boolean canTakeInput() {
+        return !closed && !closing && started && !handshaking && !tlsRequested && !hookRunning
+                && session.awaiting() == null && !session.isClosed()
+                && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
+    }
+
+    /**
+     * Feeds plaintext to the session while it takes it; keeps the rest in {@link #pendingIn}.
+     *
+     * @param shared true if {@code in} is a loop buffer that must be copied to be kept
+     */
+    private void feed(ByteBuffer in, boolean shared) {
+        int end = in.limit();
+        while (in.hasRemaining() && canTakeInput()) {
+            if (session.state() != SessionState.DATA) {
+                in.limit(Math.min(end, in.position() + COMMAND_SLICE));
+            }
+            session.receive(in);
+            in.limit(end);
+            dispatch();
+        }
+        in.limit(end);
+        if (tlsRequested || session.isClosed() || closed) {
+            // RFC 3207 §4.2: what was pipelined after STARTTLS is dropped, never executed.
+            in.position(end);
+        }
+        if (in.hasRemaining()) {
+            pendingIn = shared ? copy(in) : in;
+        }
+    }
+
+    private void unwrapAndFeed(ByteBuffer net, boolean shared) {
+        ByteBuffer app = t.tlsAppBuffer;
+        while (!closed) {
+            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+            if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                runDelegatedTasks();
+                continue;
+            }
+            if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                if (!wrap(EMPTY)) {
+                    return;
+                }
+                continue;
+            }
+            if (!handshaking && !canTakeInput()) {
+                break;
+            }
+            if (!net.hasRemaining() && status != SSLEngineResult.HandshakeStatus.NEED_UNWRAP_AGAIN) {
+                break;
+            }
+            app.clear();
+            SSLEngineResult result;
+            try {
+                result = engine.unwrap(net, app);
+            } catch (SSLException e) {
+                tlsFailed(e);
+                return;
+            }
+            if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
+                closeNow("client closed TLS");
+                return;
+            }
+            if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                break;
+            }
+            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                throw new IllegalStateException("TLS application buffer too small");
+            }
+            if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
+                handshakeFinished();
+            }
+            app.flip();
+            if (app.hasRemaining()) {
+                feed(app, true);
+            }
+        }
+        if (!closed && net.hasRemaining()) {
+            pendingNet = shared ? copy(net) : net;
+        }
+    }
+
+    /** Feeds input kept back while the session was paused or the client was not reading. */
+    private void resumeInput() {
+        if (pendingIn != null && canTakeInput()) {
+            ByteBuffer in = pendingIn;
+            pendingIn = null;
+            feed(in, false);
+        }
+        if (pendingIn == null && pendingNet != null && engine != null && canTakeInput()) {
+            ByteBuffer net = pendingNet;
+            pendingNet = null;
+            unwrapAndFeed(net, false);
+        }
+    }
+
+    private static ByteBuffer copy(ByteBuffer in) {
+        ByteBuffer copy = ByteBuffer.allocate(in.remaining());
+        copy.put(in).flip();
+        return copy;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Decisions and hooks
+
+    /** Answers what the session asks: at once when the handler has no such hook, else on the executor. */
+    private void dispatch() {
+        Decision decision;
+        while (!closed && !hookRunning && (decision = session.awaiting()) != null) {
+            SpooledMessage message = null;
+            Callable<Reply> hook;
+            SmtpHandler handler = t.settings.handler();
+            if (decision instanceof Decision.Connect) {
+                hook = t.hooks.connect ? () -> handler.onConnect(this) : null;
+            } else if (decision instanceof Decision.Hello hello) {
+                hook = t.hooks.hello ? () -> handler.onHello(this, hello.domain(), hello.extended()) : null;
+            } else if (decision instanceof Decision.Mail mail) {
+                hook = t.hooks.mail ? () -> handler.onMail(this, mail.reversePath(), mail.parameters()) : null;
+            } else if (decision instanceof Decision.Rcpt rcpt) {
+                hook = t.hooks.rcpt ? () -> handler.onRcpt(this, rcpt.recipient(), rcpt.parameters()) : null;
+            } else if (decision instanceof Decision.Message m) {
+                try {
+                    message = finishMessage(m);
+                } catch (IOException e) {
+                    log.warn("[{}] cannot spool message: {}", id, e.toString());
+                    session.resume(STORAGE_FAILED);
+                    continue;
+                }
+                SpooledMessage content = message;
+                hook = () -> handler.onMessage(this, m.envelope(), content);
+            } else if (decision instanceof Decision.Authenticate auth) {
+                Authenticator authenticator = t.settings.authenticator();
+                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password())
+                        ? Reply.AUTHENTICATION_SUCCEEDED
+                        : null;
+            } else {
+                hook = null;
+            }
+            if (hook == null) {
+                session.resume(null);
+            } else {
+                runHook(decision, hook, message);
+            }
+        }
+    }
+
+    private SpooledMessage finishMessage(Decision.Message m) throws IOException {
+        messages++;
+        byte[] header = new byte[0];
+        if (t.settings.receivedHeader()) {
+            header = ReceivedHeader.build(session.heloName(), remote.getAddress(), t.config.hostname(),
+                    session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
+                    id + "." + messages, m.envelope(), ZonedDateTime.now());
+        }
+        Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
+        SpooledMessage message = content.finish(header);
+        log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
+                m.envelope().reversePath(), m.envelope().recipients().size(), message.file() != null ? ", spooled" : "");
+        return message;
+    }
+
+    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message) {
+        hookRunning = true;
+        boolean authentication = decision instanceof Decision.Authenticate;
+        String name = hookName(decision);
+        try {
+            t.executor.execute(() -> {
+                Reply reply;
+                MDC.put("session", id);
+                try {
+                    reply = hook.call();
+                } catch (Throwable e) {
+                    if (authentication) {
+                        // Neither the exception's text nor the credentials go to the log.
+                        log.warn("[{}] authenticator failed: {}", id, e.getClass().getName());
+                        reply = AUTH_UNAVAILABLE;
+                    } else {
+                        log.warn("[{}] handler {} failed", id, name, e);
+                        reply = Reply.LOCAL_ERROR;
+                    }
+                    if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
+                        hookAnswered(reply, message);
+                        throw (Error) e;
+                    }
+                } finally {
+                    MDC.remove("session");
+                }
+                hookAnswered(reply, message);
+            });
+        } catch (RejectedExecutionException e) {
+            log.warn("[{}] executor refused the {} hook", id, name);
+            if (message != null) {
+                message.delete();
+            }
+            hookDone(Reply.LOCAL_ERROR);
+        }
+    }
+
+    /** On the worker: the message is no longer needed; hand the answer to the loop. */
+    private void hookAnswered(Reply reply, SpooledMessage message) {
+        if (message != null) {
+            message.delete();
+        }
+        t.execute(() -> hookDone(reply));
+    }
+
+    private static String hookName(Decision decision) {
+        if (decision instanceof Decision.Connect) {
+            return "onConnect";
+        } else if (decision instanceof Decision.Hello) {
+            return "onHello";
+        } else if (decision instanceof Decision.Mail) {
+            return "onMail";
+        } else if (decision instanceof Decision.Rcpt) {
+            return "onRcpt";
+        } else if (decision instanceof Decision.Message) {
+            return "onMessage";
+        }
+        return "authenticate";
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // SessionOutput (called by the session, on the loop)
+
+    @Override
+    public void send(byte[] reply) {
+        lastProgress = t.now;
+        if (engine != null && handshaking) {
+            return; // nothing can be said in the middle of a handshake
+        }
+        t.staging.append(reply);
+    }
+
+    @Override
+    public void decide(Decision decision) {
+        // Looked at after the session returns: see dispatch().
+    }
+
+    @Override
+    public void content(ByteBuffer chunk) {
+        lastProgress = t.now;
+        if (spool == null) {
+            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
+        }
+        spool.write(chunk);
+    }
+
+    @Override
+    public void discardContent() {
+        if (spool != null) {
+            spool.discard();
+        }
+    }
+
+    @Override
+    public void startTls() {
+        tlsRequested = true;
+    }
+
+    @Override
+    public void close() {
+        if (!closing) {
+            closing = true;
+            closeDeadline = t.now + Math.min(LINGER_NANOS, t.idleNanos);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Output
+
+    /** Ends every event: writes what was staged, closes or starts TLS when due, sets interest. */
+    private void afterEvent() {
+        if (!closed && t.shuttingDown && isIdle()) {
+            log.debug("[{}] closing for shutdown", id);
+            session.terminate(Reply.SHUTTING_DOWN);
+        }
+        flush();
+        if (closed) {
+            return;
+        }
+        if ((closing || session.isClosed()) && pendingOut == null) {
+            closeNow(session.isClosed() ? "closed" : "closing");
+            return;
+        }
+        if (tlsRequested && engine == null && pendingOut == null) {
+            beginTls();
+            flush();
+        }
+        updateInterest();
+    }
+
+    /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
+    private boolean isIdle() {
+        SessionState state = session.state();
+        return started && !hookRunning && !handshaking && !tlsRequested && !session.isClosed()
+                && state != SessionState.DATA && state != SessionState.BDAT;
+    }
+
+    private void flush() {
+        Bytes plain = t.staging;
+        Bytes wire = t.wireStaging;
+        try {
+            if (closed) {
+                return;
+            }
+            ByteBuffer data;
+            if (engine == null) {
+                data = plain.buffer();
+            } else {
+                if (!plain.isEmpty() && !handshaking) {
+                    ByteBuffer source = plain.buffer();
+                    while (source.hasRemaining()) {
+                        if (!wrap(source)) {
+                            return;
+                        }
+                    }
+                }
+                data = wire.buffer();
+            }
+            if (data.hasRemaining()) {
+                write(data);
+            }
+        } finally {
+            plain.clear();
+            wire.clear();
+        }
+    }
+
+    /** Wraps {@code source} (or a handshake message) into the wire staging; false if the connection closed. */
+    private boolean wrap(ByteBuffer source) {
+        ByteBuffer net = t.tlsNetBuffer;
+        net.clear();
+        SSLEngineResult result;
+        try {
+            result = engine.wrap(source, net);
+        } catch (SSLException e) {
+            tlsFailed(e);
+            return false;
+        }
+        net.flip();
+        t.wireStaging.append(net);
+        if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
+            closing = true;
+            closeDeadline = t.now + LINGER_NANOS;
+            return !source.hasRemaining();
+        }
+        if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
+            handshakeFinished();
+        }
+        return true;
+    }
+
+    private void write(ByteBuffer data) {
+        if (pendingOut == null) {
+            try {
+                channel.write(data);
+            } catch (IOException e) {
+                closeNow("write failed: " + e.getMessage());
+                return;
+            }
+            if (data.hasRemaining()) {
+                pendingOut = copy(data);
+            }
+        } else {
+            ByteBuffer joined = ByteBuffer.allocate(pendingOut.remaining() + data.remaining());
+            joined.put(pendingOut).put(data).flip();
+            pendingOut = joined;
+            writePending();
+        }
+    }
+
+    private void writePending() {
+        if (pendingOut == null || closed) {
+            return;
+        }
+        try {
+            channel.write(pendingOut);
+        } catch (IOException e) {
+            closeNow("write failed: " + e.getMessage());
+            return;
+        }
+        if (!pendingOut.hasRemaining()) {
+            pendingOut = null;
+        }
+    }
+
+    private void updateInterest() {
+        int ops = 0;
+        if (pendingOut != null) {
+            ops |= SelectionKey.OP_WRITE;
+        }
+        if (handshaking || (canTakeInput() && pendingIn == null)) {
+            ops |= SelectionKey.OP_READ;
+        }
+        if (ops != interest && key.isValid()) {
+            key.interestOps(ops);
+            interest = ops;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // TLS (RFC 3207 STARTTLS, RFC 8314 implicit TLS)
+
+    private void beginTls() {
+        tlsRequested = false;
+        pendingIn = null;
+        try {
+            engine = t.newEngine(remote);
+            engine.beginHandshake();
+        } catch (SSLException | RuntimeException e) {
+            tlsFailed(e);
+            return;
+        }
+        handshaking = true;
+        lastProgress = t.now;
+    }
+
+    private void runDelegatedTasks() {
+        // Key exchange and signature work: a millisecond or two, done inline rather than paying
+        // two thread hand-offs per handshake.
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+            task.run();
+        }
+    }
+
+    private void handshakeFinished() {
+        if (!handshaking) {
+            return;
+        }
+        handshaking = false;
+        lastProgress = t.now;
+        tlsSession = engine.getSession();
+        log.debug("[{}] TLS established: {} {}", id, tlsSession.getProtocol(), tlsSession.getCipherSuite());
+        if (!started) {
+            started = true;
+            session.startSecure();
+        } else {
+            session.tlsStarted(true);
+        }
+        dispatch();
+    }
+
+    private void tlsFailed(Exception e) {
+        log.debug("[{}] TLS failed: {}", id, e.getMessage());
+        if (started && session.state() == SessionState.TLS) {
+            session.tlsStarted(false);
+        }
+        t.staging.clear();
+        closeNow("TLS failed");
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Closing
+
+    void closeNow(String why) {
+        if (closed) {
+            return;
+        }
+        if (engine != null && !handshaking && pendingOut == null && channel.isOpen()) {
+            sendCloseNotify();
+        }
+        closed = true;
+        if (started) {
+            session.connectionLost();
+        }
+        if (spool != null) {
+            spool.discard();
+        }
+        pendingIn = null;
+        pendingOut = null;
+        pendingNet = null;
+        if (key != null) {
+            key.cancel();
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // gone anyway
+        }
+        log.debug("[{}] disconnect: {}", id, why);
+        t.removed(this);
+        if (t.hooks.close) {
+            SmtpHandler handler = t.settings.handler();
+            try {
+                t.executor.execute(() -> {
+                    try {
+                        handler.onClose(this);
+                    } catch (RuntimeException e) {
+                        log.warn("[{}] handler onClose failed", id, e);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                log.debug("[{}] onClose not run: executor stopped", id);
+            }
+        }
+    }
+
+    private void sendCloseNotify() {
+        try {
+            engine.closeOutbound();
+            ByteBuffer net = t.tlsNetBuffer;
+            net.clear();
+            engine.wrap(EMPTY, net);
+            net.flip();
+            channel.write(net); // best effort, once
+        } catch (IOException | RuntimeException ignored) {
+            // the peer may be gone already
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // SessionContext
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    @Override
+    public SessionInfo protocol() {
+        return session;
+    }
+
+    @Override
+    public SSLSession tlsSession() {
+        return tlsSession;
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + id + " " + remote + "]";
+    }
+}

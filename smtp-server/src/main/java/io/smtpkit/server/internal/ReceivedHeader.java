@@ -1,0 +1,70 @@
+package io.smtpkit.server.internal;
+
+import io.smtpkit.protocol.Envelope;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * The {@code Received:} trace header a server prepends to every message (RFC 5321 §4.4):
+ * <pre>
+ * Received: from HELO ([IP])
+ *         by HOSTNAME with ESMTPS id ID
+ *         for &lt;RCPT&gt;; DATE
+ * </pre>
+ * The client's address is written as a literal only: the event loop resolves no names. The
+ * protocol keyword follows RFC 3848 (SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA). Everything the client
+ * chose (the HELO name and the recipient) is sanitised: only printable ASCII is kept, and the
+ * characters that would end the clause ({@code ( ) ; < > \}) become {@code _}, so a client
+ * cannot add lines or forge the fields after its own.
+ */
+final class ReceivedHeader {
+
+    /** RFC 5322 §3.3 date-time, with a numeric zone. */
+    private static final DateTimeFormatter DATE =
+            DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
+    private static final int MAX_FIELD = 255;
+
+    private ReceivedHeader() {}
+
+    static byte[] build(String heloName, InetAddress client, String hostname, boolean extended, boolean tls,
+            boolean authenticated, String id, Envelope envelope, ZonedDateTime now) {
+        String with = !extended ? "SMTP" : "ESMTP" + (tls ? "S" : "") + (authenticated ? "A" : "");
+        StringBuilder h = new StringBuilder(200);
+        h.append("Received: from ").append(heloName == null ? "unknown" : sanitise(heloName))
+                .append(" (").append(literal(client)).append(")\r\n")
+                .append("\tby ").append(hostname).append(" with ").append(with).append(" id ").append(id);
+        if (envelope != null && envelope.recipients().size() == 1) {
+            // Only with one recipient: naming them all would disclose Bcc recipients to each other.
+            h.append("\r\n\tfor <").append(sanitise(envelope.recipients().get(0).address())).append('>');
+        }
+        h.append("; ").append(DATE.format(now)).append("\r\n");
+        return h.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** RFC 5321 §4.1.3 address literal: {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]}. */
+    static String literal(InetAddress address) {
+        if (address == null) {
+            return "unknown";
+        }
+        if (address instanceof Inet6Address) {
+            String text = address.getHostAddress();
+            int zone = text.indexOf('%');
+            return "[IPv6:" + (zone >= 0 ? text.substring(0, zone) : text) + "]";
+        }
+        return "[" + address.getHostAddress() + "]";
+    }
+
+    static String sanitise(String value) {
+        StringBuilder out = new StringBuilder(Math.min(value.length(), MAX_FIELD));
+        for (int i = 0; i < value.length() && out.length() < MAX_FIELD; i++) {
+            char c = value.charAt(i);
+            boolean safe = c > 0x20 && c < 0x7f && c != '(' && c != ')' && c != ';' && c != '<' && c != '>' && c != '\\';
+            out.append(safe ? c : '_');
+        }
+        return out.length() == 0 ? "unknown" : out.toString();
+    }
+}

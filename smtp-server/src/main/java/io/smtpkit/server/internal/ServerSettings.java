@@ -1,0 +1,40 @@
+package io.smtpkit.server.internal;
+
+import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.Authenticator;
+import io.smtpkit.server.SmtpHandler;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import javax.net.ssl.SSLContext;
+
+/**
+ * What the transport needs from {@link io.smtpkit.server.SmtpServer.Builder}, frozen at build
+ * time. Not API.
+ *
+ * @param executor the executor for hooks, or {@code null} to let the transport make (and own) one
+ * @param spoolDirectory where spool files go, or {@code null} for the JVM's temporary directory
+ */
+public record ServerSettings(
+        List<InetSocketAddress> addresses,
+        List<InetSocketAddress> tlsAddresses,
+        SessionConfig config,
+        SmtpHandler handler,
+        SSLContext sslContext,
+        Authenticator authenticator,
+        ExecutorService executor,
+        int maxConnections,
+        int maxConnectionsPerClient,
+        Duration idleTimeout,
+        long spoolThreshold,
+        Path spoolDirectory,
+        boolean receivedHeader,
+        Duration shutdownTimeout) {
+
+    public ServerSettings {
+        addresses = List.copyOf(addresses);
+        tlsAddresses = List.copyOf(tlsAddresses);
+    }
+}

@@ -1,0 +1,445 @@
+package io.smtpkit.server.internal;
+
+import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event loop: one thread and one {@link Selector} own every listening and client socket.
+ * It reads, feeds {@link io.smtpkit.protocol.SmtpSession}s, writes their replies, runs the idle
+ * timer sweep and executes tasks posted by worker threads (hook answers). It never runs handler
+ * code and never blocks on anything but the selector. Not API.
+ */
+public final class Transport {
+
+    static final Logger log = LoggerFactory.getLogger("io.smtpkit.server");
+
+    /** One socket read; also the most plaintext fed to sessions at once. */
+    private static final int READ_BUFFER = 64 * 1024;
+    /** Connections accepted per wake-up, so a connect flood cannot starve the clients already in. */
+    private static final int ACCEPTS_PER_WAKEUP = 256;
+    private static final byte[] TOO_MANY_CONNECTIONS = Reply.TOO_MANY_CONNECTIONS.encode(true);
+
+    final ServerSettings settings;
+    final SessionConfig config;
+    final Hooks hooks;
+    final ExecutorService executor;
+    private final boolean ownsExecutor;
+    final long idleNanos;
+    final String[] tlsProtocols;
+
+    private final Selector selector;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final List<InetSocketAddress> bound = new ArrayList<>();
+    private final Set<Connection> connections = new HashSet<>();
+    private final Map<InetAddress, Integer> perClient = new HashMap<>();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong ids = new AtomicLong();
+    private final CountDownLatch drained = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicInteger closeCalls = new AtomicInteger();
+
+    // Owned by the loop thread.
+    final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
+    final Bytes staging = new Bytes(8 * 1024);
+    final Bytes wireStaging = new Bytes(8 * 1024);
+    ByteBuffer tlsAppBuffer;
+    ByteBuffer tlsNetBuffer;
+    long now = System.nanoTime();
+    boolean shuttingDown;
+    private volatile boolean running;
+    private Thread thread;
+
+    public Transport(ServerSettings settings) throws IOException {
+        this.settings = settings;
+        SessionConfig.Builder config = settings.config().toBuilder();
+        if (settings.sslContext() != null) {
+            config.startTls(true);
+        }
+        if (settings.authenticator() != null) {
+            config.authentication(true);
+        }
+        this.config = config.build();
+        this.hooks = new Hooks(settings.handler());
+        this.idleNanos = settings.idleTimeout().toNanos();
+        if (settings.sslContext() != null) {
+            // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
+            List<String> supported = Arrays.asList(settings.sslContext().getSupportedSSLParameters().getProtocols());
+            this.tlsProtocols = List.of("TLSv1.3", "TLSv1.2").stream().filter(supported::contains).toArray(String[]::new);
+        } else {
+            this.tlsProtocols = new String[0];
+        }
+        if (settings.executor() != null) {
+            this.executor = settings.executor();
+            this.ownsExecutor = false;
+        } else {
+            int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), daemonThreads("smtpkit-worker-"));
+            pool.allowCoreThreadTimeOut(true);
+            // The queue needs no bound of its own: a connection has at most one hook pending
+            // (plus its onClose), so maxConnections bounds it.
+            this.executor = pool;
+            this.ownsExecutor = true;
+        }
+        this.selector = Selector.open();
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Life cycle (called from the owner's thread)
+
+    /** Binds every address, then starts the loop thread. */
+    public void start() throws IOException {
+        try {
+            for (InetSocketAddress address : settings.addresses()) {
+                bind(address, false);
+            }
+            for (InetSocketAddress address : settings.tlsAddresses()) {
+                bind(address, true);
+            }
+        } catch (IOException e) {
+            closeListeners();
+            selector.close();
+            if (ownsExecutor) {
+                executor.shutdownNow();
+            }
+            throw e;
+        }
+        running = true;
+        thread = new Thread(this::run, "smtpkit-loop");
+        thread.start();
+        log.info("listening on {}", bound);
+    }
+
+    private void bind(InetSocketAddress address, boolean tls) throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        try {
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(address, 1024);
+            channel.configureBlocking(false);
+            channel.register(selector, SelectionKey.OP_ACCEPT, new Listener(channel, tls));
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException("cannot listen on " + describe(address) + (tls ? " (TLS)" : "") + ": " + e.getMessage(), e);
+        }
+        listeners.add(channel);
+        bound.add((InetSocketAddress) channel.getLocalAddress());
+    }
+
+    private static String describe(InetSocketAddress address) {
+        InetAddress ip = address.getAddress();
+        String host = ip == null ? address.getHostString() : ip.getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** The bound addresses, plain listeners first. */
+    public List<InetSocketAddress> addresses() {
+        return List.copyOf(bound);
+    }
+
+    /** The number of open client connections. */
+    public int connectionCount() {
+        return open.get();
+    }
+
+    /** Graceful close; see {@link io.smtpkit.server.SmtpServer#close()}. */
+    public void close() {
+        if (closeCalls.getAndIncrement() > 0) {
+            awaitQuietly(stopped, settings.shutdownTimeout().toMillis() + 10_000);
+            return;
+        }
+        if (thread == null) {
+            shutdownExecutor();
+            stopped.countDown();
+            return;
+        }
+        execute(this::beginShutdown);
+        if (Thread.currentThread() != thread) {
+            awaitQuietly(drained, settings.shutdownTimeout().toMillis());
+        }
+        execute(this::stopLoop);
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        shutdownExecutor();
+        log.info("server closed");
+    }
+
+    private void shutdownExecutor() {
+        if (!ownsExecutor) {
+            return;
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch, long millis) {
+        try {
+            latch.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs {@code task} on the loop thread. */
+    void execute(Runnable task) {
+        tasks.add(task);
+        selector.wakeup();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The loop
+
+    private void run() {
+        long sweepEvery = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(TimeUnit.SECONDS.toNanos(1), idleNanos / 4));
+        long nextSweep = System.nanoTime() + sweepEvery;
+        try {
+            while (running) {
+                long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextSweep - System.nanoTime()));
+                try {
+                    selector.select(this::ready, wait);
+                } catch (IOException e) {
+                    log.warn("selector failed: {}", e.toString());
+                }
+                now = System.nanoTime();
+                Runnable task;
+                while ((task = tasks.poll()) != null) {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        log.warn("event loop task failed", e);
+                        staging.clear();
+                        wireStaging.clear();
+                    }
+                }
+                now = System.nanoTime();
+                if (now - nextSweep >= 0) {
+                    sweep();
+                    nextSweep = now + sweepEvery;
+                }
+            }
+        } finally {
+            for (Connection c : new ArrayList<>(connections)) {
+                c.closeNow("server stopped");
+            }
+            closeListeners();
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            stopped.countDown();
+        }
+    }
+
+    private void ready(SelectionKey key) {
+        now = System.nanoTime();
+        Object attachment = key.attachment();
+        if (attachment instanceof Listener listener) {
+            accept(listener);
+            return;
+        }
+        Connection c = (Connection) attachment;
+        try {
+            if (!key.isValid()) {
+                return;
+            }
+            if (key.isWritable()) {
+                c.onWritable();
+            }
+            if (key.isValid() && key.isReadable() && !c.closed) {
+                c.onReadable();
+            }
+        } catch (RuntimeException e) {
+            log.warn("[{}] internal error, closing the connection", c.id(), e);
+            staging.clear();
+            wireStaging.clear();
+            c.closeNow("internal error");
+        }
+    }
+
+    private void sweep() {
+        for (Connection c : new ArrayList<>(connections)) {
+            try {
+                c.sweep(now);
+            } catch (RuntimeException e) {
+                log.warn("[{}] internal error, closing the connection", c.id(), e);
+                staging.clear();
+                wireStaging.clear();
+                c.closeNow("internal error");
+            }
+        }
+    }
+
+    private void accept(Listener listener) {
+        for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+            SocketChannel channel;
+            try {
+                channel = listener.channel.accept();
+            } catch (IOException e) {
+                // Typically EMFILE: out of file descriptors. Try again on the next wake-up.
+                log.warn("accept failed: {}", e.toString());
+                return;
+            }
+            if (channel == null) {
+                return;
+            }
+            try {
+                admit(channel, listener.tls);
+            } catch (IOException e) {
+                log.debug("connection dropped while accepting: {}", e.toString());
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    private void admit(SocketChannel channel, boolean tls) throws IOException {
+        InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+        InetAddress client = remote.getAddress();
+        int fromClient = perClient.getOrDefault(client, 0);
+        int max = settings.maxConnections();
+        int maxPerClient = settings.maxConnectionsPerClient();
+        if (shuttingDown || (max > 0 && connections.size() >= max) || (maxPerClient > 0 && fromClient >= maxPerClient)) {
+            log.info("refusing {}: {}", describe(remote), shuttingDown ? "shutting down"
+                    : max > 0 && connections.size() >= max ? "too many connections" : "too many connections from this client");
+            channel.configureBlocking(false);
+            if (!tls) {
+                // RFC 5321 §3.1 allows a 421 instead of the greeting. Best effort: a fresh
+                // socket's send buffer is empty, so the reply fits.
+                channel.write(ByteBuffer.wrap(shuttingDown ? Reply.SHUTTING_DOWN.encode(true) : TOO_MANY_CONNECTIONS));
+            }
+            channel.close();
+            return;
+        }
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        String id = Long.toString(ids.incrementAndGet(), 36);
+        Connection c = new Connection(this, channel, id, remote, (InetSocketAddress) channel.getLocalAddress(), tls);
+        try {
+            c.key = channel.register(selector, 0, c);
+        } catch (ClosedChannelException e) {
+            closeQuietly(channel);
+            return;
+        }
+        connections.add(c);
+        perClient.merge(client, 1, Integer::sum);
+        open.incrementAndGet();
+        log.debug("[{}] connect from {} to {}{}", id, describe(remote), describe(c.localAddress()), tls ? " (TLS)" : "");
+        c.open();
+    }
+
+    /** Called by a connection once it is closed. */
+    void removed(Connection c) {
+        if (connections.remove(c)) {
+            perClient.computeIfPresent(c.remoteAddress().getAddress(), (k, v) -> v > 1 ? v - 1 : null);
+            open.decrementAndGet();
+        }
+        if (shuttingDown && connections.isEmpty()) {
+            drained.countDown();
+        }
+    }
+
+    private void beginShutdown() {
+        shuttingDown = true;
+        closeListeners();
+        log.info("shutting down: {} connection(s) open", connections.size());
+        for (Connection c : new ArrayList<>(connections)) {
+            try {
+                c.shutdown();
+            } catch (RuntimeException e) {
+                c.closeNow("internal error");
+            }
+        }
+        if (connections.isEmpty()) {
+            drained.countDown();
+        }
+    }
+
+    private void stopLoop() {
+        if (!connections.isEmpty()) {
+            log.warn("shutdown timeout: closing {} connection(s) still busy", connections.size());
+        }
+        running = false;
+    }
+
+    private void closeListeners() {
+        for (ServerSocketChannel channel : listeners) {
+            closeQuietly(channel);
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    SSLEngine newEngine(InetSocketAddress remote) {
+        SSLEngine engine = settings.sslContext().createSSLEngine(remote.getHostString(), remote.getPort());
+        engine.setUseClientMode(false);
+        engine.setEnabledProtocols(tlsProtocols);
+        SSLSession session = engine.getSession();
+        if (tlsAppBuffer == null || tlsAppBuffer.capacity() < session.getApplicationBufferSize()) {
+            tlsAppBuffer = ByteBuffer.allocate(session.getApplicationBufferSize() + 1024);
+        }
+        if (tlsNetBuffer == null || tlsNetBuffer.capacity() < session.getPacketBufferSize()) {
+            tlsNetBuffer = ByteBuffer.allocate(session.getPacketBufferSize() + 1024);
+        }
+        return engine;
+    }
+
+    private record Listener(ServerSocketChannel channel, boolean tls) {}
+}

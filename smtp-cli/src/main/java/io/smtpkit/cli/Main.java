@@ -2,6 +2,7 @@ package io.smtpkit.cli;
 
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.Authenticator;
+import io.smtpkit.server.FileAuthenticator;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
 import io.smtpkit.server.PemTls;
@@ -245,7 +246,10 @@ public final class Main {
                 server.start();
             } catch (IOException e) {
                 closeQuietly(server);
-                throw new UsageError("cannot listen on " + describeRequested(listen) + ": " + oneLine(e.getMessage()));
+                String message = oneLine(e.getMessage());
+                // The server's message names the address ("cannot listen on 127.0.0.1:25: ...").
+                throw new UsageError(message.startsWith("cannot listen")
+                        ? message : "cannot listen on " + describeRequested(listen) + ": " + message);
             }
             List<InetSocketAddress> bound = server.addresses();
             out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
@@ -424,7 +428,18 @@ public final class Main {
                 LoggerFactory.getLogger(Main.class).warn(
                         "--auth-file without TLS: AUTH will not be offered (add --tls-cert/--tls-key, or --allow-insecure-auth for tests)");
             }
-            return AuthFiles.load(options.authFile);
+            try {
+                FileAuthenticator users = FileAuthenticator.load(options.authFile);
+                if (users.size() == 0) {
+                    LoggerFactory.getLogger(Main.class).warn("--auth-file {} has no users: every AUTH will fail", options.authFile);
+                }
+                return users;
+            } catch (IOException e) {
+                throw new UsageError("--auth-file " + options.authFile + ": cannot read it (" + oneLine(e.getMessage()) + ")");
+            } catch (IllegalArgumentException e) {
+                // The message names the file and line, never a password.
+                throw new UsageError("--auth-file: " + oneLine(e.getMessage()));
+            }
         }
 
         private SessionConfig sessionConfig() throws UsageError {

@@ -90,7 +90,7 @@ class PluginDropInTest {
             assertTrue(section.contains("Subject: plugged in"), section);
             assertTrue(section.contains("From: alice@example.org"), section);
             assertTrue(section.contains("X-RcptTo: bob@example.org"), section);
-            assertFalse(section.contains("To: bob@example.org\n"), "only= filters headers: " + section);
+            assertTrue(section.lines().noneMatch(l -> l.startsWith("To:")), "only= filters headers: " + section);
             assertFalse(section.contains("body text"), "headers only: " + section);
         }
     }

@@ -583,8 +583,7 @@ public final class Main {
                 return;
             }
             try {
-                server.close();
-                LoggerFactory.getLogger(Main.class).info("stopped");
+                server.close(); // logs "server closed" itself
             } finally {
                 closeQuietly(pluginLoader);
                 closed.countDown();

@@ -2,9 +2,7 @@ package io.smtpkit.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -54,7 +52,7 @@ final class CliOptions {
 
     @Option(names = {"-o", "--option"}, paramLabel = "KEY=VALUE",
             description = "A handler option, repeatable, e.g. -o dir=./mail. See --list-handlers.")
-    Map<String, String> handlerOptions = new LinkedHashMap<>();
+    List<String> handlerOptions = new ArrayList<>(); // parsed by Main: a key given twice is an error
 
     @Option(names = {"-s", "--size"}, paramLabel = "BYTES",
             description = "The largest message accepted (SIZE, RFC 1870); 0 for no limit. Default 33554432 (32 MiB).")

@@ -361,7 +361,7 @@ public final class Main {
         }
 
         private SmtpHandler handler(HandlerProvider provider) throws UsageError {
-            Map<String, String> handlerOptions = new LinkedHashMap<>(options.handlerOptions);
+            Map<String, String> handlerOptions = handlerOptions(options.handlerOptions);
             if (options.remoteAddress != null) {
                 if (!provider.options().containsKey("upstream")) {
                     throw new UsageError("handler '" + provider.name() + "' takes no upstream, so REMOTEHOST:PORT '"
@@ -386,6 +386,22 @@ public final class Main {
                 throw new UsageError(message.toLowerCase(Locale.ROOT).contains("handler")
                         ? message : "handler '" + provider.name() + "': " + message);
             }
+        }
+
+        /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice. */
+        private static Map<String, String> handlerOptions(List<String> pairs) throws UsageError {
+            Map<String, String> parsed = new LinkedHashMap<>();
+            for (String pair : pairs) {
+                int equals = pair.indexOf('=');
+                if (equals <= 0) {
+                    throw new UsageError("-o '" + pair + "' is not KEY=VALUE, e.g. -o dir=./mail");
+                }
+                String key = pair.substring(0, equals).strip();
+                if (parsed.put(key, pair.substring(equals + 1)) != null) {
+                    throw new UsageError("-o " + key + "= is given twice");
+                }
+            }
+            return parsed;
         }
 
         private SSLContext tls() throws UsageError {

@@ -139,11 +139,19 @@ public final class FileAuthenticator implements Authenticator {
      * {@code user:} in the file.
      */
     public static String hash(char[] password) {
+        return hash(password, DEFAULT_ITERATIONS);
+    }
+
+    /** As {@link #hash(char[])} with another iteration count. */
+    public static String hash(char[] password, int iterations) {
+        if (iterations < 1) {
+            throw new IllegalArgumentException("iterations must be positive: " + iterations);
+        }
         byte[] salt = new byte[16];
         new SecureRandom().nextBytes(salt);
-        byte[] hash = pbkdf2(password, salt, DEFAULT_ITERATIONS, 256);
+        byte[] hash = pbkdf2(password, salt, iterations, 256);
         Base64.Encoder b64 = Base64.getEncoder();
-        return PBKDF2 + DEFAULT_ITERATIONS + ":" + b64.encodeToString(salt) + ":" + b64.encodeToString(hash);
+        return PBKDF2 + iterations + ":" + b64.encodeToString(salt) + ":" + b64.encodeToString(hash);
     }
 
     private static byte[] pbkdf2(char[] password, byte[] salt, int iterations, int bits) {

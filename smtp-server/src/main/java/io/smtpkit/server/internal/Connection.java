@@ -48,6 +48,8 @@ final class Connection implements SessionOutput, SessionContext {
      */
     private static final int COMMAND_SLICE = 2048;
     /** How long a closing connection may take to flush its last replies. */
+    /** Content octets that count as progress for the idle timer. */
+    private static final int PROGRESS_OCTETS = 1024;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
@@ -70,12 +72,14 @@ final class Connection implements SessionOutput, SessionContext {
     private SSLEngine engine;
     private boolean handshaking;
     private boolean tlsRequested;
+    private boolean tlsTasksRunning;
     private volatile SSLSession tlsSession;
     private boolean started;
     private boolean hookRunning;
     private boolean closing;
     boolean closed;
     private long lastProgress;
+    private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
 
@@ -217,7 +221,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void unwrapAndFeed(ByteBuffer net, boolean shared) {
         ByteBuffer app = t.tlsAppBuffer;
-        while (!closed) {
+        while (!closed && !tlsTasksRunning) {
             SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
             if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
                 runDelegatedTasks();
@@ -338,7 +342,7 @@ final class Connection implements SessionOutput, SessionContext {
                     session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
                     id + "." + messages, m.envelope(), ZonedDateTime.now());
         }
-        Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
+        Spool content = spool != null ? spool : new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
         SpooledMessage message = content.finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
                 m.envelope().reversePath(), m.envelope().recipients().size(), message.file() != null ? ", spooled" : "");
@@ -378,7 +382,8 @@ final class Connection implements SessionOutput, SessionContext {
             if (message != null) {
                 message.delete();
             }
-            hookDone(Reply.LOCAL_ERROR);
+            // Answered through the task queue like any hook, not from inside dispatch().
+            t.execute(() -> hookDone(Reply.LOCAL_ERROR));
         }
     }
 
@@ -424,9 +429,15 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public void content(ByteBuffer chunk) {
-        lastProgress = t.now;
+        // Message content counts as progress per KiB, not per byte: a client trickling its
+        // message a byte at a time still runs into the idle timeout (slowloris in DATA).
+        contentSinceProgress += chunk.remaining();
+        if (contentSinceProgress >= PROGRESS_OCTETS) {
+            contentSinceProgress = 0;
+            lastProgress = t.now;
+        }
         if (spool == null) {
-            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory());
+            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory);
         }
         spool.write(chunk);
     }
@@ -456,23 +467,40 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** Ends every event: writes what was staged, closes or starts TLS when due, sets interest. */
     private void afterEvent() {
-        if (!closed && t.shuttingDown && isIdle()) {
-            log.debug("[{}] closing for shutdown", id);
-            session.terminate(Reply.SHUTTING_DOWN);
-        }
-        flush();
-        if (closed) {
-            return;
-        }
-        if ((closing || session.isClosed()) && pendingOut == null) {
-            closeNow(session.isClosed() ? "closed" : "closing");
-            return;
-        }
-        if (tlsRequested && engine == null && pendingOut == null) {
-            beginTls();
+        while (true) {
+            if (!closed && t.shuttingDown && isIdle()) {
+                log.debug("[{}] closing for shutdown", id);
+                session.terminate(Reply.SHUTTING_DOWN);
+            }
             flush();
+            if (closed) {
+                return;
+            }
+            if ((closing || session.isClosed()) && pendingOut == null) {
+                closeNow(session.isClosed() ? "closed" : "closing");
+                return;
+            }
+            if (tlsRequested && engine == null && pendingOut == null) {
+                beginTls();
+                flush();
+            }
+            // Input held back only because this event's replies filled the output bound: they
+            // are written now, so go on with it. Stop when a round consumes nothing (a partial
+            // TLS record waits for more bytes from the socket).
+            if ((pendingIn != null || pendingNet != null) && canTakeInput()) {
+                int before = held();
+                resumeInput();
+                if (held() < before) {
+                    continue;
+                }
+            }
+            break;
         }
         updateInterest();
+    }
+
+    private int held() {
+        return (pendingIn == null ? 0 : pendingIn.remaining()) + (pendingNet == null ? 0 : pendingNet.remaining());
     }
 
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
@@ -575,7 +603,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (pendingOut != null) {
             ops |= SelectionKey.OP_WRITE;
         }
-        if (handshaking || (canTakeInput() && pendingIn == null)) {
+        if ((handshaking && !tlsTasksRunning) || (canTakeInput() && pendingIn == null)) {
             ops |= SelectionKey.OP_READ;
         }
         if (ops != interest && key.isValid()) {
@@ -601,13 +629,44 @@ final class Connection implements SessionOutput, SessionContext {
         lastProgress = t.now;
     }
 
+    /**
+     * Runs the handshake's key exchange and signature work on the executor: a millisecond or two
+     * each (more with RSA keys), which the event loop must not spend while other clients wait.
+     * The handshake goes on once they are done; input that arrives meanwhile waits.
+     */
     private void runDelegatedTasks() {
-        // Key exchange and signature work: a millisecond or two, done inline rather than paying
-        // two thread hand-offs per handshake.
+        java.util.List<Runnable> work = new java.util.ArrayList<>(2);
         Runnable task;
         while ((task = engine.getDelegatedTask()) != null) {
-            task.run();
+            work.add(task);
         }
+        if (work.isEmpty()) {
+            return;
+        }
+        tlsTasksRunning = true;
+        try {
+            t.executor.execute(() -> {
+                try {
+                    work.forEach(Runnable::run);
+                } finally {
+                    t.execute(this::tlsTasksDone);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            work.forEach(Runnable::run);
+            tlsTasksRunning = false;
+        }
+    }
+
+    private void tlsTasksDone() {
+        tlsTasksRunning = false;
+        if (closed) {
+            return;
+        }
+        ByteBuffer net = pendingNet != null ? pendingNet : EMPTY;
+        pendingNet = null;
+        unwrapAndFeed(net, false);
+        afterEvent();
     }
 
     private void handshakeFinished() {
@@ -715,8 +774,20 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public SessionInfo protocol() {
-        return session;
+        return view;
     }
+
+    /** The session seen through {@link SessionInfo} only: a handler cannot cast it back and drive it. */
+    private final SessionInfo view = new SessionInfo() {
+        @Override public SessionState state() { return session.state(); }
+        @Override public String heloName() { return session.heloName(); }
+        @Override public boolean isExtended() { return session.isExtended(); }
+        @Override public boolean isSecure() { return session.isSecure(); }
+        @Override public String authenticatedUser() { return session.authenticatedUser(); }
+        @Override public io.smtpkit.protocol.Path reversePath() { return session.reversePath(); }
+        @Override public java.util.List<io.smtpkit.protocol.Path> recipients() { return session.recipients(); }
+        @Override public io.smtpkit.protocol.SessionConfig config() { return session.config(); }
+    };
 
     @Override
     public SSLSession tlsSession() {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The content of the message being received: held in memory up to the spool threshold, then
@@ -20,6 +21,7 @@ final class Spool {
 
     private final long threshold;
     private final Path directory;
+    private final AtomicLong budget;
 
     private byte[] memory;
     private int memoryLength;
@@ -29,9 +31,15 @@ final class Spool {
     private long size;
     private IOException failure;
 
-    Spool(long threshold, Path directory) {
+    /**
+     * @param budget heap octets all in-memory messages of the server may still take; a message
+     *     that would go past it is spooled to a file even below the threshold, so that many
+     *     clients sending messages just under the threshold at once cannot exhaust the heap
+     */
+    Spool(long threshold, Path directory, AtomicLong budget) {
         this.threshold = threshold;
         this.directory = directory;
+        this.budget = budget;
     }
 
     /** True when some content has been handed in since the last reset. */
@@ -54,12 +62,7 @@ final class Spool {
         }
         int n = chunk.remaining();
         try {
-            if (channel == null && size + n <= threshold) {
-                if (memory == null || memoryLength + n > memory.length) {
-                    long wanted = Math.max(memory == null ? INITIAL : memory.length * 2L, memoryLength + (long) n);
-                    int capacity = (int) Math.min(wanted, threshold);
-                    memory = memory == null ? new byte[capacity] : Arrays.copyOf(memory, capacity);
-                }
+            if (channel == null && size + n <= threshold && (memory != null && memoryLength + n <= memory.length || grow(n))) {
                 chunk.get(memory, memoryLength, n);
                 memoryLength += n;
             } else {
@@ -81,7 +84,29 @@ final class Spool {
         } catch (IOException e) {
             failure = e;
             deleteFile();
+            release(memory);
             memory = null;
+        }
+    }
+
+    /** Makes room for {@code n} more octets in memory, if the budget allows. */
+    private boolean grow(int n) {
+        int old = memory == null ? 0 : memory.length;
+        long wanted = Math.max(old == 0 ? INITIAL : old * 2L, memoryLength + (long) n);
+        int capacity = (int) Math.min(wanted, threshold);
+        long extra = capacity - old;
+        if (budget.addAndGet(-extra) < 0) {
+            budget.addAndGet(extra);
+            return false;
+        }
+        memory = memory == null ? new byte[capacity] : Arrays.copyOf(memory, capacity);
+        return true;
+    }
+
+    /** Gives the memory of {@code held} octets back to the budget. */
+    private void release(byte[] held) {
+        if (held != null) {
+            budget.addAndGet(held.length);
         }
     }
 
@@ -97,6 +122,7 @@ final class Spool {
                 channel.write(held);
             }
         }
+        release(memory);
         memory = null;
         memoryLength = 0;
     }
@@ -122,11 +148,13 @@ final class Spool {
                 drain();
                 channel.close();
                 channel = null;
-                SpooledMessage message = new SpooledMessage(header, null, 0, file, size);
+                SpooledMessage message = new SpooledMessage(header, null, 0, file, size, () -> { });
                 file = null;
                 return message;
             }
-            SpooledMessage message = new SpooledMessage(header, memory == null ? new byte[0] : memory, memoryLength, null, size);
+            byte[] held = memory;
+            SpooledMessage message = new SpooledMessage(header, held == null ? new byte[0] : held, memoryLength, null, size,
+                    () -> release(held));
             memory = null;
             return message;
         } finally {
@@ -141,6 +169,7 @@ final class Spool {
 
     private void reset() {
         deleteFile();
+        release(memory);
         memory = null;
         memoryLength = 0;
         size = 0;

@@ -19,7 +19,10 @@ public final class SpooledMessage implements Message {
     private final Path file;
     private final long bodySize;
 
-    SpooledMessage(byte[] header, byte[] memory, int memoryLength, Path file, long bodySize) {
+    private final Runnable release;
+
+    SpooledMessage(byte[] header, byte[] memory, int memoryLength, Path file, long bodySize, Runnable release) {
+        this.release = release;
         this.header = header;
         this.memory = memory;
         this.memoryLength = memoryLength;
@@ -63,8 +66,9 @@ public final class SpooledMessage implements Message {
         out.write(memory, 0, memoryLength);
     }
 
-    /** Deletes the spool file; called once the handler has returned. */
+    /** Deletes the spool file, or gives the memory back; called once the handler has returned. */
     void delete() {
+        release.run();
         if (file != null) {
             try {
                 Files.deleteIfExists(file);

@@ -64,11 +64,18 @@ public final class Transport {
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final Set<Connection> connections = new HashSet<>();
     private final Map<InetAddress, Integer> perClient = new HashMap<>();
+    private final List<SelectionKey> pausedListeners = new ArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private final CountDownLatch drained = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicInteger closeCalls = new AtomicInteger();
+
+    /**
+     * Heap octets in-memory messages may still take, all connections together: a quarter of the
+     * heap. Past it, messages go to spool files even below the spool threshold.
+     */
+    final AtomicLong spoolMemory = new AtomicLong(Runtime.getRuntime().maxMemory() / 4);
 
     // Owned by the loop thread.
     final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
@@ -310,6 +317,12 @@ public final class Transport {
     }
 
     private void sweep() {
+        for (SelectionKey key : pausedListeners) {
+            if (key.isValid()) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+        pausedListeners.clear();
         for (Connection c : new ArrayList<>(connections)) {
             try {
                 c.sweep(now);
@@ -328,8 +341,14 @@ public final class Transport {
             try {
                 channel = listener.channel.accept();
             } catch (IOException e) {
-                // Typically EMFILE: out of file descriptors. Try again on the next wake-up.
-                log.warn("accept failed: {}", e.toString());
+                // Typically EMFILE, out of file descriptors. The listener stays readable, so
+                // stop watching it until the next sweep instead of spinning on it.
+                log.warn("accept failed, pausing this listener: {}", e.toString());
+                SelectionKey key = listener.channel.keyFor(selector);
+                if (key != null && key.isValid()) {
+                    key.interestOps(0);
+                    pausedListeners.add(key);
+                }
                 return;
             }
             if (channel == null) {
@@ -351,7 +370,7 @@ public final class Transport {
         int max = settings.maxConnections();
         int maxPerClient = settings.maxConnectionsPerClient();
         if (shuttingDown || (max > 0 && connections.size() >= max) || (maxPerClient > 0 && fromClient >= maxPerClient)) {
-            log.info("refusing {}: {}", describe(remote), shuttingDown ? "shutting down"
+            log.debug("refusing {}: {}", describe(remote), shuttingDown ? "shutting down"
                     : max > 0 && connections.size() >= max ? "too many connections" : "too many connections from this client");
             channel.configureBlocking(false);
             if (!tls) {

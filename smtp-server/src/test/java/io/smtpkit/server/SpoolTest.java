@@ -1,0 +1,119 @@
+package io.smtpkit.server;
+
+import static io.smtpkit.server.TestSupport.server;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.smtpkit.protocol.Envelope;
+import io.smtpkit.protocol.Reply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Messages up to the threshold stay in memory; larger ones go to a spool file deleted after the hook. */
+class SpoolTest {
+
+    private static final int THRESHOLD = 10_000;
+
+    @TempDir
+    Path spool;
+
+    private record Seen(long size, long filesDuringHook, byte[] content) {}
+
+    @Test
+    void thresholdOnBothSides() throws Exception {
+        List<Seen> seen = new CopyOnWriteArrayList<>();
+        SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> {
+            long files;
+            try (Stream<Path> list = Files.list(spool)) {
+                files = list.count();
+            }
+            seen.add(new Seen(message.size(), files, message.bytes()));
+            return null;
+        };
+        try (SmtpServer server = server(handler).receivedHeader(false).spoolThreshold(THRESHOLD).spoolDirectory(spool)
+                .build().start(); TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            byte[] atThreshold = body(THRESHOLD);
+            byte[] overThreshold = body(THRESHOLD + 1);
+            byte[] large = body(3 * 1024 * 1024 + 7);
+            assertEquals("250 2.0.0 OK", send(c, atThreshold));
+            assertEquals("250 2.0.0 OK", send(c, overThreshold));
+            assertEquals("250 2.0.0 OK", send(c, large));
+            assertEquals(3, seen.size());
+            assertEquals(THRESHOLD, seen.get(0).size());
+            assertEquals(0, seen.get(0).filesDuringHook(), "a message at the threshold stays in memory");
+            assertEquals(THRESHOLD + 1, seen.get(1).size());
+            assertEquals(1, seen.get(1).filesDuringHook(), "one octet more goes to a file");
+            assertEquals(1, seen.get(2).filesDuringHook());
+            assertArrayEquals(atThreshold, seen.get(0).content());
+            assertArrayEquals(overThreshold, seen.get(1).content());
+            assertArrayEquals(large, seen.get(2).content());
+            try (Stream<Path> list = Files.list(spool)) {
+                assertEquals(0, list.count(), "spool files are deleted after the hook");
+            }
+        }
+    }
+
+    @Test
+    void abandonedAndRefusedMessagesLeaveNoFile() throws Exception {
+        SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> Reply.MAILBOX_UNAVAILABLE;
+        try (SmtpServer server = server(handler).spoolThreshold(100).spoolDirectory(spool).build().start()) {
+            try (TestClient c = TestClient.connect(server)) {
+                c.reply();
+                c.command("EHLO x.example");
+                assertTrue(send(c, body(5000)).startsWith("550"));
+                c.command("MAIL FROM:<a@example.org>");
+                c.command("RCPT TO:<b@example.org>");
+                c.command("DATA");
+                c.send(body(5000));
+                // The client leaves in the middle of the message, once its content is spooled.
+                assertEquals(1, awaitFiles(1));
+            }
+            assertEquals(0, awaitFiles(0));
+        }
+    }
+
+    private long awaitFiles(long expected) throws Exception {
+        long files = -1;
+        for (int i = 0; i < 400 && files != expected; i++) {
+            try (Stream<Path> list = Files.list(spool)) {
+                files = list.count();
+            }
+            if (files != expected) {
+                Thread.sleep(50);
+            }
+        }
+        return files;
+    }
+
+    private static String send(TestClient c, byte[] body) throws Exception {
+        c.command("MAIL FROM:<a@example.org>");
+        c.command("RCPT TO:<b@example.org>");
+        c.command("DATA");
+        c.send(body);
+        c.send(".\r\n");
+        return c.reply();
+    }
+
+    /** Lines of 'x' ending in CRLF, exactly {@code size} octets (no leading dots, nothing to unstuff). */
+    private static byte[] body(int size) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) ('a' + i % 26);
+        }
+        for (int i = 78; i < size - 2; i += 80) {
+            b[i] = '\r';
+            b[i + 1] = '\n';
+        }
+        b[size - 2] = '\r';
+        b[size - 1] = '\n';
+        return b;
+    }
+}

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import org.slf4j.LoggerFactory;
@@ -282,7 +283,12 @@ public final class Main {
                     if (!Files.isReadable(jar)) {
                         throw new UsageError("--plugins: cannot read " + jar);
                     }
-                    jars.add(jar.toUri().toURL());
+                    // A URLClassLoader silently skips a broken jar; say so instead of "unknown handler".
+                    try (JarFile ignored = new JarFile(jar.toFile())) {
+                        jars.add(jar.toUri().toURL());
+                    } catch (IOException e) {
+                        throw new UsageError("--plugins: " + jar + " is not a readable jar (" + oneLine(e.getMessage()) + ")");
+                    }
                 }
             } catch (MalformedURLException e) {
                 throw new UsageError("--plugins " + dir + ": " + oneLine(e.getMessage()));

@@ -103,6 +103,22 @@ class PluginDropInTest {
     }
 
     @Test
+    void aBrokenJarIsOneLineAndStatus2() throws IOException {
+        Files.writeString(plugins.resolve("broken.jar"), "not a zip");
+        String line = cli.run("--plugins", plugins.toString(), "--list-handlers").assertUsageError();
+        assertTrue(line.contains("broken.jar"), line);
+    }
+
+    @Test
+    void aProviderThatCannotBeLoadedIsOneLineAndStatus2() throws IOException {
+        Path classes = Files.createDirectories(temp.resolve("missing/META-INF/services"));
+        Files.writeString(classes.resolve(HandlerProvider.class.getName()), "com.example.NoSuchProvider\n");
+        jar(temp.resolve("missing"), plugins.resolve("missing.jar"));
+        String line = cli.run("--plugins", plugins.toString(), "--list-handlers").assertUsageError();
+        assertTrue(line.contains("com.example.NoSuchProvider"), line);
+    }
+
+    @Test
     void anEmptyPluginsFolderIsFine() throws IOException {
         Path empty = Files.createDirectories(temp.resolve("empty"));
         CliHarness.Result result = cli.run("--plugins", empty.toString(), "--list-handlers");

@@ -130,6 +130,10 @@ public final class Main {
             out.println("smtpkit " + Version.get());
             return Started.exited(OK);
         }
+        if (options.quiet && options.verbose.length > 0) {
+            err.println("smtpkit: -q/--quiet and -v/--verbose contradict each other; give one");
+            return Started.exited(USAGE);
+        }
         configureLogging(options);
         try {
             return new Launcher(options, out).launch();

@@ -79,6 +79,7 @@ class CliTest {
                 Arguments.of(List.of("--lisen", "127.0.0.1:0"), "--listen"),
                 Arguments.of(List.of("--no-such-option"), "Unknown option"),
                 Arguments.of(List.of("-l"), "--listen"),
+                Arguments.of(List.of("-q", "-v"), "--quiet"),
                 Arguments.of(List.of("-l", "localhost"), "HOST:PORT"),
                 Arguments.of(List.of("-l", "127.0.0.1:99999"), "port"),
                 Arguments.of(List.of("-l", "127.0.0.1:http"), "port"),

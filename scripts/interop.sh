@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Interop: the built smtpkit command against mail tools nobody here wrote (issue #4).
+#
+#   bash scripts/interop.sh
+#
+# Needs smtp-cli/target/smtpkit.jar (mvn -B -DskipTests package; .ci/run builds it with
+# `mvn -B verify`). Installs swaks, Postfix's smtp-source, python3 and openssl from Debian
+# packages when missing (root; see TOOLS.md), starts the jar on free ports of 127.0.0.1 and
+# checks: swaks plain, PIPELINING, STARTTLS, AUTH PLAIN/LOGIN, implicit TLS; Python smtplib
+# send_message, STARTTLS + login and SMTPUTF8; a 1000-message smtp-source burst into a Maildir.
+# Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
+# Every server it starts is stopped on exit; every client runs under a timeout.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+JAR=smtp-cli/target/smtpkit.jar
+BURST=1000
+CLIENT_TIMEOUT=60
+
+passed=0
+failed=0
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+# check NAME COMMAND...: PASS if the command exits 0 within the timeout, else FAIL with its output.
+check() {
+  local name=$1; shift
+  local output
+  if output=$(timeout "${CHECK_TIMEOUT:-$CLIENT_TIMEOUT}" "$@" 2>&1); then
+    pass "$name"
+  else
+    fail "$name (exit $?)"
+    printf '%s\n' "$output" | tail -n 25 | sed 's/^/    | /'
+  fi
+}
+summary() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+if [ ! -f "$JAR" ]; then
+  echo "FAIL $JAR is missing: build it first with mvn -B -DskipTests package"
+  failed=$((failed + 1))
+  summary
+  exit 1
+fi
+
+# ---------------------------------------------------------------- tools (Debian packages)
+# Installs what is missing (swaks, its TLS modules, postfix for smtp-source, python3, openssl).
+. scripts/install-tools.sh
+SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
+stop_postfix() {
+  # No MTA daemon may stay running (TOOLS.md); installing postfix may have started one.
+  if pgrep -f 'postfix/master' >/dev/null 2>&1; then
+    postfix stop >/dev/null 2>&1 || true
+    for _ in $(seq 1 50); do pgrep -f 'postfix/master' >/dev/null 2>&1 || break; sleep 0.1; done
+  fi
+}
+stop_postfix
+
+# ---------------------------------------------------------------- servers
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/smtpkit-interop.XXXXXX")
+SERVER_PIDS=()
+cleanup() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  stop_postfix
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_server NAME ARGS...: starts the jar on 127.0.0.1:0 in the background and waits (at most
+# 30 s) for its start line; sets PORT (and TLS_PORT when it listens with implicit TLS) and PID.
+start_server() {
+  local name=$1; shift
+  local out="$WORK/$name.out" err="$WORK/$name.err" line=""
+  PORT="" TLS_PORT="" PID=""
+  java -jar "$JAR" -l 127.0.0.1:0 "$@" >"$out" 2>"$err" </dev/null &
+  PID=$!
+  SERVER_PIDS+=("$PID")
+  for _ in $(seq 1 300); do
+    line=$(head -n 1 "$out" 2>/dev/null)
+    if [[ $line =~ listening\ on\ 127\.0\.0\.1:([0-9]+) ]]; then
+      PORT=${BASH_REMATCH[1]}
+      if [[ $line =~ with\ TLS\ on\ 127\.0\.0\.1:([0-9]+) ]]; then TLS_PORT=${BASH_REMATCH[1]}; fi
+      pass "server $name started: $line"
+      return 0
+    fi
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "server $name did not start: $(tr '\n' ' ' <"$err" | cut -c1-300)"
+  return 1
+}
+
+# wait_for FILE TEXT: true once TEXT appears in FILE (at most 10 s).
+wait_for() {
+  for _ in $(seq 1 100); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+count_new() { find "$1/new" -type f 2>/dev/null | wc -l; }
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1 \
+  && pass "openssl made a self-signed certificate" || fail "openssl could not make a certificate"
+printf '# user:password\nalice:wonderland\n' >"$WORK/users"
+
+SWAKS=(swaks --from alice@example.org --to bob@example.org --timeout 20)
+
+# ---- 1. the debug server, plain: swaks, swaks --pipeline, smtplib.send_message
+if start_server debug -c debug; then
+  check "swaks plain" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --header "Subject: interop swaks plain"
+  if wait_for "$WORK/debug.out" "Subject: interop swaks plain" \
+      && grep -qF -- "---------- MESSAGE FOLLOWS ----------" "$WORK/debug.out" \
+      && grep -qF -- "------------ END MESSAGE ------------" "$WORK/debug.out"; then
+    pass "debug printed the swaks message between smtpd's markers"
+  else
+    fail "debug did not print the swaks message"; sed 's/^/    | /' "$WORK/debug.out" | tail -n 20
+  fi
+  check "swaks --pipeline" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --pipeline --header "Subject: interop pipelined"
+  wait_for "$WORK/debug.out" "Subject: interop pipelined" \
+    && pass "debug printed the pipelined message" || fail "debug did not print the pipelined message"
+  check "python smtplib send_message" python3 - "$PORT" <<'PY'
+import smtplib, sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"], m["To"], m["Subject"] = "alice@example.org", "bob@example.org", "interop smtplib"
+m.set_content("Hello from Python's smtplib.\n.leading dot\n")
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
+    refused = s.send_message(m)
+    assert not refused, refused
+PY
+  wait_for "$WORK/debug.out" "Subject: interop smtplib" && grep -qF -- ".leading dot" "$WORK/debug.out" \
+    && pass "debug printed the smtplib message, dot-unstuffed" || fail "debug did not print the smtplib message"
+
+  # SIGTERM is a graceful close: the process ends by itself, promptly.
+  kill -TERM "$PID"
+  stopped=no
+  for _ in $(seq 1 150); do kill -0 "$PID" 2>/dev/null || { stopped=yes; break; }; sleep 0.1; done
+  [ "$stopped" = yes ] && pass "SIGTERM stopped the server within 15 s" || fail "SIGTERM did not stop the server"
+fi
+
+# ---- 2. TLS and AUTH: STARTTLS, AUTH PLAIN/LOGIN after STARTTLS, implicit TLS, smtplib login
+if start_server tls -c maildir -o "dir=$WORK/tls-mail" --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" \
+    --tls-port 0 --auth-file "$WORK/users"; then
+  check "swaks STARTTLS" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --tls --header "Subject: interop starttls"
+  check "swaks AUTH PLAIN over STARTTLS" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --tls \
+    --auth PLAIN --auth-user alice --auth-password wonderland
+  check "swaks AUTH LOGIN over STARTTLS" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --tls \
+    --auth LOGIN --auth-user alice --auth-password wonderland
+  check "swaks AUTH with a wrong password is refused" bash -c '! "$@"' _ "${SWAKS[@]}" \
+    --server "127.0.0.1:$PORT" --tls --auth PLAIN --auth-user alice --auth-password guessed
+  check "AUTH is not offered before STARTTLS" bash -c '! "$@"' _ "${SWAKS[@]}" \
+    --server "127.0.0.1:$PORT" --auth PLAIN --auth-user alice --auth-password wonderland
+  if [ -n "$TLS_PORT" ]; then
+    check "swaks implicit TLS (--tls-port)" "${SWAKS[@]}" --server "127.0.0.1:$TLS_PORT" --tlsc \
+      --auth LOGIN --auth-user alice --auth-password wonderland
+  else
+    fail "no implicit-TLS port in the start line"
+  fi
+  check "python smtplib STARTTLS + login" python3 - "$PORT" <<'PY'
+import smtplib, ssl, sys
+from email.message import EmailMessage
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE  # the certificate is self-signed for this run
+m = EmailMessage()
+m["From"], m["To"], m["Subject"] = "alice@example.org", "bob@example.org", "interop smtplib tls"
+m.set_content("over STARTTLS, authenticated\n")
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
+    s.starttls(context=ctx)
+    s.login("alice", "wonderland")
+    assert not s.send_message(m)
+PY
+  n=$(count_new "$WORK/tls-mail")
+  [ "$n" -eq 5 ] && pass "maildir has the 5 TLS messages" || fail "maildir has $n TLS messages, expected 5"
+fi
+
+# ---- 3. SMTPUTF8 with smtplib (RFC 6531)
+if start_server utf8 --smtputf8 -c maildir -o "dir=$WORK/utf8-mail"; then
+  check "python smtplib SMTPUTF8 send_message" python3 - "$PORT" <<'PY'
+import smtplib, sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"], m["To"], m["Subject"] = "álice@exämple.org", "bøb@example.org", "Grüße aus smtplib"
+m.set_content("ünïcödé\n")
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
+    s.ehlo()
+    assert s.has_extn("smtputf8"), "SMTPUTF8 not offered"
+    assert not s.send_message(m)  # adds SMTPUTF8 to MAIL because the addresses are not ASCII
+PY
+  if grep -rqF -- "Grüße aus smtplib" "$WORK/utf8-mail/new" 2>/dev/null \
+      && grep -rqF -- "bøb@example.org" "$WORK/utf8-mail/new" 2>/dev/null; then
+    pass "the SMTPUTF8 message arrived with its UTF-8 header and address intact"
+  else
+    fail "the SMTPUTF8 message did not arrive intact"
+  fi
+fi
+
+# ---- 4. smtp-source: a burst of $BURST messages, 10 sessions, many messages per connection
+if start_server burst -c maildir -o "dir=$WORK/burst-mail"; then
+  CHECK_TIMEOUT=300 check "smtp-source $BURST messages" "$SMTP_SOURCE" -M localhost -d -s 10 -m "$BURST" -l 1024 \
+    -f sender@example.org -t rcpt@example.org "127.0.0.1:$PORT"
+  n=$(count_new "$WORK/burst-mail")
+  [ "$n" -eq "$BURST" ] && pass "maildir new/ holds all $BURST messages" \
+    || fail "maildir new/ holds $n messages, expected $BURST"
+fi
+
+# ---- 5. the real process on bad input: status 2, one line, no stack trace
+java -jar "$JAR" -l 127.0.0.1:99999 >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
+status=$?
+if [ "$status" -eq 2 ] && [ "$(wc -l <"$WORK/bad.err")" -eq 1 ] && ! grep -q 'Exception\|	at ' "$WORK/bad.err"; then
+  pass "a bad address exits 2 with one line: $(cat "$WORK/bad.err")"
+else
+  fail "a bad address: exit $status, stderr: $(head -c 300 "$WORK/bad.err")"
+fi
+
+summary

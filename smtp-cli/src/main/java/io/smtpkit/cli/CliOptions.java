@@ -1,0 +1,122 @@
+package io.smtpkit.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The command line of {@code smtpkit}. The option names are a contract (issue #4): scripts and
+ * benchmarks start the server with them, so rename nothing.
+ */
+@Command(
+        name = "smtpkit",
+        sortOptions = false,
+        usageHelpAutoWidth = false,
+        headerHeading = "",
+        header = "An SMTP server, like python -m smtpd: receives mail and hands it to a handler.",
+        synopsisHeading = "%nUsage: ",
+        customSynopsis = "java -jar smtpkit.jar [OPTIONS] [LOCALHOST:PORT [REMOTEHOST:PORT]]",
+        parameterListHeading = "%nArguments (as in python -m smtpd):%n",
+        optionListHeading = "%nOptions:%n",
+        footerHeading = "%n",
+        footer = {
+            "Examples:",
+            "  java -jar smtpkit.jar                                 debug server on 127.0.0.1:8025",
+            "  java -jar smtpkit.jar -c maildir -o dir=./mail        deliver to a Maildir",
+            "  java -jar smtpkit.jar -n -c DebuggingServer localhost:8025   an smtpd command line",
+            "",
+            "Exit status: 0 after a clean shutdown, 2 for bad input (options, addresses, files,",
+            "handlers, a port in use), 1 for an unexpected failure."
+        })
+final class CliOptions {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "LOCALHOST:PORT",
+            description = "Where to listen, like -l (may be combined with -l).")
+    String localAddress;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "REMOTEHOST:PORT",
+            description = "The upstream server, for handlers with an 'upstream' option (relay).")
+    String remoteAddress;
+
+    @Option(names = {"-l", "--listen"}, paramLabel = "HOST:PORT",
+            description = "Listen on this address; repeatable. IPv6 as [::1]:8025. Default 127.0.0.1:8025.")
+    List<String> listen = new ArrayList<>();
+
+    @Option(names = {"-c", "--handler"}, paramLabel = "NAME", defaultValue = "debug",
+            description = "What to do with mail: debug, sink, maildir, a plugin's handler... "
+                    + "smtpd's class names work too (DebuggingServer, PureProxy, MailmanProxy). Default: ${DEFAULT-VALUE}.")
+    String handler;
+
+    @Option(names = {"-o", "--option"}, paramLabel = "KEY=VALUE",
+            description = "A handler option, repeatable, e.g. -o dir=./mail. See --list-handlers.")
+    List<String> handlerOptions = new ArrayList<>(); // parsed by Main: a key given twice is an error
+
+    @Option(names = {"-s", "--size"}, paramLabel = "BYTES",
+            description = "The largest message accepted (SIZE, RFC 1870); 0 for no limit. Default 33554432 (32 MiB).")
+    Long size;
+
+    @Option(names = "--smtputf8", description = "Offer SMTPUTF8 (RFC 6531): international addresses.")
+    boolean smtpUtf8;
+
+    @Option(names = "--hostname", paramLabel = "NAME",
+            description = "The name in the greeting, EHLO reply and Received header. Default: localhost.")
+    String hostname;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "The most simultaneous connections; 0 for no limit. Default 1000.")
+    Integer maxConnections;
+
+    @Option(names = "--max-recipients", paramLabel = "N",
+            description = "The most recipients per message; 0 for no limit. Default 1000.")
+    Integer maxRecipients;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "Close a connection silent this long (421 4.4.2). Default 300.")
+    Integer timeout;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain, leaf first; with --tls-key enables STARTTLS.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key (unencrypted PKCS#8).")
+    Path tlsKey;
+
+    @Option(names = "--tls-port", paramLabel = "PORT",
+            description = "Also listen with implicit TLS (RFC 8314) on this port, on the host of the first listen address.")
+    Integer tlsPort;
+
+    @Option(names = "--auth-file", paramLabel = "FILE",
+            description = "Offer AUTH PLAIN/LOGIN with the users in FILE (after STARTTLS unless --allow-insecure-auth).")
+    Path authFile;
+
+    @Option(names = "--require-auth", description = "Refuse MAIL until the client has authenticated.")
+    boolean requireAuth;
+
+    @Option(names = "--allow-insecure-auth", description = "Offer AUTH without TLS too (passwords in clear: tests only).")
+    boolean allowInsecureAuth;
+
+    @Option(names = "--plugins", paramLabel = "DIR",
+            description = "Load handlers from every jar in DIR (ServiceLoader, HandlerProvider).")
+    Path plugins;
+
+    @Option(names = "--list-handlers", description = "List the handlers with their aliases and options, and exit.")
+    boolean listHandlers;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log more: -v debug, -vv trace.")
+    boolean[] verbose = new boolean[0];
+
+    @Option(names = {"-q", "--quiet"}, description = "Log only warnings and errors.")
+    boolean quiet;
+
+    @Option(names = "-n", description = "Accepted and ignored, so smtpd command lines keep working (smtpd's no-setuid).")
+    boolean noSetuid;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
+    boolean version;
+}

@@ -1,0 +1,181 @@
+package io.smtpkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.auto.service.AutoService;
+import io.smtpkit.protocol.Envelope;
+import io.smtpkit.server.HandlerProvider;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Proves drop-in plugins work: compiles examples/plugin-example from source against the classes
+ * the command has (as a third party would against the smtp-server jar), jars it into a folder,
+ * and starts the command with {@code --plugins} that folder. No Maven build of the example and
+ * no local repository needed.
+ */
+class PluginDropInTest {
+
+    private static final Path EXAMPLE = Path.of("..", "examples", "plugin-example");
+    private static final String PROVIDER = "com.example.smtpkit.headers.HeadersHandlerProvider";
+
+    private final CliHarness cli = new CliHarness();
+
+    @TempDir
+    Path temp;
+
+    private Path plugins;
+
+    @BeforeEach
+    void buildThePluginJar() throws Exception {
+        plugins = Files.createDirectories(temp.resolve("plugins"));
+        Path classes = Files.createDirectories(temp.resolve("classes"));
+        compileExample(classes);
+        jar(classes, plugins.resolve("smtpkit-headers-plugin.jar"));
+    }
+
+    @AfterEach
+    void closeServers() {
+        cli.close();
+    }
+
+    @Test
+    void thePluginIsListedOnlyWithPlugins() {
+        CliHarness.Result without = cli.run("--list-handlers");
+        assertFalse(without.out().contains("headers"), "not on the class path by itself");
+
+        CliHarness.Result with = cli.run("--plugins", plugins.toString(), "--list-handlers");
+        assertEquals(0, with.exitCode(), with.err());
+        assertTrue(with.out().lines().anyMatch(l -> l.startsWith("headers (aliases: HeadersOnly)")), with.out());
+        assertTrue(with.out().contains("prints only the header section"), with.out());
+        assertTrue(with.out().contains("-o only=..."), with.out());
+        assertTrue(with.out().lines().anyMatch(l -> l.startsWith("debug")), "the shipped handlers are still there");
+    }
+
+    @Test
+    void thePluginHandlesAMessage() throws Exception {
+        try (StdoutCapture stdout = new StdoutCapture()) {
+            CliHarness.Serving serving = cli.serve("--plugins", plugins.toString(), "-c", "headers",
+                    "-o", "only=Subject,From", "-l", "127.0.0.1:0");
+            assertEquals("headers", serving.startLine().group(3));
+            String reply = SmtpTestClient.sendMail(serving.address(), "alice@example.org", "bob@example.org",
+                    "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: plugged in\r\n\r\nbody text\r\n");
+            assertTrue(reply.startsWith("250"), reply);
+            String printed = stdout.await(t -> t.contains("------------ END HEADERS ------------"), Duration.ofSeconds(10));
+            int begin = printed.indexOf("---------- HEADERS FOLLOW ----------");
+            int end = printed.indexOf("------------ END HEADERS ------------");
+            assertTrue(begin >= 0 && end > begin, printed);
+            String section = printed.substring(begin, end);
+            assertTrue(section.contains("Subject: plugged in"), section);
+            assertTrue(section.contains("From: alice@example.org"), section);
+            assertTrue(section.contains("X-RcptTo: bob@example.org"), section);
+            assertTrue(section.lines().noneMatch(l -> l.startsWith("To:")), "only= filters headers: " + section);
+            assertFalse(section.contains("body text"), "headers only: " + section);
+        }
+    }
+
+    @Test
+    void aBadPluginOptionIsOneLineAndStatus2() {
+        String line = cli.run("--plugins", plugins.toString(), "-c", "headers", "-o", "colour=red",
+                "-l", "127.0.0.1:0").assertUsageError();
+        assertTrue(line.contains("colour"), line);
+    }
+
+    @Test
+    void aBrokenJarIsOneLineAndStatus2() throws IOException {
+        Files.writeString(plugins.resolve("broken.jar"), "not a zip");
+        String line = cli.run("--plugins", plugins.toString(), "--list-handlers").assertUsageError();
+        assertTrue(line.contains("broken.jar"), line);
+    }
+
+    @Test
+    void aProviderThatCannotBeLoadedIsOneLineAndStatus2() throws IOException {
+        Path classes = Files.createDirectories(temp.resolve("missing/META-INF/services"));
+        Files.writeString(classes.resolve(HandlerProvider.class.getName()), "com.example.NoSuchProvider\n");
+        jar(temp.resolve("missing"), plugins.resolve("missing.jar"));
+        String line = cli.run("--plugins", plugins.toString(), "--list-handlers").assertUsageError();
+        assertTrue(line.contains("com.example.NoSuchProvider"), line);
+    }
+
+    @Test
+    void anEmptyPluginsFolderIsFine() throws IOException {
+        Path empty = Files.createDirectories(temp.resolve("empty"));
+        CliHarness.Result result = cli.run("--plugins", empty.toString(), "--list-handlers");
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(result.out().contains("debug"));
+    }
+
+    /** javac over the example's sources, classpath = where the API classes the plugin uses come from. */
+    private static void compileExample(Path classes) throws IOException, URISyntaxException {
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        assertNotNull(javac, "tests need a JDK, not a JRE");
+        List<String> sources;
+        try (Stream<Path> files = Files.walk(EXAMPLE.resolve("src/main/java"))) {
+            sources = files.filter(p -> p.toString().endsWith(".java")).map(Path::toString).collect(Collectors.toList());
+        }
+        assertFalse(sources.isEmpty(), "example sources under " + EXAMPLE.toAbsolutePath());
+        String classpath = Stream.of(HandlerProvider.class, Envelope.class, AutoService.class)
+                .map(PluginDropInTest::locationOf)
+                .distinct()
+                .collect(Collectors.joining(java.io.File.pathSeparator));
+        List<String> args = new ArrayList<>(List.of("--release", "17", "-proc:none", "-Xlint:none",
+                "-classpath", classpath, "-d", classes.toString()));
+        args.addAll(sources);
+        StringWriter errors = new StringWriter();
+        int status = javac.run(null, null, new java.io.PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                errors.write(b);
+            }
+        }, true, StandardCharsets.UTF_8), args.toArray(String[]::new));
+        assertEquals(0, status, () -> "the example compiles:\n" + errors);
+        // What auto-service's processor writes in a real build (-proc:none here keeps the test
+        // independent of the processor):
+        Path services = classes.resolve("META-INF/services/" + HandlerProvider.class.getName());
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, PROVIDER + "\n", StandardCharsets.UTF_8);
+    }
+
+    private static String locationOf(Class<?> type) {
+        try {
+            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void jar(Path classes, Path jar) throws IOException {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(classes)) {
+            files = walk.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
+        }
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            for (Path file : files) {
+                out.putNextEntry(new JarEntry(classes.relativize(file).toString().replace('\\', '/')));
+                Files.copy(file, out);
+                out.closeEntry();
+            }
+        }
+    }
+}

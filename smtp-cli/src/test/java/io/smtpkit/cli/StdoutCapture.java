@@ -1,0 +1,62 @@
+package io.smtpkit.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Predicate;
+
+/**
+ * Tees {@code System.out} into a buffer, for handlers that print there (debug, the plugin
+ * example); restores it on close.
+ */
+final class StdoutCapture implements AutoCloseable {
+
+    private final PrintStream original = System.out;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+    StdoutCapture() {
+        OutputStream tee = new OutputStream() {
+            @Override
+            public void write(int b) {
+                synchronized (buffer) {
+                    buffer.write(b);
+                }
+                original.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                synchronized (buffer) {
+                    buffer.write(b, off, len);
+                }
+                original.write(b, off, len);
+            }
+        };
+        System.setOut(new PrintStream(tee, true, StandardCharsets.UTF_8));
+    }
+
+    String text() {
+        synchronized (buffer) {
+            return buffer.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Waits up to {@code timeout} for the captured text to satisfy {@code condition}; returns the text. */
+    String await(Predicate<String> condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String text = text();
+        while (!condition.test(text) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            text = text();
+        }
+        return text;
+    }
+
+    @Override
+    public void close() {
+        System.out.flush();
+        System.setOut(original);
+    }
+}

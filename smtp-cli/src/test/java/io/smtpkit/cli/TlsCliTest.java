@@ -1,0 +1,167 @@
+package io.smtpkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** --tls-cert/--tls-key/--tls-port/--auth-file/--require-auth wired through to the server. Needs openssl. */
+class TlsCliTest {
+
+    @TempDir
+    static Path temp;
+    static Path cert;
+    static Path key;
+    static Path users;
+
+    private final CliHarness cli = new CliHarness();
+
+    @BeforeAll
+    static void makeCertificate() throws Exception {
+        cert = temp.resolve("cert.pem");
+        key = temp.resolve("key.pem");
+        Process openssl;
+        try {
+            openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-keyout", key.toString(), "-out", cert.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException noOpenssl) {
+            Assumptions.abort("openssl is not installed");
+            return;
+        }
+        openssl.getInputStream().readAllBytes();
+        Assumptions.assumeTrue(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl made a certificate");
+        users = Files.writeString(temp.resolve("users"), "# test users\nalice:wonderland\n");
+    }
+
+    @AfterEach
+    void closeServers() {
+        cli.close();
+    }
+
+    @Test
+    void startTlsAndImplicitTlsWithAuth() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--tls-cert", cert.toString(),
+                "--tls-key", key.toString(), "--tls-port", "0", "--auth-file", users.toString());
+        String line = serving.outText().lines().findFirst().orElseThrow();
+        Matcher tlsPort = Pattern.compile("with TLS on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+        assertTrue(tlsPort.find(), line);
+        serving.startLine();
+
+        try (SmtpTestClient plain = new SmtpTestClient(serving.address())) {
+            plain.reply();
+            String ehlo = plain.command("EHLO c");
+            assertTrue(ehlo.contains("STARTTLS"), ehlo);
+            assertFalse(ehlo.contains("AUTH"), "no AUTH before TLS: " + ehlo);
+        }
+
+        InetSocketAddress implicit = new InetSocketAddress("127.0.0.1", Integer.parseInt(tlsPort.group(1)));
+        try (SSLSocket socket = (SSLSocket) trustAll().getSocketFactory().createSocket(implicit.getAddress(), implicit.getPort())) {
+            socket.setSoTimeout(10_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = socket.getOutputStream();
+            assertTrue(reply(in).startsWith("220"));
+            String ehlo = send(out, in, "EHLO c");
+            assertTrue(ehlo.contains("AUTH") && ehlo.contains("PLAIN") && ehlo.contains("LOGIN"), ehlo);
+            String wrong = Base64.getEncoder().encodeToString("\0alice\0guess".getBytes(StandardCharsets.UTF_8));
+            assertTrue(send(out, in, "AUTH PLAIN " + wrong).startsWith("535"));
+            String right = Base64.getEncoder().encodeToString("\0alice\0wonderland".getBytes(StandardCharsets.UTF_8));
+            assertTrue(send(out, in, "AUTH PLAIN " + right).startsWith("235"));
+            assertTrue(send(out, in, "MAIL FROM:<alice@example.org>").startsWith("250"));
+        }
+    }
+
+    @Test
+    void requireAuthRefusesMailBeforeAuth() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--auth-file", users.toString(),
+                "--require-auth", "--allow-insecure-auth");
+        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+            client.reply();
+            assertTrue(client.command("EHLO c").contains("AUTH"), "--allow-insecure-auth offers AUTH without TLS");
+            assertTrue(client.command("MAIL FROM:<a@example.org>").startsWith("530"));
+            String right = Base64.getEncoder().encodeToString("\0alice\0wonderland".getBytes(StandardCharsets.UTF_8));
+            assertTrue(client.command("AUTH PLAIN " + right).startsWith("235"));
+            assertTrue(client.command("MAIL FROM:<a@example.org>").startsWith("250"));
+        }
+    }
+
+    @Test
+    void aMalformedAuthFileIsOneLineWithoutThePassword() throws IOException {
+        Path bad = Files.writeString(temp.resolve("bad-users"), "alice:wonderland\nbob secret-password\n");
+        String line = cli.run("-l", "127.0.0.1:0", "--auth-file", bad.toString(), "--allow-insecure-auth").assertUsageError();
+        assertTrue(line.contains("line 2"), line);
+        assertFalse(line.contains("secret-password") || line.contains("wonderland"), line);
+    }
+
+    @Test
+    void aCertificateWithoutItsKeyIsOneLine() {
+        cli.run("-l", "127.0.0.1:0", "--tls-cert", cert.toString(), "--tls-key", cert.toString()).assertUsageError();
+    }
+
+    @Test
+    void theImplicitTlsPortInUseIsOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            String line = cli.run("-l", "127.0.0.1:0", "--tls-cert", cert.toString(), "--tls-key", key.toString(),
+                    "--tls-port", String.valueOf(taken.getLocalPort())).assertUsageError();
+            assertTrue(line.contains(String.valueOf(taken.getLocalPort())), line);
+        }
+    }
+
+    private static String send(OutputStream out, BufferedReader in, String line) throws IOException {
+        out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return reply(in);
+    }
+
+    private static String reply(BufferedReader in) throws IOException {
+        StringBuilder reply = new StringBuilder();
+        String line;
+        do {
+            line = in.readLine();
+            if (line == null) {
+                throw new IOException("closed after: " + reply);
+            }
+            reply.append(line).append('\n');
+        } while (line.length() > 3 && line.charAt(3) == '-');
+        return reply.toString();
+    }
+
+    /** The certificate is self-signed for this test run. */
+    private static SSLContext trustAll() throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        return context;
+    }
+}

@@ -288,7 +288,8 @@ public final class Main {
                         throw new UsageError("--plugins: cannot read " + jar);
                     }
                     // A URLClassLoader silently skips a broken jar; say so instead of "unknown handler".
-                    try (JarFile ignored = new JarFile(jar.toFile())) {
+                    try (JarFile checked = new JarFile(jar.toFile())) {
+                        checked.getManifest(); // opening it proves the zip directory is readable
                         jars.add(jar.toUri().toURL());
                     } catch (IOException e) {
                         throw new UsageError("--plugins: " + jar + " is not a readable jar (" + oneLine(e.getMessage()) + ")");

@@ -67,7 +67,7 @@ public sealed interface Decision {
      *
      * @param mechanism the SASL mechanism, upper-case ({@code PLAIN} or {@code LOGIN})
      * @param authorizationId the identity to act as, empty when the client gave none
-     * @param username the authentication identity
+     * @param username the authentication identity, never empty (an empty one is refused with 501)
      * @param password the password; never log it
      */
     record Authenticate(String mechanism, String authorizationId, String username, String password)

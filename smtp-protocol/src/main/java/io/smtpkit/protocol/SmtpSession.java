@@ -1091,6 +1091,13 @@ public final class SmtpSession implements SessionInfo {
             }
             ask(new Decision.Authenticate("PLAIN", credentials.authorizationId(), credentials.username(), credentials.password()));
         } else if (saslUsername == null) {
+            if (decoded.isEmpty()) {
+                // As PLAIN refuses an empty authcid (RFC 4616 §2, Sasl.plain): an authenticator
+                // must never be asked about a user without a name.
+                endSasl();
+                refuse(AUTH_UNDECODABLE);
+                return;
+            }
             saslUsername = decoded;
             send(Reply.of(334, Sasl.LOGIN_PASSWORD_CHALLENGE));
         } else {

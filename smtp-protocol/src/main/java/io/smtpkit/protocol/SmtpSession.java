@@ -553,16 +553,17 @@ public final class SmtpSession implements SessionInfo {
             refuse(Reply.of(501, "5.5.4", "Syntax: " + (extendedHello ? "EHLO" : "HELO") + " hostname"));
             return;
         }
-        // EHLO/HELO in the middle of a transaction resets it, as RSET would (RFC 5321 §4.1.4).
-        resetTransaction();
         ask(new Decision.Hello(domain, extendedHello));
     }
 
     private void greeted(Decision.Hello hello, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply);
+            send(reply); // a refused greeting leaves the session, and any transaction, as it was
             return;
         }
+        // An accepted EHLO/HELO in the middle of a transaction resets it, as RSET would
+        // (RFC 5321 §4.1.4: "if ... the EHLO command is acceptable to the SMTP server").
+        resetTransaction();
         heloName = hello.domain();
         extended = hello.extended();
         enhancedCodes = extended && config.enhancedStatusCodes();

@@ -17,9 +17,22 @@ public sealed interface Decision {
 
     /**
      * HELO or EHLO (RFC 5321 §4.1.1.1). Default: {@code 250} with the hostname, and for EHLO
-     * the extension keywords. A 4xx/5xx reply refuses the greeting; the client may try again.
+     * the extension keywords. A 4xx/5xx reply refuses the greeting; the client may try again,
+     * and an open mail transaction stays as it was.
      *
-     * @param domain the name the client gave
+     * <p>Any other answer (2xx or 3xx) accepts the greeting and is <em>not sent</em>: the client
+     * always gets the default reply. The session owns that reply because the EHLO keyword list
+     * (RFC 5321 §4.1.1.1, §2.2.2) depends on its configuration and on whether TLS is active,
+     * which the handler cannot know; a handler's own text would drop the keywords, and with them
+     * SIZE, STARTTLS and AUTH. An accepted greeting in the middle of a transaction resets it, as
+     * RSET would (RFC 5321 §4.1.4).
+     *
+     * @param domain the name the client gave, as sent: one word without controls (UTF-8 only
+     *     with SMTPUTF8, RFC 6531 §3.7.1), not checked against the Domain / address-literal
+     *     grammar of RFC 5321 §4.1.1.1. Like Postfix without {@code reject_invalid_helo_hostname},
+     *     the session accepts what real clients send ({@code [127.0.0.1]}, {@code localhost},
+     *     Windows names such as {@code my_host}, bare IP addresses); a handler that wants to be
+     *     strict refuses here
      * @param extended true for EHLO
      */
     record Hello(String domain, boolean extended) implements Decision {}

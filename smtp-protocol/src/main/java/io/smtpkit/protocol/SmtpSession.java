@@ -669,10 +669,12 @@ public final class SmtpSession implements SessionInfo {
             String value = p.getValue();
             Reply problem = switch (p.getKey()) {
                 case "SIZE" -> {
-                    if (value == null || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    // RFC 1870 §3: size-value = 1*20DIGIT; 19 and 20 digits overflow a long and
+                    // are more than any limit anyway.
+                    if (value == null || value.length() > 20 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
                         yield PARAMETER_SYNTAX;
                     }
-                    long declared = Long.parseLong(value);
+                    long declared = value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
                     yield config.maxMessageSize() > 0 && declared > config.maxMessageSize() ? Reply.MESSAGE_TOO_BIG : null;
                 }
                 case "BODY" -> {

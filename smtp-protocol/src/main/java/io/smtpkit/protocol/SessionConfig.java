@@ -30,6 +30,7 @@ public final class SessionConfig {
     private final int maxCommandLine;
     private final boolean smtpUtf8;
     private final boolean eightBitMime;
+    private final boolean eightBitMimeSetting; // as given to the builder, before the SMTPUTF8 rule
     private final boolean pipelining;
     private final boolean chunking;
     private final boolean binaryMime;
@@ -53,7 +54,8 @@ public final class SessionConfig {
         maxErrors = b.maxErrors;
         maxCommandLine = b.maxCommandLine;
         smtpUtf8 = b.smtpUtf8;
-        eightBitMime = b.eightBitMime;
+        eightBitMime = b.eightBitMime || b.smtpUtf8; // RFC 6531 §3.1: SMTPUTF8 servers MUST offer 8BITMIME
+        eightBitMimeSetting = b.eightBitMime;
         pipelining = b.pipelining;
         chunking = b.chunking;
         binaryMime = b.binaryMime && b.chunking; // RFC 3030 §3: BINARYMIME is only usable with BDAT
@@ -76,7 +78,8 @@ public final class SessionConfig {
 
     /**
      * A builder that starts from this configuration's settings: a default greeting stays a
-     * default (it follows a new hostname) and BINARYMIME stays requested even while CHUNKING is off.
+     * default (it follows a new hostname), BINARYMIME stays requested even while CHUNKING is off,
+     * and 8BITMIME stays off as asked even while SMTPUTF8 turns it on.
      */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -87,7 +90,7 @@ public final class SessionConfig {
         b.maxErrors = maxErrors;
         b.maxCommandLine = maxCommandLine;
         b.smtpUtf8 = smtpUtf8;
-        b.eightBitMime = eightBitMime;
+        b.eightBitMime = eightBitMimeSetting;
         b.pipelining = pipelining;
         b.chunking = chunking;
         b.binaryMime = binaryMimeSetting;
@@ -117,7 +120,7 @@ public final class SessionConfig {
     public int maxCommandLine() { return maxCommandLine; }
     /** Whether SMTPUTF8 (RFC 6531) is offered. */
     public boolean smtpUtf8() { return smtpUtf8; }
-    /** Whether 8BITMIME (RFC 6152) is offered. */
+    /** Whether 8BITMIME (RFC 6152) is offered; always with SMTPUTF8, which requires it (RFC 6531 §3.1). */
     public boolean eightBitMime() { return eightBitMime; }
     /** Whether PIPELINING (RFC 2920) is advertised. Pipelined input is handled correctly either way. */
     public boolean pipelining() { return pipelining; }
@@ -267,7 +270,7 @@ public final class SessionConfig {
 
         /** Offer SMTPUTF8 (RFC 6531). */
         public Builder smtpUtf8(boolean on) { this.smtpUtf8 = on; return this; }
-        /** Offer 8BITMIME (RFC 6152). */
+        /** Offer 8BITMIME (RFC 6152); SMTPUTF8 turns it on whatever is set here (RFC 6531 §3.1). */
         public Builder eightBitMime(boolean on) { this.eightBitMime = on; return this; }
         /** Advertise PIPELINING (RFC 2920). */
         public Builder pipelining(boolean on) { this.pipelining = on; return this; }

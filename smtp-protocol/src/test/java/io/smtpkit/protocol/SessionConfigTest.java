@@ -37,6 +37,10 @@ class SessionConfigTest {
         SessionConfig noChunking = SessionConfig.builder().chunking(false).binaryMime(true).build();
         assertFalse(noChunking.binaryMime(), "BINARYMIME needs CHUNKING");
         assertTrue(noChunking.toBuilder().chunking(true).build().binaryMime(), "the request for BINARYMIME is kept");
+
+        SessionConfig utf8 = SessionConfig.builder().eightBitMime(false).smtpUtf8(true).build();
+        assertTrue(utf8.eightBitMime(), "SMTPUTF8 needs 8BITMIME (RFC 6531 §3.1)");
+        assertFalse(utf8.toBuilder().smtpUtf8(false).build().eightBitMime(), "the request for no 8BITMIME is kept");
     }
 
     @Test

@@ -247,4 +247,25 @@ class SmtpSessionTest {
         assertEquals(0, out.discards);
         assertEquals("m\r\n", out.content.toString(StandardCharsets.US_ASCII));
     }
+
+    /**
+     * RFC 3030 §2 and RFC 1870: a chunk far past the size limit, and past 2^31 octets, is read
+     * through and dropped without being handed out or held; then 552 and the session goes on.
+     */
+    @Test
+    void aHugeChunkIsReadThroughWithoutKeepingIt() {
+        SmtpSession session = started(SessionConfig.builder().maxMessageSize(10).build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 3000000000 LAST\r\n");
+        ByteBuffer block = ByteBuffer.allocate(1 << 20);
+        for (long left = 3_000_000_000L; left > 0; left -= block.capacity()) {
+            block.clear().limit((int) Math.min(block.capacity(), left));
+            session.receive(block);
+            assertFalse(block.hasRemaining(), "every chunk octet is consumed");
+        }
+        assertEquals(0, out.content.size());
+        assertTrue(session.awaiting() == null && !session.isClosed());
+        assertEquals("552 5.3.4 Message size exceeds fixed maximum message size", out.lastReply());
+        send(session, "NOOP\r\n");
+        assertEquals("250 2.0.0 OK", out.lastReply());
+    }
 }

@@ -129,7 +129,11 @@ public final class PathParser {
         return params;
     }
 
-    /** RFC 5321 §4.1.2 Domain (with U-labels when {@code utf8}); a name as given in HELO/EHLO is checked with this too. */
+    /**
+     * RFC 5321 §4.1.2 Domain (with U-labels when {@code utf8}) or §4.1.3 address literal. The
+     * session does not hold HELO/EHLO names to this grammar (see {@code Decision.Hello}): real
+     * clients send underscores and bare IP addresses.
+     */
     public static boolean isDomain(String s, boolean utf8) {
         if (s.startsWith("[")) {
             return skipAddressLiteral(s, 0) == s.length();

@@ -76,6 +76,7 @@ public final class SmtpSession implements SessionInfo {
     private static final Reply READY_FOR_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
     private static final Reply TOO_MANY_ERRORS = Reply.of(421, "4.7.0", "Error: too many errors, closing connection");
     private static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.2", "Error: line too long");
+    private static final Reply SASL_LINE_TOO_LONG = Reply.of(500, "5.5.6", "Authentication Exchange line is too long");
     private static final Reply BAD_SYNTAX = Reply.of(500, "5.5.2", "Error: bad syntax");
     private static final Reply BARE_LF = Reply.of(500, "5.5.2", "Error: bare <LF> received, lines must end with <CR><LF>");
     private static final Reply CONTROL_CHARACTERS = Reply.of(501, "5.5.2", "Error: control characters are not allowed");
@@ -190,7 +191,8 @@ public final class SmtpSession implements SessionInfo {
             } else {
                 switch (lines.read(in)) {
                     case LINE -> line(in);
-                    case TOO_LONG -> lineError(LINE_TOO_LONG);
+                    // RFC 4954 §6: 500 5.5.6 for a SASL response longer than the session takes.
+                    case TOO_LONG -> lineError(state == SessionState.AUTH ? SASL_LINE_TOO_LONG : LINE_TOO_LONG);
                     case MORE -> { }
                 }
             }

@@ -47,7 +47,7 @@ class LineLimitTest {
         assertEquals("500 5.5.2 Error: line too long", reply(config, padded("NOOP ", 513), null));
     }
 
-    /** RFC 4954 §4: a SASL response line may be 12288 octets with its CRLF; one more is 500. */
+    /** RFC 4954 §4: a SASL response line may be 12288 octets with its CRLF; one more is 500 5.5.6. */
     @org.junit.jupiter.api.Test
     void saslResponseLimit() {
         SessionConfig config = SessionConfig.builder().authentication(true).allowInsecureAuth(true).build();
@@ -58,7 +58,8 @@ class LineLimitTest {
         assertEquals(12287, overLimit.length());
         // The credentials reach the handler, whose default answer is 535.
         assertEquals("535 5.7.8 Authentication credentials invalid", reply(config, "AUTH PLAIN", atLimit));
-        assertEquals("500 5.5.2 Error: line too long", reply(config, "AUTH PLAIN", overLimit));
+        // RFC 4954 §6: a too-long response ends the exchange with 500 5.5.6.
+        assertEquals("500 5.5.6 Authentication Exchange line is too long", reply(config, "AUTH PLAIN", overLimit));
         assertEquals("535 5.7.8 Authentication credentials invalid", reply(config, "AUTH PLAIN " + plain(9202 - 7), null));
     }
 

@@ -42,7 +42,8 @@ public sealed interface Decision {
      * Default: {@code 250 2.1.0 OK}. A 4xx/5xx reply refuses the sender.
      *
      * @param reversePath the sender, {@link Path#NULL} for a bounce
-     * @param parameters ESMTP parameters, keyword upper-cased, value {@code null} when absent
+     * @param parameters ESMTP parameters, keyword upper-cased, value {@code null} when absent;
+     *     {@code AUTH} is {@code <>} unless the client has authenticated (RFC 4954 §5)
      */
     record Mail(Path reversePath, Map<String, String> parameters) implements Decision {
         public Mail {

@@ -659,6 +659,11 @@ public final class SmtpSession implements SessionInfo {
             refuse(problem);
             return;
         }
+        if (params.containsKey("AUTH") && authenticatedUser == null) {
+            // RFC 4954 §5: a client that has not authenticated cannot vouch for the submitter;
+            // the server MUST behave as if AUTH=<> was given.
+            params.put("AUTH", "<>");
+        }
         ask(new Decision.Mail(parsed.path(), params));
     }
 

@@ -106,6 +106,26 @@ class SmtpSessionTest {
         assertEquals(SessionState.GREETED, session.state());
     }
 
+    /**
+     * RFC 4954 §5: unless the client has authenticated, the server MUST behave as if AUTH=<> was
+     * given, so a handler that relays never passes on a submitter the client merely claimed.
+     */
+    @Test
+    void theAuthMailParameterOfAnUnauthenticatedClientIsEmpty() {
+        SmtpSession session = started(SessionConfig.builder().authentication(true).allowInsecureAuth(true).build());
+        send(session, "EHLO client.example\r\n");
+        session.receive(ByteBuffer.wrap("MAIL FROM:<a@example.org> AUTH=boss@example.org\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(Map.of("AUTH", "<>"), ((Decision.Mail) session.awaiting()).parameters());
+        session.resume(null);
+        send(session, "RSET\r\n");
+        session.receive(ByteBuffer.wrap("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n".getBytes(StandardCharsets.US_ASCII)));
+        session.resume(Reply.AUTHENTICATION_SUCCEEDED);
+        assertEquals("alice", session.authenticatedUser());
+        session.receive(ByteBuffer.wrap("MAIL FROM:<a@example.org> AUTH=boss@example.org\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(Map.of("AUTH", "boss@example.org"), ((Decision.Mail) session.awaiting()).parameters(),
+                "an authenticated client's AUTH= is the handler's to trust or not");
+    }
+
     @Test
     void authenticationDecisionsAndIdentity() {
         SmtpSession session = started(SessionConfig.builder().authentication(true).allowInsecureAuth(true).build());

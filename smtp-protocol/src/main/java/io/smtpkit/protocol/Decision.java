@@ -77,7 +77,9 @@ public sealed interface Decision {
 
     /**
      * The client sent credentials (RFC 4954). Default: {@link Reply#AUTHENTICATION_FAILED};
-     * answer {@link Reply#AUTHENTICATION_SUCCEEDED} (or any 235) to accept.
+     * answer {@link Reply#AUTHENTICATION_SUCCEEDED} to accept. Any 2xx answer accepts and is sent
+     * as given, so make it a 235 (RFC 4954 §4); any other answer refuses and counts as a client
+     * error (see {@link SessionConfig#maxErrors()}).
      *
      * @param mechanism the SASL mechanism, upper-case ({@code PLAIN} or {@code LOGIN})
      * @param authorizationId the identity to act as, empty when the client gave none

@@ -22,6 +22,9 @@ public final class LineReader {
     // Grows on demand up to the capacity: most lines are short, and an idle connection should
     // not hold a 12 KiB SASL-sized buffer (10 000 idle sessions must fit a small heap).
     private static final int INITIAL = 128;
+    // A buffer grown past this for one long line (a SASL response, a MAIL with every extension)
+    // is given back once the line is handled, so the idle size stays small.
+    private static final int KEEP = 1024;
     private final int capacity;
     private byte[] line;
     private int length;
@@ -74,13 +77,17 @@ public final class LineReader {
         Result result = overflow || length + 2 > capacity ? Result.TOO_LONG : Result.LINE;
         if (result == Result.TOO_LONG) {
             length = 0;
+            shrink();
         }
         overflow = false;
         lastWasCr = false;
         return result;
     }
 
-    /** The buffer holding the last line; valid up to {@link #length()} until the next read. */
+    /**
+     * The buffer holding the last line; valid up to {@link #length()} until the next read (a
+     * caller that took the array keeps it readable after {@link #clear()}).
+     */
     public byte[] bytes() {
         return line;
     }
@@ -98,6 +105,7 @@ public final class LineReader {
     /** Forgets the last line; call once it has been handled. */
     public void clear() {
         length = 0;
+        shrink();
     }
 
     /** Forgets everything, including a partial line (after STARTTLS). */
@@ -105,5 +113,12 @@ public final class LineReader {
         length = 0;
         overflow = false;
         lastWasCr = false;
+        shrink();
+    }
+
+    private void shrink() {
+        if (line.length > KEEP) {
+            line = new byte[Math.min(capacity, INITIAL)];
+        }
     }
 }

@@ -92,4 +92,22 @@ class LineReaderPropertiesTest {
     private static String escape(byte[] line) {
         return io.smtpkit.protocol.transcript.Transcript.escape(line);
     }
+
+    /**
+     * A long line (a 12 KiB SASL response, RFC 4954 §4) does not leave its buffer behind: once
+     * handled, an idle session holds a small one again (DESIGN: a few KiB per idle connection).
+     */
+    @Example
+    void theBufferShrinksAfterALongLine() {
+        LineReader reader = new LineReader(12_288);
+        ByteBuffer in = ByteBuffer.wrap(("x".repeat(12_000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        assertEquals(LineReader.Result.LINE, reader.read(in));
+        byte[] line = reader.bytes();
+        assertEquals(12_000, reader.length());
+        reader.clear();
+        assertEquals('x', line[11_999], "the handled line stays readable in the array already taken");
+        org.junit.jupiter.api.Assertions.assertTrue(reader.bytes().length <= 1024, "buffer kept: " + reader.bytes().length);
+        assertEquals(LineReader.Result.LINE, reader.read(ByteBuffer.wrap("NOOP\r\n".getBytes(StandardCharsets.US_ASCII))));
+        assertEquals("NOOP", new String(reader.bytes(), 0, reader.length(), StandardCharsets.US_ASCII));
+    }
 }

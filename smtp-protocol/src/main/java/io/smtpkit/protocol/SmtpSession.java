@@ -760,6 +760,9 @@ public final class SmtpSession implements SessionInfo {
 
     /** RFC 3461 §4.1, §4.2: NOTIFY and ORCPT, only with DSN on; there are no other RCPT parameters. */
     private Reply checkRcptParameters(Map<String, String> params) {
+        if (!params.isEmpty() && !extended) {
+            return UNKNOWN_RCPT_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.3), as on MAIL
+        }
         for (Map.Entry<String, String> p : params.entrySet()) {
             String value = p.getValue();
             Reply problem = switch (p.getKey()) {

@@ -114,7 +114,15 @@ public final class SessionConfig {
     public long maxMessageSize() { return maxMessageSize; }
     /** The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10). 0 for no limit. */
     public int maxRecipients() { return maxRecipients; }
-    /** Syntax or sequence errors answered as usual; one more and the session answers 421 and closes. 0 for no limit. */
+    /**
+     * Client errors answered as usual; one more and the session answers {@code 421 4.7.0} and
+     * closes, as Postfix does with {@code smtpd_hard_error_limit}.
+     * Counted: syntax and sequence errors, unknown or unimplemented commands, too-long lines,
+     * refused parameters (including a declared SIZE over the limit), {@code 530} and failed AUTH
+     * (a refused {@link Decision.Authenticate} too, which stops password guessing). Not counted:
+     * the handler's refusals of HELO/EHLO, MAIL, RCPT and the message, and {@code 452} for too many
+     * recipients. 0 for no limit.
+     */
     public int maxErrors() { return maxErrors; }
     /** The base command line limit in octets with CRLF, before extension allowances. */
     public int maxCommandLine() { return maxCommandLine; }

@@ -887,7 +887,7 @@ public final class SmtpSession implements SessionInfo {
         chunkLast = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
         long max = config.maxMessageSize();
         chunkKept = !contentTooBig;
-        if (max > 0 && contentSize + size > max) {
+        if (max > 0 && size > max - contentSize) { // contentSize <= max: no overflow
             chunkKept = false;
             contentTooBig = true;
             discardOpenContent();
@@ -919,15 +919,21 @@ public final class SmtpSession implements SessionInfo {
         }
     }
 
-    /** {@code BDAT SP chunk-size [SP end-marker]}: the size, or -1 if the syntax is wrong. */
+    /**
+     * {@code BDAT SP chunk-size [SP end-marker]}: the size, or -1 if the syntax is wrong.
+     * chunk-size is 1*DIGIT (RFC 3030 §2) with no upper bound: a size past a long still announces
+     * a chunk, so it reads as {@link Long#MAX_VALUE} (more than any limit) rather than as a syntax
+     * error, which would make the session take the chunk's octets for commands.
+     */
     private static long chunkSize(String argument) {
         String[] words = argument.strip().split(" +");
-        if (words.length < 1 || words.length > 2 || words[0].isEmpty() || words[0].length() > 18
+        if (words.length < 1 || words.length > 2 || words[0].isEmpty()
                 || !words[0].chars().allMatch(c -> c >= '0' && c <= '9')
                 || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
             return -1;
         }
-        return Long.parseLong(words[0]);
+        String digits = words[0].replaceFirst("^0+(?=.)", "");
+        return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
     }
 
     private void readChunk(ByteBuffer in) {

@@ -288,4 +288,22 @@ class SmtpSessionTest {
         send(session, "NOOP\r\n");
         assertEquals("250 2.0.0 OK", out.lastReply());
     }
+
+    /**
+     * RFC 3030 §2: chunk-size is 1*DIGIT. A size too large for a long is still a chunk: what
+     * follows is read as its data, never as commands, so a proxy in front that counts the chunk
+     * cannot be made to disagree with the session about where commands are (as in SMTP smuggling).
+     */
+    @Test
+    void aChunkSizeBeyondALongStillMakesTheRestData() {
+        SmtpSession session = started(SessionConfig.builder().maxMessageSize(10).build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+        send(session, "BDAT 2\r\nok");
+        assertEquals("250 2.0.0 OK: 2 octets received", out.lastReply());
+        String before = out.replies.toString();
+        send(session, "BDAT 99999999999999999999999 LAST\r\nRSET\r\nMAIL FROM:<evil@example>\r\n");
+        assertEquals(before, out.replies.toString(), "the bytes after BDAT are chunk data, not commands");
+        assertEquals(0, out.content.size(), "past the size limit: nothing kept, the first chunk dropped");
+        assertEquals(SessionState.BDAT, session.state());
+    }
 }

@@ -275,6 +275,13 @@ final class Connection implements SessionOutput, SessionContext {
             }
             if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
                 handshakeFinished();
+            } else if (!handshaking && isRenegotiation(result.getHandshakeStatus())) {
+                // A client-initiated renegotiation costs the server a whole handshake (key
+                // exchange and signature) for a few bytes from the client: a cheap CPU attack,
+                // and SMTP has no use for it (RFC 7457 §2.2, RFC 5746). Refused, as Postfix and
+                // nginx do.
+                closeNow("client renegotiation refused");
+                return;
             }
             app.flip();
             if (app.hasRemaining()) {
@@ -721,6 +728,15 @@ final class Connection implements SessionOutput, SessionContext {
         pendingNet = null;
         unwrapAndFeed(net, false);
         afterEvent();
+    }
+
+    /**
+     * True if the client started a new handshake after the first one finished. Only TLS 1.2 has
+     * renegotiation; TLS 1.3 post-handshake messages (KeyUpdate, tickets) are let through.
+     */
+    private boolean isRenegotiation(SSLEngineResult.HandshakeStatus status) {
+        return status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                && tlsSession != null && "TLSv1.2".equals(tlsSession.getProtocol());
     }
 
     private void handshakeFinished() {

@@ -441,8 +441,10 @@ final class Connection implements SessionOutput, SessionContext {
                 }
                 hookAnswered(reply, message);
             });
-        } catch (RejectedExecutionException e) {
-            log.warn("[{}] executor refused the {} hook", id, name);
+        } catch (RuntimeException e) {
+            // RejectedExecutionException, or whatever else an executor throws: the hook will
+            // not run, and nothing thrown here may reach the event loop.
+            log.warn("[{}] executor refused the {} hook: {}", id, name, e.toString());
             if (message != null) {
                 message.delete();
             }
@@ -713,7 +715,7 @@ final class Connection implements SessionOutput, SessionContext {
                     t.execute(this::tlsTasksDone);
                 }
             });
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException e) { // refused, however the executor says it
             work.forEach(Runnable::run);
             tlsTasksRunning = false;
         }
@@ -805,8 +807,8 @@ final class Connection implements SessionOutput, SessionContext {
                         log.warn("[{}] handler onClose failed", id, e);
                     }
                 });
-            } catch (RejectedExecutionException e) {
-                log.debug("[{}] onClose not run: executor stopped", id);
+            } catch (RuntimeException e) { // refused, however the executor says it
+                log.debug("[{}] onClose not run: executor refused it", id);
             }
         }
     }

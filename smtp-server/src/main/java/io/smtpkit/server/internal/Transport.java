@@ -311,11 +311,16 @@ public final class Transport {
                 c.onReadable();
             }
         } catch (RuntimeException e) {
-            log.warn("[{}] internal error, closing the connection", c.id(), e);
-            staging.clear();
-            wireStaging.clear();
-            c.closeNow("internal error");
+            internalError(c, e);
         }
+    }
+
+    /** A bug met while serving {@code c}: that connection is closed, the loop and the others go on. */
+    private void internalError(Connection c, RuntimeException e) {
+        log.warn("[{}] internal error, closing the connection", c.id(), e);
+        staging.clear();
+        wireStaging.clear();
+        c.closeNow("internal error");
     }
 
     private void sweep() {
@@ -329,10 +334,7 @@ public final class Transport {
             try {
                 c.sweep(now);
             } catch (RuntimeException e) {
-                log.warn("[{}] internal error, closing the connection", c.id(), e);
-                staging.clear();
-                wireStaging.clear();
-                c.closeNow("internal error");
+                internalError(c, e);
             }
         }
     }
@@ -397,7 +399,12 @@ public final class Transport {
         perClient.merge(client, 1, Integer::sum);
         open.incrementAndGet();
         log.debug("[{}] connect from {} to {}{}", id, describe(remote), describe(c.localAddress()), tls ? " (TLS)" : "");
-        c.open();
+        try {
+            c.open();
+        } catch (RuntimeException e) {
+            // Thrown out of accept() it would end the event loop and with it the server.
+            internalError(c, e);
+        }
     }
 
     /** Called by a connection once it is closed. */

@@ -56,6 +56,61 @@ class ShutdownTest {
     }
 
     @Test
+    void onCloseComesOnceAndOnlyAfterAHookStillRunningAtTheShutdownTimeout() throws Exception {
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newCachedThreadPool();
+        CountDownLatch inHook = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean hookRunning = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger closesDuringHook = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        SmtpHandler handler = new SmtpHandler() {
+            @Override
+            public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception {
+                hookRunning.set(true);
+                inHook.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } finally {
+                    hookRunning.set(false);
+                }
+                return null;
+            }
+
+            @Override
+            public void onClose(SessionContext session) {
+                if (hookRunning.get()) {
+                    closesDuringHook.incrementAndGet();
+                }
+                closes.incrementAndGet();
+                closed.countDown();
+            }
+        };
+        SmtpServer server = server(handler).executor(executor).shutdownTimeout(java.time.Duration.ofMillis(300)).build().start();
+        try (TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            c.command("MAIL FROM:<a@example.org>");
+            c.command("RCPT TO:<b@example.org>");
+            c.command("DATA");
+            c.send("stuck\r\n.\r\n");
+            assertTrue(inHook.await(30, TimeUnit.SECONDS));
+            server.close(); // the hook outlives the shutdown timeout: the connection is closed under it
+            assertTrue(c.closedByServer());
+            assertFalse(closed.await(300, TimeUnit.MILLISECONDS), "onClose ran while onMessage was still running");
+            release.countDown();
+            assertTrue(closed.await(30, TimeUnit.SECONDS), "onClose never ran");
+            Thread.sleep(200);
+            assertEquals(1, closes.get());
+            assertEquals(0, closesDuringHook.get());
+        } finally {
+            release.countDown();
+            server.close();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
     void aGivenExecutorRunsTheHooksAndIsNotShutDown() throws Exception {
         java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "custom-hook-thread");

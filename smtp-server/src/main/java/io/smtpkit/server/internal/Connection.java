@@ -18,6 +18,7 @@ import java.time.ZonedDateTime;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -57,6 +58,9 @@ final class Connection implements SessionOutput, SessionContext {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
     private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
+    /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
+    private static final int HOOK_OUT = 1;
+    private static final int CLOSED = 2;
 
     private final Transport t;
     private final SocketChannel channel;
@@ -85,6 +89,13 @@ final class Connection implements SessionOutput, SessionContext {
     private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
+    /**
+     * {@link #HOOK_OUT} and {@link #CLOSED}, shared with the workers: whoever clears the last of
+     * the two conditions calls onClose, so it comes once, and never while another hook of this
+     * connection still runs (the connection can be closed under a hook: shutdown timeout,
+     * client reset).
+     */
+    private final AtomicInteger hookState = new AtomicInteger();
 
     Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls) {
@@ -415,6 +426,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
         hookRunning = true;
+        hookState.getAndUpdate(s -> s | HOOK_OUT);
         boolean authentication = decision instanceof Decision.Authenticate;
         String name = hookName(decision);
         try {
@@ -438,6 +450,7 @@ final class Connection implements SessionOutput, SessionContext {
                     }
                 } finally {
                     MDC.remove("session");
+                    hookReturned();
                 }
                 hookAnswered(reply, message);
             });
@@ -445,11 +458,19 @@ final class Connection implements SessionOutput, SessionContext {
             // RejectedExecutionException, or whatever else an executor throws: the hook will
             // not run, and nothing thrown here may reach the event loop.
             log.warn("[{}] executor refused the {} hook: {}", id, name, e.toString());
+            hookState.getAndUpdate(s -> s & ~HOOK_OUT); // still open: this runs on the loop
             if (message != null) {
                 message.delete();
             }
             // Answered through the task queue like any hook, not from inside dispatch().
             t.execute(() -> hookDone(Reply.LOCAL_ERROR));
+        }
+    }
+
+    /** On the worker, when a hook is over: if the connection closed meanwhile, its onClose is due now. */
+    private void hookReturned() {
+        if ((hookState.getAndUpdate(s -> s & ~HOOK_OUT) & CLOSED) != 0) {
+            callOnClose();
         }
     }
 
@@ -797,19 +818,30 @@ final class Connection implements SessionOutput, SessionContext {
         }
         log.debug("[{}] disconnect: {}", id, why);
         t.removed(this);
+        if ((hookState.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
+            return; // a hook still runs: the worker calls onClose once it returns
+        }
         if (t.hooks.close) {
-            SmtpHandler handler = t.settings.handler();
             try {
-                t.executor.execute(() -> {
-                    try {
-                        handler.onClose(this);
-                    } catch (RuntimeException e) {
-                        log.warn("[{}] handler onClose failed", id, e);
-                    }
-                });
+                t.executor.execute(this::callOnClose);
             } catch (RuntimeException e) { // refused, however the executor says it
                 log.debug("[{}] onClose not run: executor refused it", id);
             }
+        }
+    }
+
+    /** On a worker. */
+    private void callOnClose() {
+        if (!t.hooks.close) {
+            return;
+        }
+        MDC.put("session", id);
+        try {
+            t.settings.handler().onClose(this);
+        } catch (RuntimeException e) {
+            log.warn("[{}] handler onClose failed", id, e);
+        } finally {
+            MDC.remove("session");
         }
     }
 

@@ -54,7 +54,7 @@ public final class SmtpServer implements AutoCloseable {
      * @return this server
      * @throws IOException if an address cannot be bound (in use, not local, no permission); the
      *     message names the address
-     * @throws IllegalStateException if the server was started before
+     * @throws IllegalStateException if the server was started or closed before
      */
     public synchronized SmtpServer start() throws IOException {
         if (started) {

@@ -136,6 +136,30 @@ class ShutdownTest {
     }
 
     @Test
+    void aServerClosedWithoutStartingLeavesNoFileDescriptors() throws Exception {
+        java.nio.file.Path fds = java.nio.file.Path.of("/proc/self/fd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(fds), "needs /proc");
+        for (int i = 0; i < 5; i++) {
+            server(new TestSupport.Capture()).build().close(); // warm up
+        }
+        long before = countFds(fds);
+        for (int i = 0; i < 100; i++) {
+            server(new TestSupport.Capture()).build().close();
+        }
+        long after = countFds(fds);
+        assertTrue(after - before < 20, "file descriptors before " + before + ", after " + after);
+        SmtpServer closed = server(new TestSupport.Capture()).build();
+        closed.close();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, closed::start);
+    }
+
+    private static long countFds(java.nio.file.Path fds) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> list = java.nio.file.Files.list(fds)) {
+            return list.count();
+        }
+    }
+
+    @Test
     void closeIsIdempotentAndWorksBeforeStart() throws Exception {
         SmtpServer never = server(new TestSupport.Capture()).build();
         never.close();

@@ -138,7 +138,10 @@ public final class Transport {
     // Life cycle (called from the owner's thread)
 
     /** Binds every address, then starts the loop thread. */
-    public void start() throws IOException {
+    public synchronized void start() throws IOException {
+        if (closeCalls.get() > 0) {
+            throw new IllegalStateException("server closed");
+        }
         try {
             for (InetSocketAddress address : settings.addresses()) {
                 bind(address, false);
@@ -197,7 +200,17 @@ public final class Transport {
             awaitQuietly(stopped, settings.shutdownTimeout().toMillis() + 10_000);
             return;
         }
+        Thread thread;
+        synchronized (this) {
+            thread = this.thread; // start() either ran before, or will refuse to
+        }
         if (thread == null) {
+            // Never started: the selector opened at build time is all there is to close.
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
             shutdownExecutor();
             stopped.countDown();
             return;

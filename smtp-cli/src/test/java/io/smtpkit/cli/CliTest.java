@@ -266,6 +266,38 @@ class CliTest {
     }
 
     @Test
+    void sizeZeroMeansNoLimit() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "-s", "0");
+        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+            client.reply();
+            String ehlo = client.command("EHLO c");
+            assertTrue(ehlo.contains("250-SIZE 0"), ehlo); // RFC 1870 §4: 0 is "no fixed maximum"
+            assertTrue(client.command("MAIL FROM:<a@example.org> SIZE=1000000000000").startsWith("250"));
+        }
+    }
+
+    @Test
+    void timeoutClosesASilentClientWith421() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--timeout", "1");
+        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+            client.reply();
+            client.command("EHLO c");
+            assertTrue(client.reply().startsWith("421 4.4.2"));
+        }
+    }
+
+    @Test
+    void maxConnectionsTurnsTheNextClientAway() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connections", "1");
+        try (SmtpTestClient first = new SmtpTestClient(serving.address())) {
+            assertTrue(first.reply().startsWith("220"));
+            try (SmtpTestClient second = new SmtpTestClient(serving.address())) {
+                assertTrue(second.reply().startsWith("421 4.7.0"));
+            }
+        }
+    }
+
+    @Test
     void closeStopsListening() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink");
         var address = serving.address();

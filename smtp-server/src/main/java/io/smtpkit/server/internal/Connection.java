@@ -51,9 +51,9 @@ final class Connection implements SessionOutput, SessionContext {
      * stays bounded by the read size).
      */
     private static final int COMMAND_SLICE = 2048;
-    /** How long a closing connection may take to flush its last replies. */
     /** Content octets that count as progress for the idle timer. */
     private static final int PROGRESS_OCTETS = 1024;
+    /** How long a closing connection may take to flush its last replies. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");

@@ -87,7 +87,9 @@ public final class SmtpServer implements AutoCloseable {
     /**
      * Stops accepting, answers idle sessions {@code 421 4.3.2}, lets messages in flight finish
      * within the {@linkplain Builder#shutdownTimeout(Duration) shutdown timeout}, then closes
-     * everything. Safe to call more than once.
+     * everything. Safe to call more than once. Called by a handler from inside one of its hooks,
+     * it starts the same close on another thread and returns at once (waiting would wait for that
+     * very hook); the hook's reply is sent before the session is told {@code 421}.
      */
     @Override
     public void close() {

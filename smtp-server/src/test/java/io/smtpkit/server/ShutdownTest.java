@@ -111,6 +111,30 @@ class ShutdownTest {
     }
 
     @Test
+    void aHandlerMayCloseItsServerFromAHook() throws Exception {
+        // "Take one message, then stop" (aiosmtpd users do it with controller.stop()). close()
+        // waits for transactions in flight, and the one calling it is in flight itself.
+        SmtpServer[] self = new SmtpServer[1];
+        SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> {
+            self[0].close();
+            return Reply.of(250, "2.0.0", "last one");
+        };
+        SmtpServer server = server(handler).shutdownTimeout(java.time.Duration.ofMinutes(2)).build().start();
+        self[0] = server;
+        try (TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            // TestClient reads with a 20 s timeout: long before the 2 minute shutdown timeout.
+            assertEquals("250 2.0.0 last one", c.sendMail("a@example.org", "b@example.org", "bye"));
+            assertEquals("421 4.3.2 Service shutting down, closing transmission channel", c.reply());
+            assertTrue(c.closedByServer());
+        } finally {
+            server.close();
+        }
+        assertEquals(0, server.connectionCount());
+    }
+
+    @Test
     void aGivenExecutorRunsTheHooksAndIsNotShutDown() throws Exception {
         java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "custom-hook-thread");

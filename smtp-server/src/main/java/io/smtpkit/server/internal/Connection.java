@@ -433,6 +433,7 @@ final class Connection implements SessionOutput, SessionContext {
             where.execute(() -> {
                 Reply reply;
                 MDC.put("session", id);
+                Transport.HOOK_OWNER.set(t);
                 try {
                     reply = hook.call();
                 } catch (Throwable e) {
@@ -449,6 +450,7 @@ final class Connection implements SessionOutput, SessionContext {
                         throw (Error) e;
                     }
                 } finally {
+                    Transport.HOOK_OWNER.remove();
                     MDC.remove("session");
                     hookReturned();
                 }
@@ -836,11 +838,13 @@ final class Connection implements SessionOutput, SessionContext {
             return;
         }
         MDC.put("session", id);
+        Transport.HOOK_OWNER.set(t);
         try {
             t.settings.handler().onClose(this);
         } catch (RuntimeException e) {
             log.warn("[{}] handler onClose failed", id, e);
         } finally {
+            Transport.HOOK_OWNER.remove();
             MDC.remove("session");
         }
     }

@@ -49,6 +49,8 @@ public final class Transport {
     /** Connections accepted per wake-up, so a connect flood cannot starve the clients already in. */
     private static final int ACCEPTS_PER_WAKEUP = 256;
     private static final byte[] TOO_MANY_CONNECTIONS = Reply.TOO_MANY_CONNECTIONS.encode(true);
+    /** The transport whose hook the current (worker) thread is running, if any. */
+    static final ThreadLocal<Transport> HOOK_OWNER = new ThreadLocal<>();
 
     final ServerSettings settings;
     final SessionConfig config;
@@ -196,6 +198,14 @@ public final class Transport {
 
     /** Graceful close; see {@link io.smtpkit.server.SmtpServer#close()}. */
     public void close() {
+        if (HOOK_OWNER.get() == this) {
+            // A handler closes its own server from a hook. Waiting here for the transactions in
+            // flight would wait for this very hook: close from another thread, so the hook
+            // returns, its reply goes out, and then the session is told 421 like the others.
+            Thread closer = new Thread(this::close, "smtpkit-close");
+            closer.start();
+            return;
+        }
         if (closeCalls.getAndIncrement() > 0) {
             awaitQuietly(stopped, settings.shutdownTimeout().toMillis() + 10_000);
             return;

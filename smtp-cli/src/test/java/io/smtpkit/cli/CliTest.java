@@ -85,6 +85,7 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:http"), "port"),
                 Arguments.of(List.of("-l", "::1:8025"), "[::1]:8025"),
                 Arguments.of(List.of("-l", "[::1:8025"), "[IPV6]:PORT"),
+                Arguments.of(List.of("-l", "[localhost]:8025"), "not an IPv6 address"), // and no DNS query
                 Arguments.of(List.of("-l", ":8025"), "no host"),
                 Arguments.of(List.of("-l", "no-such-host.invalid:25"), "unknown host"),
                 Arguments.of(List.of("127.0.0.1:0", "127.0.0.1:25", "extra"), "extra"),

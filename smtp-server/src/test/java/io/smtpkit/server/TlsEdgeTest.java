@@ -53,6 +53,32 @@ class TlsEdgeTest {
     }
 
     @Test
+    void enginesThatUnderstateTheirBufferSizesStillWork() throws Exception {
+        // SSLEngine's contract: on BUFFER_OVERFLOW, enlarge the buffer and try again. The
+        // server's buffers are sized from what the engine claims, here far too little for a
+        // certificate flight or a full record.
+        javax.net.ssl.SSLContext tls = SmallBufferTls.wrap(TestSupport.serverTls(), 256);
+        java.util.concurrent.ExecutorService single = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (SmtpServer server = server(new TestSupport.Capture()).tls(tls).build().start()) {
+            java.util.concurrent.Future<String> session = single.submit(() -> {
+                try (TestClient c = TestClient.connect(server)) {
+                    c.reply();
+                    c.command("EHLO x.example");
+                    c.command("STARTTLS");
+                    c.startTls(TestSupport.trustAll());
+                    String ehlo = c.command("EHLO x.example");
+                    String big = "x".repeat(20_000);
+                    String sent = c.sendMail("a@example.org", "b@example.org", big);
+                    return ehlo.split("\n")[0] + " / " + sent;
+                }
+            });
+            assertEquals("250-localhost / 250 2.0.0 OK", session.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            single.shutdownNow();
+        }
+    }
+
+    @Test
     void garbageInsteadOfClientHelloClosesQuietly() throws Exception {
         byte[][] garbage = {
             "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),

@@ -282,7 +282,15 @@ final class Connection implements SessionOutput, SessionContext {
                 break;
             }
             if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                throw new IllegalStateException("TLS application buffer too small");
+                // The engine needs more room than its session said (SSLEngine's contract):
+                // enlarge and unwrap the same record again.
+                ByteBuffer larger = larger(app, engine.getSession().getApplicationBufferSize());
+                if (larger == null) {
+                    tlsFailed(new SSLException("TLS record larger than " + app.capacity() + " octets"));
+                    return;
+                }
+                app = t.tlsAppBuffer = larger;
+                continue;
             }
             if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
                 handshakeFinished();
@@ -629,13 +637,25 @@ final class Connection implements SessionOutput, SessionContext {
     /** Wraps {@code source} (or a handshake message) into the wire staging; false if the connection closed. */
     private boolean wrap(ByteBuffer source) {
         ByteBuffer net = t.tlsNetBuffer;
-        net.clear();
         SSLEngineResult result;
-        try {
-            result = engine.wrap(source, net);
-        } catch (SSLException e) {
-            tlsFailed(e);
-            return false;
+        while (true) {
+            net.clear();
+            try {
+                result = engine.wrap(source, net);
+            } catch (SSLException e) {
+                tlsFailed(e);
+                return false;
+            }
+            if (result.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                break;
+            }
+            // Nothing was consumed or produced: without a larger buffer this would spin forever.
+            net = larger(net, engine.getSession().getPacketBufferSize());
+            if (net == null) {
+                tlsFailed(new SSLException("TLS record larger than " + t.tlsNetBuffer.capacity() + " octets"));
+                return false;
+            }
+            t.tlsNetBuffer = net;
         }
         net.flip();
         t.wireStaging.append(net);
@@ -762,6 +782,18 @@ final class Connection implements SessionOutput, SessionContext {
     private boolean isRenegotiation(SSLEngineResult.HandshakeStatus status) {
         return status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
                 && tlsSession != null && "TLSv1.2".equals(tlsSession.getProtocol());
+    }
+
+    /** TLS records are at most about 16 KiB (32 KiB with large fragments); this is plenty. */
+    private static final int MAX_TLS_BUFFER = 256 * 1024;
+
+    /**
+     * A replacement for a loop TLS buffer that proved too small: room for {@code wanted} octets
+     * and at least twice the old size; {@code null} past {@link #MAX_TLS_BUFFER}.
+     */
+    private static ByteBuffer larger(ByteBuffer old, int wanted) {
+        long size = Math.max((long) wanted + 1024, 2L * old.capacity());
+        return old.capacity() >= MAX_TLS_BUFFER ? null : ByteBuffer.allocate((int) Math.min(size, MAX_TLS_BUFFER));
     }
 
     private void handshakeFinished() {

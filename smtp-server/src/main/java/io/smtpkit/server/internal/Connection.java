@@ -172,8 +172,8 @@ final class Connection implements SessionOutput, SessionContext {
             }
             return;
         }
-        if (hookRunning || now - lastProgress <= t.idleNanos) {
-            return;
+        if (hookRunning || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
+            return; // waiting for the handler or the spool is the server's time, not the client's
         }
         if (!started || handshaking || tlsRequested) {
             closeNow("timeout before the session began");
@@ -427,6 +427,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** The spool's file writes caught up: content may flow again. */
     private void spoolDrained() {
         if (!closed) {
+            lastProgress = t.now; // the client's idle time starts again from here, as after a hook
             resumeInput();
             afterEvent();
         }

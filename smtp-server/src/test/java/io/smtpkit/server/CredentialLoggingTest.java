@@ -44,6 +44,21 @@ class CredentialLoggingTest {
         assertFalse(log.contains(b64(SECRET)), log);
     }
 
+    @Test
+    void actingAsAnotherUserIsRefused() throws Exception {
+        // RFC 4616 §2: an authorization identity other than the authenticated one needs a proxy
+        // right that an Authenticator (user, password) cannot grant, so it must fail.
+        Authenticator authenticator = (user, password) -> user.equals("alice") && password.equals(SECRET);
+        try (SmtpServer server = server(new TestSupport.Capture()).authenticator(authenticator)
+                .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
+                TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            assertTrue(c.command("AUTH PLAIN " + b64("bob\0alice\0" + SECRET)).startsWith("535"));
+            assertTrue(c.command("AUTH PLAIN " + b64("alice\0alice\0" + SECRET)).startsWith("235"));
+        }
+    }
+
     private static String b64(String text) {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }

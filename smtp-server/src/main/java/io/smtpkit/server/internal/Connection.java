@@ -388,7 +388,12 @@ final class Connection implements SessionOutput, SessionContext {
                 }
             } else if (decision instanceof Decision.Authenticate auth) {
                 Authenticator authenticator = t.settings.authenticator();
-                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password())
+                // RFC 4616 §2: acting as another identity (an authorization id that is not the
+                // user's own) needs a proxy right an Authenticator cannot grant: refused, after
+                // the same password check so the answer takes the same time.
+                String actAs = auth.authorizationId();
+                boolean self = actAs == null || actAs.isEmpty() || actAs.equals(auth.username());
+                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password()) && self
                         ? Reply.AUTHENTICATION_SUCCEEDED
                         : null;
             } else {

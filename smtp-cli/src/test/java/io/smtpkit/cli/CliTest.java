@@ -108,6 +108,7 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--auth-file", "/no/such/users"), "no such file"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--require-auth"), "--auth-file"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "/no/such/folder"), "--plugins"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "pom.xml"), "not a folder"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "-c", "debug", "127.0.0.1:0", "127.0.0.1:25"), "upstream"),
                 Arguments.of(List.of("-c", "debug", "127.0.0.1:0", "nohost"), "REMOTEHOST:PORT"));
     }

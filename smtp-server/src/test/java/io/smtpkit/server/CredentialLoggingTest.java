@@ -24,9 +24,7 @@ class CredentialLoggingTest {
         };
         String plain = b64("\0alice\0" + SECRET);
         String log = TlsEdgeTest.captureStderr(() -> {
-            try (SmtpServer server = server(new TestSupport.Capture()).authenticator(authenticator)
-                    .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
-                    TestClient c = TestClient.connect(server)) {
+            try (SmtpServer server = plainAuthServer(authenticator); TestClient c = TestClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 assertTrue(c.command("AUTH PLAIN " + b64("\0boom\0" + SECRET)).startsWith("454"));
@@ -49,14 +47,18 @@ class CredentialLoggingTest {
         // RFC 4616 §2: an authorization identity other than the authenticated one needs a proxy
         // right that an Authenticator (user, password) cannot grant, so it must fail.
         Authenticator authenticator = (user, password) -> user.equals("alice") && password.equals(SECRET);
-        try (SmtpServer server = server(new TestSupport.Capture()).authenticator(authenticator)
-                .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
-                TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = plainAuthServer(authenticator); TestClient c = TestClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             assertTrue(c.command("AUTH PLAIN " + b64("bob\0alice\0" + SECRET)).startsWith("535"));
             assertTrue(c.command("AUTH PLAIN " + b64("alice\0alice\0" + SECRET)).startsWith("235"));
         }
+    }
+
+    /** AUTH without TLS, so the test needs no handshake. */
+    private static SmtpServer plainAuthServer(Authenticator authenticator) throws java.io.IOException {
+        return server(new TestSupport.Capture()).authenticator(authenticator)
+                .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
     }
 
     private static String b64(String text) {

@@ -148,21 +148,12 @@ class SmtpServerTest {
         // on the event loop must not end the loop (here: while a connection is being accepted).
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
         java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
-        java.util.concurrent.ExecutorService flaky = new java.util.concurrent.AbstractExecutorService() {
-            @Override public void execute(Runnable task) {
-                if (failOnce.getAndSet(false)) {
-                    throw new IllegalStateException("no thread for you");
-                }
-                pool.execute(task);
+        java.util.concurrent.ExecutorService flaky = TestSupport.executorService(pool, task -> {
+            if (failOnce.getAndSet(false)) {
+                throw new IllegalStateException("no thread for you");
             }
-            @Override public void shutdown() { pool.shutdown(); }
-            @Override public java.util.List<Runnable> shutdownNow() { return pool.shutdownNow(); }
-            @Override public boolean isShutdown() { return pool.isShutdown(); }
-            @Override public boolean isTerminated() { return pool.isTerminated(); }
-            @Override public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-                return pool.awaitTermination(timeout, unit);
-            }
-        };
+            pool.execute(task);
+        });
         SmtpHandler handler = new Capture() {
             @Override
             public Reply onConnect(SessionContext session) {

@@ -67,26 +67,14 @@ class SpoolTest {
         // that wait must not count against the client's idle timeout.
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
         java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.ExecutorService slowDisk = new java.util.concurrent.AbstractExecutorService() {
-            @Override public void execute(Runnable task) {
-                pool.execute(() -> {
-                    try {
-                        disk.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    task.run();
-                });
+        java.util.concurrent.ExecutorService slowDisk = TestSupport.executorService(pool, task -> pool.execute(() -> {
+            try {
+                disk.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            @Override public void shutdown() { pool.shutdown(); }
-            @Override public List<Runnable> shutdownNow() { return pool.shutdownNow(); }
-            @Override public boolean isShutdown() { return pool.isShutdown(); }
-            @Override public boolean isTerminated() { return pool.isTerminated(); }
-            @Override public boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit)
-                    throws InterruptedException {
-                return pool.awaitTermination(timeout, unit);
-            }
-        };
+            task.run();
+        }));
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> null;
         try (SmtpServer server = server(handler).executor(slowDisk).spoolThreshold(0).spoolDirectory(spool)
                 .idleTimeout(java.time.Duration.ofMillis(300)).build().start(); TestClient c = TestClient.connect(server)) {

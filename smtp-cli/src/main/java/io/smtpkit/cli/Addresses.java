@@ -25,6 +25,10 @@ final class Addresses {
             }
             host = text.substring(1, end);
             port = text.substring(end + 2);
+            if (host.indexOf(':') < 0) {
+                // Brackets hold an IPv6 literal; anything else would go to DNS as a name.
+                throw new UsageError(what + " '" + text + "': '" + host + "' is not an IPv6 address");
+            }
         } else {
             int colon = text.lastIndexOf(':');
             if (colon < 0) {

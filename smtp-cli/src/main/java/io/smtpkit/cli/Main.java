@@ -279,7 +279,7 @@ public final class Main {
         /** A loader over every jar in {@code dir} whose parent is the application's loader. */
         private static URLClassLoader pluginLoader(Path dir) throws UsageError {
             if (!Files.isDirectory(dir)) {
-                throw new UsageError("--plugins " + dir + ": no such folder");
+                throw new UsageError("--plugins " + dir + (Files.exists(dir) ? ": not a folder" : ": no such folder"));
             }
             List<URL> jars = new ArrayList<>();
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.jar")) {

@@ -85,6 +85,7 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:http"), "port"),
                 Arguments.of(List.of("-l", "::1:8025"), "[::1]:8025"),
                 Arguments.of(List.of("-l", "[::1:8025"), "[IPV6]:PORT"),
+                Arguments.of(List.of("-l", "[localhost]:8025"), "not an IPv6 address"), // and no DNS query
                 Arguments.of(List.of("-l", ":8025"), "no host"),
                 Arguments.of(List.of("-l", "no-such-host.invalid:25"), "unknown host"),
                 Arguments.of(List.of("127.0.0.1:0", "127.0.0.1:25", "extra"), "extra"),
@@ -107,6 +108,7 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--auth-file", "/no/such/users"), "no such file"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--require-auth"), "--auth-file"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "/no/such/folder"), "--plugins"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "pom.xml"), "not a folder"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "-c", "debug", "127.0.0.1:0", "127.0.0.1:25"), "upstream"),
                 Arguments.of(List.of("-c", "debug", "127.0.0.1:0", "nohost"), "REMOTEHOST:PORT"));
     }
@@ -262,6 +264,38 @@ class CliTest {
             assertTrue(client.command("RCPT TO:<b1@example.org>").startsWith("250"));
             assertTrue(client.command("RCPT TO:<b2@example.org>").startsWith("250"));
             assertTrue(client.command("RCPT TO:<b3@example.org>").startsWith("452"));
+        }
+    }
+
+    @Test
+    void sizeZeroMeansNoLimit() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "-s", "0");
+        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+            client.reply();
+            String ehlo = client.command("EHLO c");
+            assertTrue(ehlo.contains("250-SIZE 0"), ehlo); // RFC 1870 §4: 0 is "no fixed maximum"
+            assertTrue(client.command("MAIL FROM:<a@example.org> SIZE=1000000000000").startsWith("250"));
+        }
+    }
+
+    @Test
+    void timeoutClosesASilentClientWith421() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--timeout", "1");
+        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+            client.reply();
+            client.command("EHLO c");
+            assertTrue(client.reply().startsWith("421 4.4.2"));
+        }
+    }
+
+    @Test
+    void maxConnectionsTurnsTheNextClientAway() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connections", "1");
+        try (SmtpTestClient first = new SmtpTestClient(serving.address())) {
+            assertTrue(first.reply().startsWith("220"));
+            try (SmtpTestClient second = new SmtpTestClient(serving.address())) {
+                assertTrue(second.reply().startsWith("421 4.7.0"));
+            }
         }
     }
 

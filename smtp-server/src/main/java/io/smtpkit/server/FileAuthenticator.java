@@ -130,8 +130,25 @@ public final class FileAuthenticator implements Authenticator {
         byte[] given = checked.iterations > 0
                 ? pbkdf2(password.toCharArray(), checked.salt, checked.iterations, checked.hash.length * 8)
                 : sha256(password.getBytes(StandardCharsets.UTF_8));
+        int padding = padding(checked);
+        if (padding > 0) {
+            // A cheaper entry (a plain password, fewer iterations) is topped up to the cost of the
+            // dearest one, which is also what an unknown user costs: otherwise the response time
+            // of a file mixing both kinds tells which user names exist.
+            pbkdf2(password.toCharArray(), dummy.salt, padding, 256);
+        }
         // MessageDigest.isEqual takes time independent of where the arrays differ.
         return MessageDigest.isEqual(given, checked.hash) & known;
+    }
+
+    /** PBKDF2 iterations that checking {@code username} costs; the same for every name, known or not. */
+    int cost(String username) {
+        Entry checked = users.getOrDefault(username, dummy);
+        return checked.iterations + padding(checked);
+    }
+
+    private int padding(Entry checked) {
+        return dummy.iterations - checked.iterations;
     }
 
     /**

@@ -54,7 +54,7 @@ public final class SmtpServer implements AutoCloseable {
      * @return this server
      * @throws IOException if an address cannot be bound (in use, not local, no permission); the
      *     message names the address
-     * @throws IllegalStateException if the server was started before
+     * @throws IllegalStateException if the server was started or closed before
      */
     public synchronized SmtpServer start() throws IOException {
         if (started) {
@@ -87,7 +87,9 @@ public final class SmtpServer implements AutoCloseable {
     /**
      * Stops accepting, answers idle sessions {@code 421 4.3.2}, lets messages in flight finish
      * within the {@linkplain Builder#shutdownTimeout(Duration) shutdown timeout}, then closes
-     * everything. Safe to call more than once.
+     * everything. Safe to call more than once. Called by a handler from inside one of its hooks,
+     * it starts the same close on another thread and returns at once (waiting would wait for that
+     * very hook); the hook's reply is sent before the session is told {@code 421}.
      */
     @Override
     public void close() {

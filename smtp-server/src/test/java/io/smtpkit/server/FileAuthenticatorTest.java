@@ -37,6 +37,26 @@ class FileAuthenticatorTest {
     }
 
     @Test
+    void everyUserNameCostsTheSameWorkInAMixedFile() throws Exception {
+        // RFC 4954 §9: no hint whether a user exists. A plain entry is a SHA-256, a hashed one
+        // thousands of PBKDF2 rounds, an unknown name the dearest entry's rounds.
+        Path file = Files.writeString(dir.resolve("users"), String.join("\n",
+                "plain:secret",
+                "cheap:" + FileAuthenticator.hash("a".toCharArray(), 1000),
+                "dear:" + FileAuthenticator.hash("b".toCharArray(), 3000)));
+        FileAuthenticator auth = FileAuthenticator.load(file);
+        assertEquals(3000, auth.cost("nobody"));
+        assertEquals(3000, auth.cost("dear"));
+        assertEquals(3000, auth.cost("cheap"));
+        assertEquals(3000, auth.cost("plain"));
+        assertTrue(auth.authenticate("plain", "secret"));
+        assertTrue(auth.authenticate("cheap", "a"));
+        assertFalse(auth.authenticate("nobody", "a"));
+        Path plainOnly = Files.writeString(dir.resolve("plain"), "plain:secret\n");
+        assertEquals(0, FileAuthenticator.load(plainOnly).cost("nobody"), "plain files stay cheap");
+    }
+
+    @Test
     void badLinesNameTheFileAndLineButNotThePassword() throws Exception {
         assertError("ok:fine\nnocolon\n", "line 2");
         assertError(":secret-password\n", "line 1");

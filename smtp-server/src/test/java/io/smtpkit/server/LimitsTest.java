@@ -68,6 +68,41 @@ class LimitsTest {
     }
 
     @Test
+    void aClosedConnectionGivesItsPlaceBack() throws Exception {
+        // Per client and globally, whichever way the connection ends: QUIT, the client vanishing,
+        // the idle timeout.
+        try (SmtpServer server = server(new Capture()).maxConnectionsPerClient(1).maxConnections(1)
+                .idleTimeout(Duration.ofMillis(500)).build().start()) {
+            try (TestClient quits = TestClient.connect(server)) {
+                assertTrue(quits.reply().startsWith("220"));
+                assertTrue(quits.command("QUIT").startsWith("221"));
+                assertTrue(quits.closedByServer());
+            }
+            awaitNoConnection(server);
+            try (TestClient vanishes = TestClient.connect(server)) {
+                assertTrue(vanishes.reply().startsWith("220"));
+            }
+            awaitNoConnection(server);
+            try (TestClient idles = TestClient.connect(server)) {
+                assertTrue(idles.reply().startsWith("220"));
+                // No enhanced code: the client never said EHLO (RFC 2034 §3).
+                assertEquals("421 Error: timeout exceeded", idles.reply());
+            }
+            awaitNoConnection(server);
+            try (TestClient last = TestClient.connect(server)) {
+                assertTrue(last.reply().startsWith("220"));
+            }
+        }
+    }
+
+    private static void awaitNoConnection(SmtpServer server) throws InterruptedException {
+        for (int i = 0; i < 200 && server.connectionCount() > 0; i++) {
+            Thread.sleep(25);
+        }
+        assertEquals(0, server.connectionCount());
+    }
+
+    @Test
     void slowlorisIsTimedOut() throws Exception {
         try (SmtpServer server = server(new Capture()).idleTimeout(Duration.ofMillis(400)).build().start();
                 TestClient c = TestClient.connect(server)) {

@@ -56,6 +56,85 @@ class ShutdownTest {
     }
 
     @Test
+    void onCloseComesOnceAndOnlyAfterAHookStillRunningAtTheShutdownTimeout() throws Exception {
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newCachedThreadPool();
+        CountDownLatch inHook = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean hookRunning = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger closesDuringHook = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        SmtpHandler handler = new SmtpHandler() {
+            @Override
+            public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception {
+                hookRunning.set(true);
+                inHook.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } finally {
+                    hookRunning.set(false);
+                }
+                return null;
+            }
+
+            @Override
+            public void onClose(SessionContext session) {
+                if (hookRunning.get()) {
+                    closesDuringHook.incrementAndGet();
+                }
+                closes.incrementAndGet();
+                closed.countDown();
+            }
+        };
+        SmtpServer server = server(handler).executor(executor).shutdownTimeout(java.time.Duration.ofMillis(300)).build().start();
+        try (TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            c.command("MAIL FROM:<a@example.org>");
+            c.command("RCPT TO:<b@example.org>");
+            c.command("DATA");
+            c.send("stuck\r\n.\r\n");
+            assertTrue(inHook.await(30, TimeUnit.SECONDS));
+            server.close(); // the hook outlives the shutdown timeout: the connection is closed under it
+            assertTrue(c.closedByServer());
+            assertFalse(closed.await(300, TimeUnit.MILLISECONDS), "onClose ran while onMessage was still running");
+            release.countDown();
+            assertTrue(closed.await(30, TimeUnit.SECONDS), "onClose never ran");
+            Thread.sleep(200);
+            assertEquals(1, closes.get());
+            assertEquals(0, closesDuringHook.get());
+        } finally {
+            release.countDown();
+            server.close();
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void aHandlerMayCloseItsServerFromAHook() throws Exception {
+        // "Take one message, then stop" (aiosmtpd users do it with controller.stop()). close()
+        // waits for transactions in flight, and the one calling it is in flight itself.
+        SmtpServer[] self = new SmtpServer[1];
+        SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> {
+            self[0].close();
+            return Reply.of(250, "2.0.0", "last one");
+        };
+        SmtpServer server = server(handler).shutdownTimeout(java.time.Duration.ofMinutes(2)).build().start();
+        self[0] = server;
+        try (TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            // TestClient reads with a 20 s timeout: long before the 2 minute shutdown timeout.
+            assertEquals("250 2.0.0 last one", c.sendMail("a@example.org", "b@example.org", "bye"));
+            assertEquals("421 4.3.2 Service shutting down, closing transmission channel", c.reply());
+            assertTrue(c.closedByServer());
+        } finally {
+            server.close();
+        }
+        assertEquals(0, server.connectionCount());
+    }
+
+    @Test
     void aGivenExecutorRunsTheHooksAndIsNotShutDown() throws Exception {
         java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "custom-hook-thread");
@@ -77,6 +156,30 @@ class ShutdownTest {
             assertFalse(executor.isShutdown());
         } finally {
             executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void aServerClosedWithoutStartingLeavesNoFileDescriptors() throws Exception {
+        java.nio.file.Path fds = java.nio.file.Path.of("/proc/self/fd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(fds), "needs /proc");
+        for (int i = 0; i < 5; i++) {
+            server(new TestSupport.Capture()).build().close(); // warm up
+        }
+        long before = countFds(fds);
+        for (int i = 0; i < 100; i++) {
+            server(new TestSupport.Capture()).build().close();
+        }
+        long after = countFds(fds);
+        assertTrue(after - before < 20, "file descriptors before " + before + ", after " + after);
+        SmtpServer closed = server(new TestSupport.Capture()).build();
+        closed.close();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, closed::start);
+    }
+
+    private static long countFds(java.nio.file.Path fds) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> list = java.nio.file.Files.list(fds)) {
+            return list.count();
         }
     }
 

@@ -143,6 +143,37 @@ class SmtpServerTest {
     }
 
     @Test
+    void anExecutorThatFailsToTakeAHookCostsOneConnectionNotTheServer() throws Exception {
+        // Not every executor signals refusal with RejectedExecutionException; whatever it throws
+        // on the event loop must not end the loop (here: while a connection is being accepted).
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.ExecutorService flaky = TestSupport.executorService(pool, task -> {
+            if (failOnce.getAndSet(false)) {
+                throw new IllegalStateException("no thread for you");
+            }
+            pool.execute(task);
+        });
+        SmtpHandler handler = new Capture() {
+            @Override
+            public Reply onConnect(SessionContext session) {
+                return null;
+            }
+        };
+        try (SmtpServer server = server(handler).executor(flaky).build().start()) {
+            try (TestClient first = TestClient.connect(server)) {
+                assertTrue(first.reply().startsWith("451"));
+            }
+            try (TestClient second = TestClient.connect(server)) {
+                assertTrue(second.reply().startsWith("220"));
+                assertTrue(second.command("QUIT").startsWith("221"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void receivedHeaderIsSanitised() throws Exception {
         Capture capture = new Capture();
         SessionConfig config = SessionConfig.builder().hostname("mx.example").build();

@@ -62,6 +62,47 @@ class SpoolTest {
     }
 
     @Test
+    void aSlowSpoolIsNotTheClientsIdleTime() throws Exception {
+        // The spool writes stall (a slow disk, a busy executor): the server stops reading, and
+        // that wait must not count against the client's idle timeout.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
+        java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService slowDisk = TestSupport.executorService(pool, task -> pool.execute(() -> {
+            try {
+                disk.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            task.run();
+        }));
+        SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> null;
+        try (SmtpServer server = server(handler).executor(slowDisk).spoolThreshold(0).spoolDirectory(spool)
+                .idleTimeout(java.time.Duration.ofMillis(300)).build().start(); TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            c.command("MAIL FROM:<a@example.org>");
+            c.command("RCPT TO:<b@example.org>");
+            c.command("DATA");
+            Thread writer = new Thread(() -> {
+                try {
+                    c.send(body(2_000_000)); // more than the spool lets into flight, and the socket buffers
+                    c.send(".\r\n");
+                } catch (java.io.IOException e) {
+                    // the server cut us off: the assertion below says so
+                }
+            });
+            writer.start();
+            Thread.sleep(1500); // five idle timeouts while the disk is stuck
+            disk.countDown();
+            assertEquals("250 2.0.0 OK", c.reply());
+            writer.join(10_000);
+        } finally {
+            disk.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void abandonedAndRefusedMessagesLeaveNoFile() throws Exception {
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> Reply.MAILBOX_UNAVAILABLE;
         try (SmtpServer server = server(handler).spoolThreshold(100).spoolDirectory(spool).build().start()) {

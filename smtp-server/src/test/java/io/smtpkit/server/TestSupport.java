@@ -64,6 +64,24 @@ final class TestSupport {
         }
     }
 
+    /**
+     * An executor service for the server that hands each task to {@code execute} (to refuse it,
+     * hold it, ...) and otherwise is {@code pool}.
+     */
+    static java.util.concurrent.ExecutorService executorService(java.util.concurrent.ExecutorService pool,
+            java.util.function.Consumer<Runnable> execute) {
+        return new java.util.concurrent.AbstractExecutorService() {
+            @Override public void execute(Runnable task) { execute.accept(task); }
+            @Override public void shutdown() { pool.shutdown(); }
+            @Override public java.util.List<Runnable> shutdownNow() { return pool.shutdownNow(); }
+            @Override public boolean isShutdown() { return pool.isShutdown(); }
+            @Override public boolean isTerminated() { return pool.isTerminated(); }
+            @Override public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+                return pool.awaitTermination(timeout, unit);
+            }
+        };
+    }
+
     /** What a capturing handler saw of one message. */
     record Received(String sessionId, Envelope envelope, byte[] content, SSLSession tls, String user, String helo) {
         String text() {

@@ -18,6 +18,7 @@ import java.time.ZonedDateTime;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -50,13 +51,16 @@ final class Connection implements SessionOutput, SessionContext {
      * stays bounded by the read size).
      */
     private static final int COMMAND_SLICE = 2048;
-    /** How long a closing connection may take to flush its last replies. */
     /** Content octets that count as progress for the idle timer. */
     private static final int PROGRESS_OCTETS = 1024;
+    /** How long a closing connection may take to flush its last replies. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
     private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
+    /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
+    private static final int HOOK_OUT = 1;
+    private static final int CLOSED = 2;
 
     private final Transport t;
     private final SocketChannel channel;
@@ -85,6 +89,13 @@ final class Connection implements SessionOutput, SessionContext {
     private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
+    /**
+     * {@link #HOOK_OUT} and {@link #CLOSED}, shared with the workers: whoever clears the last of
+     * the two conditions calls onClose, so it comes once, and never while another hook of this
+     * connection still runs (the connection can be closed under a hook: shutdown timeout,
+     * client reset).
+     */
+    private final AtomicInteger hookState = new AtomicInteger();
 
     Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls) {
@@ -161,8 +172,8 @@ final class Connection implements SessionOutput, SessionContext {
             }
             return;
         }
-        if (hookRunning || now - lastProgress <= t.idleNanos) {
-            return;
+        if (hookRunning || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
+            return; // waiting for the handler or the spool is the server's time, not the client's
         }
         if (!started || handshaking || tlsRequested) {
             closeNow("timeout before the session began");
@@ -271,10 +282,25 @@ final class Connection implements SessionOutput, SessionContext {
                 break;
             }
             if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                throw new IllegalStateException("TLS application buffer too small");
+                // The engine needs more room than its session said (SSLEngine's contract):
+                // enlarge and unwrap the same record again.
+                ByteBuffer larger = larger(app, engine.getSession().getApplicationBufferSize());
+                if (larger == null) {
+                    tlsFailed(new SSLException("TLS record larger than " + app.capacity() + " octets"));
+                    return;
+                }
+                app = t.tlsAppBuffer = larger;
+                continue;
             }
             if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
                 handshakeFinished();
+            } else if (!handshaking && isRenegotiation(result.getHandshakeStatus())) {
+                // A client-initiated renegotiation costs the server a whole handshake (key
+                // exchange and signature) for a few bytes from the client: a cheap CPU attack,
+                // and SMTP has no use for it (RFC 7457 §2.2, RFC 5746). Refused, as Postfix and
+                // nginx do.
+                closeNow("client renegotiation refused");
+                return;
             }
             app.flip();
             if (app.hasRemaining()) {
@@ -362,7 +388,12 @@ final class Connection implements SessionOutput, SessionContext {
                 }
             } else if (decision instanceof Decision.Authenticate auth) {
                 Authenticator authenticator = t.settings.authenticator();
-                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password())
+                // RFC 4616 §2: acting as another identity (an authorization id that is not the
+                // user's own) needs a proxy right an Authenticator cannot grant: refused, after
+                // the same password check so the answer takes the same time.
+                String actAs = auth.authorizationId();
+                boolean self = actAs == null || actAs.isEmpty() || actAs.equals(auth.username());
+                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password()) && self
                         ? Reply.AUTHENTICATION_SUCCEEDED
                         : null;
             } else {
@@ -401,6 +432,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** The spool's file writes caught up: content may flow again. */
     private void spoolDrained() {
         if (!closed) {
+            lastProgress = t.now; // the client's idle time starts again from here, as after a hook
             resumeInput();
             afterEvent();
         }
@@ -408,12 +440,14 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
         hookRunning = true;
+        hookState.getAndUpdate(s -> s | HOOK_OUT);
         boolean authentication = decision instanceof Decision.Authenticate;
         String name = hookName(decision);
         try {
             where.execute(() -> {
                 Reply reply;
                 MDC.put("session", id);
+                Transport.HOOK_OWNER.set(t);
                 try {
                     reply = hook.call();
                 } catch (Throwable e) {
@@ -430,17 +464,29 @@ final class Connection implements SessionOutput, SessionContext {
                         throw (Error) e;
                     }
                 } finally {
+                    Transport.HOOK_OWNER.remove();
                     MDC.remove("session");
+                    hookReturned();
                 }
                 hookAnswered(reply, message);
             });
-        } catch (RejectedExecutionException e) {
-            log.warn("[{}] executor refused the {} hook", id, name);
+        } catch (RuntimeException e) {
+            // RejectedExecutionException, or whatever else an executor throws: the hook will
+            // not run, and nothing thrown here may reach the event loop.
+            log.warn("[{}] executor refused the {} hook: {}", id, name, e.toString());
+            hookState.getAndUpdate(s -> s & ~HOOK_OUT); // still open: this runs on the loop
             if (message != null) {
                 message.delete();
             }
             // Answered through the task queue like any hook, not from inside dispatch().
             t.execute(() -> hookDone(Reply.LOCAL_ERROR));
+        }
+    }
+
+    /** On the worker, when a hook is over: if the connection closed meanwhile, its onClose is due now. */
+    private void hookReturned() {
+        if ((hookState.getAndUpdate(s -> s & ~HOOK_OUT) & CLOSED) != 0) {
+            callOnClose();
         }
     }
 
@@ -597,13 +643,25 @@ final class Connection implements SessionOutput, SessionContext {
     /** Wraps {@code source} (or a handshake message) into the wire staging; false if the connection closed. */
     private boolean wrap(ByteBuffer source) {
         ByteBuffer net = t.tlsNetBuffer;
-        net.clear();
         SSLEngineResult result;
-        try {
-            result = engine.wrap(source, net);
-        } catch (SSLException e) {
-            tlsFailed(e);
-            return false;
+        while (true) {
+            net.clear();
+            try {
+                result = engine.wrap(source, net);
+            } catch (SSLException e) {
+                tlsFailed(e);
+                return false;
+            }
+            if (result.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                break;
+            }
+            // Nothing was consumed or produced: without a larger buffer this would spin forever.
+            net = larger(net, engine.getSession().getPacketBufferSize());
+            if (net == null) {
+                tlsFailed(new SSLException("TLS record larger than " + t.tlsNetBuffer.capacity() + " octets"));
+                return false;
+            }
+            t.tlsNetBuffer = net;
         }
         net.flip();
         t.wireStaging.append(net);
@@ -706,7 +764,7 @@ final class Connection implements SessionOutput, SessionContext {
                     t.execute(this::tlsTasksDone);
                 }
             });
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException e) { // refused, however the executor says it
             work.forEach(Runnable::run);
             tlsTasksRunning = false;
         }
@@ -721,6 +779,27 @@ final class Connection implements SessionOutput, SessionContext {
         pendingNet = null;
         unwrapAndFeed(net, false);
         afterEvent();
+    }
+
+    /**
+     * True if the client started a new handshake after the first one finished. Only TLS 1.2 has
+     * renegotiation; TLS 1.3 post-handshake messages (KeyUpdate, tickets) are let through.
+     */
+    private boolean isRenegotiation(SSLEngineResult.HandshakeStatus status) {
+        return status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                && tlsSession != null && "TLSv1.2".equals(tlsSession.getProtocol());
+    }
+
+    /** TLS records are at most about 16 KiB (32 KiB with large fragments); this is plenty. */
+    private static final int MAX_TLS_BUFFER = 256 * 1024;
+
+    /**
+     * A replacement for a loop TLS buffer that proved too small: room for {@code wanted} octets
+     * and at least twice the old size; {@code null} past {@link #MAX_TLS_BUFFER}.
+     */
+    private static ByteBuffer larger(ByteBuffer old, int wanted) {
+        long size = Math.max((long) wanted + 1024, 2L * old.capacity());
+        return old.capacity() >= MAX_TLS_BUFFER ? null : ByteBuffer.allocate((int) Math.min(size, MAX_TLS_BUFFER));
     }
 
     private void handshakeFinished() {
@@ -779,19 +858,32 @@ final class Connection implements SessionOutput, SessionContext {
         }
         log.debug("[{}] disconnect: {}", id, why);
         t.removed(this);
+        if ((hookState.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
+            return; // a hook still runs: the worker calls onClose once it returns
+        }
         if (t.hooks.close) {
-            SmtpHandler handler = t.settings.handler();
             try {
-                t.executor.execute(() -> {
-                    try {
-                        handler.onClose(this);
-                    } catch (RuntimeException e) {
-                        log.warn("[{}] handler onClose failed", id, e);
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                log.debug("[{}] onClose not run: executor stopped", id);
+                t.executor.execute(this::callOnClose);
+            } catch (RuntimeException e) { // refused, however the executor says it
+                log.debug("[{}] onClose not run: executor refused it", id);
             }
+        }
+    }
+
+    /** On a worker. */
+    private void callOnClose() {
+        if (!t.hooks.close) {
+            return;
+        }
+        MDC.put("session", id);
+        Transport.HOOK_OWNER.set(t);
+        try {
+            t.settings.handler().onClose(this);
+        } catch (RuntimeException e) {
+            log.warn("[{}] handler onClose failed", id, e);
+        } finally {
+            Transport.HOOK_OWNER.remove();
+            MDC.remove("session");
         }
     }
 

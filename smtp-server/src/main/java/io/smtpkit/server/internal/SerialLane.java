@@ -30,12 +30,13 @@ final class SerialLane {
         }
         try {
             executor.execute(this::drain);
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException e) {
             synchronized (this) {
                 queue.clear();
                 running = false;
             }
-            throw e;
+            // One kind of refusal for the callers, whatever this executor throws.
+            throw e instanceof RejectedExecutionException r ? r : new RejectedExecutionException(e);
         }
     }
 

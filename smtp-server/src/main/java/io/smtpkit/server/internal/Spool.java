@@ -173,18 +173,19 @@ final class Spool {
      */
     Finished finish(byte[] header) {
         Finished finished;
+        if (file != null && !lost && fileBuffer.position() > 0) {
+            submitBuffer(); // may find the executor gone, and lose the message
+        }
         if (lost) {
             if (file != null) {
+                // The lane refused a task, so nothing runs on it any more: safe to delete here.
                 file.delete();
             }
             file = null;
             fileBuffer = null;
             finished = new Finished(header, null, null, null, size);
         } else if (file != null) {
-            if (fileBuffer.position() > 0) {
-                submitBuffer();
-            }
-            finished = lost ? new Finished(header, null, null, null, size) : new Finished(header, null, file, lane, size);
+            finished = new Finished(header, null, file, lane, size);
             file = null;
             fileBuffer = null;
         } else {

@@ -49,6 +49,8 @@ public final class Transport {
     /** Connections accepted per wake-up, so a connect flood cannot starve the clients already in. */
     private static final int ACCEPTS_PER_WAKEUP = 256;
     private static final byte[] TOO_MANY_CONNECTIONS = Reply.TOO_MANY_CONNECTIONS.encode(true);
+    /** The transport whose hook the current (worker) thread is running, if any. */
+    static final ThreadLocal<Transport> HOOK_OWNER = new ThreadLocal<>();
 
     final ServerSettings settings;
     final SessionConfig config;
@@ -138,7 +140,10 @@ public final class Transport {
     // Life cycle (called from the owner's thread)
 
     /** Binds every address, then starts the loop thread. */
-    public void start() throws IOException {
+    public synchronized void start() throws IOException {
+        if (closeCalls.get() > 0) {
+            throw new IllegalStateException("server closed");
+        }
         try {
             for (InetSocketAddress address : settings.addresses()) {
                 bind(address, false);
@@ -193,11 +198,29 @@ public final class Transport {
 
     /** Graceful close; see {@link io.smtpkit.server.SmtpServer#close()}. */
     public void close() {
+        if (HOOK_OWNER.get() == this) {
+            // A handler closes its own server from a hook. Waiting here for the transactions in
+            // flight would wait for this very hook: close from another thread, so the hook
+            // returns, its reply goes out, and then the session is told 421 like the others.
+            Thread closer = new Thread(this::close, "smtpkit-close");
+            closer.start();
+            return;
+        }
         if (closeCalls.getAndIncrement() > 0) {
             awaitQuietly(stopped, settings.shutdownTimeout().toMillis() + 10_000);
             return;
         }
+        Thread thread;
+        synchronized (this) {
+            thread = this.thread; // start() either ran before, or will refuse to
+        }
         if (thread == null) {
+            // Never started: the selector opened at build time is all there is to close.
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
             shutdownExecutor();
             stopped.countDown();
             return;
@@ -311,11 +334,16 @@ public final class Transport {
                 c.onReadable();
             }
         } catch (RuntimeException e) {
-            log.warn("[{}] internal error, closing the connection", c.id(), e);
-            staging.clear();
-            wireStaging.clear();
-            c.closeNow("internal error");
+            internalError(c, e);
         }
+    }
+
+    /** A bug met while serving {@code c}: that connection is closed, the loop and the others go on. */
+    private void internalError(Connection c, RuntimeException e) {
+        log.warn("[{}] internal error, closing the connection", c.id(), e);
+        staging.clear();
+        wireStaging.clear();
+        c.closeNow("internal error");
     }
 
     private void sweep() {
@@ -329,10 +357,7 @@ public final class Transport {
             try {
                 c.sweep(now);
             } catch (RuntimeException e) {
-                log.warn("[{}] internal error, closing the connection", c.id(), e);
-                staging.clear();
-                wireStaging.clear();
-                c.closeNow("internal error");
+                internalError(c, e);
             }
         }
     }
@@ -397,7 +422,12 @@ public final class Transport {
         perClient.merge(client, 1, Integer::sum);
         open.incrementAndGet();
         log.debug("[{}] connect from {} to {}{}", id, describe(remote), describe(c.localAddress()), tls ? " (TLS)" : "");
-        c.open();
+        try {
+            c.open();
+        } catch (RuntimeException e) {
+            // Thrown out of accept() it would end the event loop and with it the server.
+            internalError(c, e);
+        }
     }
 
     /** Called by a connection once it is closed. */

@@ -68,6 +68,25 @@ class SpoolBudgetTest {
     }
 
     @Test
+    void aFileWhoseLastWriteIsRefusedIsDeleted() throws Exception {
+        boolean[] refuse = {false};
+        java.util.concurrent.Executor executor = task -> {
+            if (refuse[0]) {
+                throw new java.util.concurrent.RejectedExecutionException("shut down");
+            }
+            task.run();
+        };
+        Spool spool = new Spool(0, dir, new AtomicLong(0), executor, () -> { });
+        spool.write(ByteBuffer.wrap(new byte[70_000])); // one 64 KiB buffer written, the rest held
+        assertEquals(1, Files.list(dir).count());
+        refuse[0] = true; // the executor shuts down before the end of data
+        Spool.Finished finished = spool.finish(new byte[0]);
+        assertNull(finished.file());
+        assertNull(finished.message());
+        assertEquals(0, Files.list(dir).count(), "the lost message left its spool file behind");
+    }
+
+    @Test
     void discardGivesTheMemoryBack() {
         AtomicLong budget = new AtomicLong(1 << 20);
         Spool spool = new Spool(1 << 20, dir, budget, Runnable::run, () -> { });

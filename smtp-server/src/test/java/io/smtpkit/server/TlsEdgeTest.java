@@ -1,0 +1,141 @@
+package io.smtpkit.server;
+
+import static io.smtpkit.server.TestSupport.server;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+
+/** TLS abuse over real sockets: renegotiation, garbage instead of a ClientHello. */
+class TlsEdgeTest {
+
+    @Test
+    void clientInitiatedRenegotiationIsRefused() throws Exception {
+        try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start();
+                TestClient c = TestClient.connect(server)) {
+            c.reply();
+            c.command("EHLO x.example");
+            assertTrue(c.command("STARTTLS").startsWith("220"));
+            SSLSocket tls = (SSLSocket) TestSupport.trustAll().getSocketFactory().createSocket(
+                    c.socket(), "127.0.0.1", c.socket().getPort(), true);
+            // Renegotiation exists only up to TLS 1.2; each one costs the server a full handshake.
+            tls.setEnabledProtocols(new String[] {"TLSv1.2"});
+            tls.setUseClientMode(true);
+            tls.startHandshake();
+            tls.setSoTimeout(10_000);
+            OutputStream out = tls.getOutputStream();
+            InputStream in = tls.getInputStream();
+            out.write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readLine(in).startsWith("250"));
+            boolean refused;
+            try {
+                tls.startHandshake(); // asks for a renegotiation
+                out.write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
+                refused = readLine(in) == null;
+            } catch (IOException e) {
+                refused = true;
+            }
+            assertTrue(refused, "the server renegotiated");
+            // The server goes on with other clients.
+            try (TestClient other = TestClient.connect(server)) {
+                assertTrue(other.reply().startsWith("220"));
+            }
+        }
+    }
+
+    @Test
+    void enginesThatUnderstateTheirBufferSizesStillWork() throws Exception {
+        // SSLEngine's contract: on BUFFER_OVERFLOW, enlarge the buffer and try again. The
+        // server's buffers are sized from what the engine claims, here far too little for a
+        // certificate flight or a full record.
+        javax.net.ssl.SSLContext tls = SmallBufferTls.wrap(TestSupport.serverTls(), 256);
+        java.util.concurrent.ExecutorService single = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (SmtpServer server = server(new TestSupport.Capture()).tls(tls).build().start()) {
+            java.util.concurrent.Future<String> session = single.submit(() -> {
+                try (TestClient c = TestClient.connect(server)) {
+                    c.reply();
+                    c.command("EHLO x.example");
+                    c.command("STARTTLS");
+                    c.startTls(TestSupport.trustAll());
+                    String ehlo = c.command("EHLO x.example");
+                    String big = "x".repeat(20_000);
+                    String sent = c.sendMail("a@example.org", "b@example.org", big);
+                    return ehlo.split("\n")[0] + " / " + sent;
+                }
+            });
+            assertEquals("250-localhost / 250 2.0.0 OK", session.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            single.shutdownNow();
+        }
+    }
+
+    @Test
+    void garbageInsteadOfClientHelloClosesQuietly() throws Exception {
+        byte[][] garbage = {
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+            "EHLO again\r\n".getBytes(StandardCharsets.US_ASCII),
+            {0x16, 0x03, 0x03, 0x00, 0x05, 1, 0, 0, 1, 0},
+            {(byte) 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0, 0, 0, 0x10},
+            {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28},
+            {0x17, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4},
+            new byte[20_000],
+        };
+        String log = captureStderr(() -> {
+            try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start()) {
+                for (byte[] g : garbage) {
+                    try (TestClient c = TestClient.connect(server)) {
+                        c.reply();
+                        c.command("EHLO x.example");
+                        assertEquals("220 2.0.0 Ready to start TLS", c.command("STARTTLS"));
+                        c.send(g);
+                        assertTrue(c.closedByServer(), "still open after " + Arrays.toString(Arrays.copyOf(g, 8)));
+                    }
+                }
+                try (TestClient c = TestClient.connect(server)) {
+                    assertTrue(c.reply().startsWith("220"));
+                }
+            }
+        });
+        assertFalse(log.contains("WARN") || log.contains("ERROR") || log.contains("\tat "), log);
+    }
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /** What the server logged (slf4j-simple writes to the current System.err) while {@code body} ran. */
+    static String captureStderr(Body body) throws Exception {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            System.setErr(original);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        original.print(text);
+        return text;
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0) {
+            if (b == '\n') {
+                return line.toString();
+            }
+            line.append((char) b);
+        }
+        return line.length() == 0 ? null : line.toString();
+    }
+}

@@ -46,7 +46,11 @@ public interface SmtpHandler {
         return null;
     }
 
-    /** HELO or EHLO. Return a 4xx/5xx reply to refuse the greeting. */
+    /**
+     * HELO or EHLO. Return a 4xx/5xx reply to refuse the greeting. Any 2xx reply accepts it, but
+     * the client still gets the session's own reply, because only the session knows which
+     * extension keywords an EHLO reply must list.
+     */
     default Reply onHello(SessionContext session, String domain, boolean extended) throws Exception {
         return null;
     }

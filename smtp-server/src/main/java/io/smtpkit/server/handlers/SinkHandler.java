@@ -12,9 +12,10 @@ import java.util.Map;
 
 /**
  * Accepts every message and throws it away (aiosmtpd's {@code Sink}): for load tests, and for
- * measuring the server without any storage cost.
+ * measuring the server without any storage cost. It never blocks, so the server answers it on
+ * its event loop ({@link SmtpHandler.NonBlocking}).
  */
-public final class SinkHandler implements SmtpHandler {
+public final class SinkHandler implements SmtpHandler, SmtpHandler.NonBlocking {
 
     @Override
     public Reply onMessage(SessionContext session, Envelope envelope, Message message) {

@@ -59,6 +59,19 @@ final class Connection implements SessionOutput, SessionContext {
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
     private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
     /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
+    /**
+     * Runs a {@link io.smtpkit.server.SmtpHandler.NonBlocking} handler's hook in place, on the
+     * event loop. The hook's answer still goes through the task queue, exactly as from a worker.
+     * An Error the hook threw has been answered (451) by then; it is logged, not let loose on the loop.
+     */
+    private static final java.util.concurrent.Executor ON_LOOP = task -> {
+        try {
+            task.run();
+        } catch (Error e) {
+            log.error("handler hook failed on the event loop", e);
+        }
+    };
+
     private static final int HOOK_OUT = 1;
     private static final int CLOSED = 2;
 
@@ -401,6 +414,8 @@ final class Connection implements SessionOutput, SessionContext {
             }
             if (hook == null) {
                 session.resume(null);
+            } else if (t.hooks.inline && !(decision instanceof Decision.Authenticate)) {
+                runHook(decision, hook, message, ON_LOOP);
             } else {
                 runHook(decision, hook, message, t.executor);
             }

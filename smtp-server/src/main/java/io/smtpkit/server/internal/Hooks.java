@@ -17,6 +17,8 @@ final class Hooks {
     final boolean mail;
     final boolean rcpt;
     final boolean close;
+    /** The handler promised {@link SmtpHandler.NonBlocking}: its hooks may run on the event loop. */
+    final boolean inline;
 
     Hooks(SmtpHandler handler) {
         Class<?> type = handler.getClass();
@@ -25,6 +27,7 @@ final class Hooks {
         mail = overrides(type, "onMail", SessionContext.class, Path.class, Map.class);
         rcpt = overrides(type, "onRcpt", SessionContext.class, Path.class, Map.class);
         close = overrides(type, "onClose", SessionContext.class);
+        inline = handler instanceof SmtpHandler.NonBlocking;
     }
 
     private static boolean overrides(Class<?> type, String name, Class<?>... parameters) {

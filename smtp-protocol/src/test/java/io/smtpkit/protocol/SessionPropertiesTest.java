@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -82,7 +81,7 @@ class SessionPropertiesTest {
         SmtpSession session = new SmtpSession(config, out);
         session.start();
         answer(session, random);
-        for (byte[] chunk : split(input, cuts)) {
+        for (byte[] chunk : Chunks.split(input, cuts)) {
             ByteBuffer in = buffer(chunk, random.nextInt(3));
             while (in.hasRemaining() && !session.isClosed()) {
                 session.receive(in);
@@ -179,22 +178,6 @@ class SessionPropertiesTest {
                 System.arraycopy(bytes, 0, bigger, 5, bytes.length);
                 return ByteBuffer.wrap(bigger, 5, bytes.length).slice();
         }
-    }
-
-    private static List<byte[]> split(byte[] input, List<Integer> cuts) {
-        List<Integer> points = new ArrayList<>();
-        for (int c : cuts) {
-            points.add(Math.min(c, input.length));
-        }
-        points.sort(null);
-        List<byte[]> chunks = new ArrayList<>();
-        int from = 0;
-        for (int p : points) {
-            chunks.add(Arrays.copyOfRange(input, from, p));
-            from = p;
-        }
-        chunks.add(Arrays.copyOfRange(input, from, input.length));
-        return chunks;
     }
 
     /** Collects reply bytes and checks that they are whole, well-formed reply lines. */

@@ -1,12 +1,12 @@
 package io.smtpkit.protocol.internal;
 
+import io.smtpkit.protocol.Chunks;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -92,7 +92,7 @@ class DataDecoderPropertiesTest {
         ByteArrayOutputStream content = new ByteArrayOutputStream();
         int consumed = 0;
         boolean ended = false;
-        for (byte[] chunk : split(input, cuts)) {
+        for (byte[] chunk : Chunks.split(input, cuts)) {
             // Heap buffers are scanned through their array, direct and read-only ones through getLong.
             ByteBuffer buffer = switch (bufferKind) {
                 case 0 -> ByteBuffer.wrap(chunk);
@@ -145,22 +145,6 @@ class DataDecoderPropertiesTest {
         assertArrayEquals(bytes("a\n\nb\r\n"), reference(bytes("a\n.\nb\r\n.\r\n"), false).content());
         assertEquals(true, reference(bytes("a\rb\r\n.\r\n"), true).bare());
         assertEquals(false, reference(bytes("a\r\nb\r\n.\r\n"), true).bare());
-    }
-
-    static List<byte[]> split(byte[] input, List<Integer> cuts) {
-        List<Integer> points = new ArrayList<>();
-        for (int c : cuts) {
-            points.add(Math.min(c, input.length));
-        }
-        points.sort(null);
-        List<byte[]> chunks = new ArrayList<>();
-        int from = 0;
-        for (int p : points) {
-            chunks.add(java.util.Arrays.copyOfRange(input, from, p));
-            from = p;
-        }
-        chunks.add(java.util.Arrays.copyOfRange(input, from, input.length));
-        return chunks;
     }
 
     private static byte[] withMargins(byte[] input) {

@@ -1,5 +1,6 @@
 package io.smtpkit.protocol.internal;
 
+import io.smtpkit.protocol.Chunks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.ByteBuffer;
@@ -31,7 +32,7 @@ class LineReaderPropertiesTest {
     static List<String> frames(byte[] input, int capacity, List<Integer> cuts) {
         LineReader reader = new LineReader(capacity);
         List<String> frames = new ArrayList<>();
-        for (byte[] chunk : DataDecoderPropertiesTest.split(input, cuts)) {
+        for (byte[] chunk : Chunks.split(input, cuts)) {
             ByteBuffer buffer = ByteBuffer.wrap(chunk);
             while (buffer.hasRemaining()) {
                 LineReader.Result result = reader.read(buffer);

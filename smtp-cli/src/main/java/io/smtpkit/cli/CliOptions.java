@@ -69,6 +69,24 @@ final class CliOptions {
             description = "The most simultaneous connections; 0 for no limit. Default 1000.")
     Integer maxConnections;
 
+    @Option(names = "--max-connections-per-client", paramLabel = "N",
+            description = "The most simultaneous connections from one client (IPv4 address or IPv6 /64); 0 for no limit. Default 50.")
+    Integer maxConnectionsPerClient;
+
+    @Option(names = "--max-connection-rate", paramLabel = "N",
+            description = "The most new connections one client may open per minute; 0 for no limit. Default 600.")
+    Integer maxConnectionRate;
+
+    @Option(names = "--envelope-memory", paramLabel = "BYTES",
+            description = "Heap all envelopes (senders, recipients) may take together; past it MAIL/RCPT get 452 4.3.1. "
+                    + "0 for no limit. Default: an eighth of the heap.")
+    Long envelopeMemory;
+
+    @Option(names = "--buffer-memory", paramLabel = "BYTES",
+            description = "Heap all held input and unread replies may take together; past it a connection gets 421 4.3.2. "
+                    + "0 for no limit. Default: an eighth of the heap.")
+    Long bufferMemory;
+
     @Option(names = "--max-recipients", paramLabel = "N",
             description = "The most recipients per message; 0 for no limit. Default 1000.")
     Integer maxRecipients;

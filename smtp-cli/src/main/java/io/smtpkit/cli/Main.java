@@ -239,6 +239,18 @@ public final class Main {
             if (options.maxConnections != null) {
                 builder.maxConnections(notNegative(options.maxConnections, "--max-connections"));
             }
+            if (options.maxConnectionsPerClient != null) {
+                builder.maxConnectionsPerClient(notNegative(options.maxConnectionsPerClient, "--max-connections-per-client"));
+            }
+            if (options.maxConnectionRate != null) {
+                builder.maxConnectionRatePerClient(notNegative(options.maxConnectionRate, "--max-connection-rate"));
+            }
+            if (options.envelopeMemory != null) {
+                builder.envelopeMemory(notNegative(options.envelopeMemory, "--envelope-memory"));
+            }
+            if (options.bufferMemory != null) {
+                builder.bufferMemory(notNegative(options.bufferMemory, "--buffer-memory"));
+            }
             if (options.timeout != null) {
                 if (options.timeout <= 0) {
                     throw new UsageError("--timeout must be a positive number of seconds, not " + options.timeout);
@@ -494,6 +506,10 @@ public final class Main {
         }
 
         private static int notNegative(int value, String option) throws UsageError {
+            return (int) notNegative((long) value, option);
+        }
+
+        private static long notNegative(long value, String option) throws UsageError {
             if (value < 0) {
                 throw new UsageError(option + " must be 0 (no limit) or more, not " + value);
             }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -106,12 +107,16 @@ public final class SmtpServer implements AutoCloseable {
         Authenticator authenticator;
         ExecutorService executor;
         int maxConnections = 1000;
-        int maxConnectionsPerClient = 0;
+        int maxConnectionsPerClient = 50;
+        int maxConnectionRatePerClient = 600;
         Duration idleTimeout = Duration.ofMinutes(5);
         long spoolThreshold = 1 << 20;
+        long envelopeMemory = Runtime.getRuntime().maxMemory() / 8;
+        long bufferMemory = Runtime.getRuntime().maxMemory() / 8;
         Path spoolDirectory;
         boolean receivedHeader = true;
         Duration shutdownTimeout = Duration.ofSeconds(30);
+        Consumer<? super Throwable> onFatalError = Transport::exitProcess;
 
         private Builder() {}
 
@@ -167,9 +172,26 @@ public final class SmtpServer implements AutoCloseable {
             return this;
         }
 
-        /** The most simultaneous connections from one client IP address. Default 0: no limit. */
+        /**
+         * The most simultaneous connections from one client: an IPv4 address, or an IPv6 /64
+         * (one host is often given a whole /64). More are answered {@code 421 4.7.0} and closed,
+         * so that one client cannot take every place of {@link #maxConnections(int)}. Default 50,
+         * Postfix's {@code smtpd_client_connection_count_limit}; 0 for no limit. Behind a proxy
+         * or NAT all clients share one address: raise it, or turn it off.
+         */
         public Builder maxConnectionsPerClient(int connections) {
             this.maxConnectionsPerClient = requireNotNegative(connections, "maxConnectionsPerClient");
+            return this;
+        }
+
+        /**
+         * The most new connections one client (as in {@link #maxConnectionsPerClient(int)}) may
+         * open in any 60 seconds; more are answered {@code 421 4.7.0} and closed. Default 600
+         * (ten a second on average); 0 for no limit. Load tests that open a connection per
+         * message need more.
+         */
+        public Builder maxConnectionRatePerClient(int perMinute) {
+            this.maxConnectionRatePerClient = requireNotNegative(perMinute, "maxConnectionRatePerClient");
             return this;
         }
 
@@ -194,6 +216,28 @@ public final class SmtpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most heap octets that the envelopes of all connections (reverse paths, recipients
+         * and their parameters) may take together. When it is used up, further MAIL and RCPT
+         * commands are answered {@code 452 4.3.1} (the client sends what it has and retries
+         * the rest later) until transactions end. Default: an eighth of the heap; 0 for no limit.
+         */
+        public Builder envelopeMemory(long octets) {
+            this.envelopeMemory = requireNotNegative(octets, "envelopeMemory");
+            return this;
+        }
+
+        /**
+         * The most heap octets that all connections together may hold in input kept back (the
+         * client pipelines while a hook runs) and output the client has not read yet. A
+         * connection that needs more when it is used up is answered {@code 421 4.3.2} and
+         * closed. Default: an eighth of the heap; 0 for no limit.
+         */
+        public Builder bufferMemory(long octets) {
+            this.bufferMemory = requireNotNegative(octets, "bufferMemory");
+            return this;
+        }
+
         /** Where spool files go. Default: the JVM's temporary directory. */
         public Builder spoolDirectory(Path directory) {
             this.spoolDirectory = Objects.requireNonNull(directory, "directory");
@@ -213,6 +257,19 @@ public final class SmtpServer implements AutoCloseable {
         }
 
         /**
+         * What to do when the event loop meets an error it cannot survive (the heap stays
+         * exhausted after the connection that ran out of memory was closed, or a bug in the
+         * loop itself). By then the loop has logged the error at ERROR level and closed every
+         * socket, the listeners included. Default: exit the JVM with status 1 so that a
+         * supervisor restarts the server; an application that embeds the server and can
+         * recover otherwise may pass its own action (it runs on the dying loop thread).
+         */
+        public Builder onFatalError(Consumer<? super Throwable> action) {
+            this.onFatalError = Objects.requireNonNull(action, "action");
+            return this;
+        }
+
+        /**
          * The server, not yet started.
          *
          * @throws IllegalStateException if no handler was set, or a TLS listener has no TLS context
@@ -227,14 +284,19 @@ public final class SmtpServer implements AutoCloseable {
             List<InetSocketAddress> plain = addresses.isEmpty() && tlsAddresses.isEmpty() ? List.of(DEFAULT_ADDRESS) : addresses;
             try {
                 return new SmtpServer(new Transport(new ServerSettings(plain, tlsAddresses, config, handler, sslContext,
-                        authenticator, executor, maxConnections, maxConnectionsPerClient, idleTimeout, spoolThreshold,
-                        spoolDirectory, receivedHeader, shutdownTimeout)));
+                        authenticator, executor, maxConnections, maxConnectionsPerClient, maxConnectionRatePerClient,
+                        idleTimeout, spoolThreshold, envelopeMemory, bufferMemory, spoolDirectory, receivedHeader,
+                        shutdownTimeout, onFatalError)));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open a selector: " + e.getMessage(), e);
             }
         }
 
         private static int requireNotNegative(int value, String name) {
+            return (int) requireNotNegative((long) value, name);
+        }
+
+        private static long requireNotNegative(long value, String name) {
             if (value < 0) {
                 throw new IllegalArgumentException(name + " must not be negative: " + value);
             }

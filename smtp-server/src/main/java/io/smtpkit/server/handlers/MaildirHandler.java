@@ -9,6 +9,7 @@ import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
+import io.smtpkit.server.internal.Printable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -86,11 +87,11 @@ public final class MaildirHandler implements SmtpHandler {
             syncDirectory(fresh);
             return null;
         } catch (IOException | RuntimeException e) {
-            log.warn("[{}] maildir delivery failed: {}", session.id(), e.toString());
+            log.warn("[{}] maildir delivery failed: {}", session.id(), Printable.of(e));
             try {
                 Files.deleteIfExists(partial);
             } catch (IOException cleanup) {
-                log.warn("[{}] cannot remove partial file {}: {}", session.id(), partial, cleanup.toString());
+                log.warn("[{}] cannot remove partial file {}: {}", session.id(), partial, Printable.of(cleanup));
             }
             return CANNOT_DELIVER;
         }
@@ -133,7 +134,7 @@ public final class MaildirHandler implements SmtpHandler {
             channel.force(true);
         } catch (IOException e) {
             // Some platforms cannot open a directory for reading; the rename itself has happened.
-            log.debug("cannot fsync directory {}: {}", dir, e.toString());
+            log.debug("cannot fsync directory {}: {}", dir, Printable.of(e));
         }
     }
 

@@ -57,6 +57,11 @@ final class Connection implements SessionOutput, SessionContext {
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
+    /** RFC 5321 §4.5.3.1.10 lets a server refuse recipients it has no room for; 4.3.1 is "mail system full". */
+    private static final Reply ENVELOPE_FULL = Reply.of(452, "4.3.1", "Error: insufficient system storage, try again later");
+    private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
+    /** What an envelope entry costs besides its characters: objects, list and map slots. */
+    private static final int ENTRY_OVERHEAD = 160;
     private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
     /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
     /**
@@ -68,7 +73,7 @@ final class Connection implements SessionOutput, SessionContext {
         try {
             task.run();
         } catch (Error e) {
-            log.error("handler hook failed on the event loop", e);
+            log.error("handler hook failed on the event loop", Printable.exception(e));
         }
     };
 
@@ -83,6 +88,8 @@ final class Connection implements SessionOutput, SessionContext {
     private final boolean implicitTls;
     private final SmtpSession session;
     SelectionKey key;
+    /** What counts as this connection's client for per-client limits: see {@link ClientKeys}. */
+    Object clientKey;
 
     private int interest = -1;
     private ByteBuffer pendingOut;
@@ -102,6 +109,10 @@ final class Connection implements SessionOutput, SessionContext {
     private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
+    /** Octets of {@link Transport#envelopes} this connection's open transaction holds. */
+    private long envelopeHeld;
+    /** Octets of {@link Transport#buffers} taken for pendingIn, pendingOut and pendingNet. */
+    private long buffersHeld;
     /**
      * {@link #HOOK_OUT} and {@link #CLOSED}, shared with the workers: whoever clears the last of
      * the two conditions calls onClose, so it comes once, and never while another hook of this
@@ -360,8 +371,16 @@ final class Connection implements SessionOutput, SessionContext {
             } else if (decision instanceof Decision.Hello hello) {
                 hook = t.hooks.hello ? () -> handler.onHello(this, hello.domain(), hello.extended()) : null;
             } else if (decision instanceof Decision.Mail mail) {
+                if (!reserveEnvelope(mail.reversePath(), mail.parameters())) {
+                    session.resume(ENVELOPE_FULL);
+                    continue;
+                }
                 hook = t.hooks.mail ? () -> handler.onMail(this, mail.reversePath(), mail.parameters()) : null;
             } else if (decision instanceof Decision.Rcpt rcpt) {
+                if (!reserveEnvelope(rcpt.recipient(), rcpt.parameters())) {
+                    session.resume(ENVELOPE_FULL);
+                    continue;
+                }
                 hook = t.hooks.rcpt ? () -> handler.onRcpt(this, rcpt.recipient(), rcpt.parameters()) : null;
             } else if (decision instanceof Decision.Message m) {
                 Spool.Finished finished = finishMessage(m);
@@ -377,7 +396,7 @@ final class Connection implements SessionOutput, SessionContext {
                         try {
                             content = finished.file().finish(finished.header(), finished.size());
                         } catch (IOException e) {
-                            log.warn("[{}] cannot spool message: {}", id, e.toString());
+                            log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
                             return STORAGE_FAILED;
                         }
                         try {
@@ -422,6 +441,61 @@ final class Connection implements SessionOutput, SessionContext {
         }
     }
 
+    /**
+     * Takes from the server's envelope budget what keeping {@code path} and {@code parameters}
+     * for the rest of the transaction costs, at most: characters count twice, as a string of
+     * non-Latin-1 text takes two octets a character.
+     */
+    private boolean reserveEnvelope(io.smtpkit.protocol.Path path, java.util.Map<String, String> parameters) {
+        long cost = ENTRY_OVERHEAD + 2L * (path.localPart().length() + (path.domain() == null ? 0 : path.domain().length()));
+        for (java.util.Map.Entry<String, String> p : parameters.entrySet()) {
+            cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
+        }
+        if (!t.envelopes.tryTake(cost)) {
+            log.debug("[{}] envelope memory budget used up", id);
+            return false;
+        }
+        envelopeHeld += cost;
+        return true;
+    }
+
+    /** Gives the envelope budget back once the transaction it paid for is over. */
+    private void releaseEnvelopeIfDone() {
+        if (envelopeHeld > 0 && (closed || (session.reversePath() == null && session.awaiting() == null))) {
+            t.envelopes.give(envelopeHeld);
+            envelopeHeld = 0;
+        }
+    }
+
+    /**
+     * Brings this connection's share of the server's buffer budget in line with what it holds.
+     * False if the budget cannot pay for it: the connection is then answered {@code 421} (when
+     * its output is not stuck) and closed.
+     */
+    private boolean accountBuffers() {
+        long held = capacity(pendingIn) + capacity(pendingOut) + capacity(pendingNet);
+        if (held > buffersHeld && !t.buffers.tryTake(held - buffersHeld)) {
+            log.debug("[{}] buffer memory budget used up", id);
+            pendingIn = null;
+            pendingNet = null;
+            if (pendingOut == null) {
+                session.terminate(BUFFERS_FULL);
+                flush();
+            }
+            closeNow("buffer memory budget used up");
+            return false;
+        }
+        if (held < buffersHeld) {
+            t.buffers.give(buffersHeld - held);
+        }
+        buffersHeld = held;
+        return true;
+    }
+
+    private static long capacity(ByteBuffer buffer) {
+        return buffer == null ? 0 : buffer.capacity();
+    }
+
     private Spool.Finished finishMessage(Decision.Message m) {
         messages++;
         byte[] header = new byte[0];
@@ -432,7 +506,7 @@ final class Connection implements SessionOutput, SessionContext {
         }
         Spool.Finished finished = spool().finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
-                m.envelope().reversePath(), m.envelope().recipients().size(), finished.file() != null ? ", spooled" : "");
+                Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(), finished.file() != null ? ", spooled" : "");
         return finished;
     }
 
@@ -471,7 +545,7 @@ final class Connection implements SessionOutput, SessionContext {
                         log.warn("[{}] authenticator failed: {}", id, e.getClass().getName());
                         reply = AUTH_UNAVAILABLE;
                     } else {
-                        log.warn("[{}] handler {} failed", id, name, e);
+                        log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
                         reply = Reply.LOCAL_ERROR;
                     }
                     if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
@@ -611,7 +685,10 @@ final class Connection implements SessionOutput, SessionContext {
             }
             break;
         }
-        updateInterest();
+        releaseEnvelopeIfDone();
+        if (accountBuffers()) {
+            updateInterest();
+        }
     }
 
     private int held() {
@@ -835,7 +912,7 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void tlsFailed(Exception e) {
-        log.debug("[{}] TLS failed: {}", id, e.getMessage());
+        log.debug("[{}] TLS failed: {}", id, Printable.of(e.getMessage()));
         if (started && session.state() == SessionState.TLS) {
             session.tlsStarted(false);
         }
@@ -863,6 +940,9 @@ final class Connection implements SessionOutput, SessionContext {
         pendingIn = null;
         pendingOut = null;
         pendingNet = null;
+        t.buffers.give(buffersHeld);
+        buffersHeld = 0;
+        releaseEnvelopeIfDone();
         if (key != null) {
             key.cancel();
         }
@@ -871,7 +951,7 @@ final class Connection implements SessionOutput, SessionContext {
         } catch (IOException ignored) {
             // gone anyway
         }
-        log.debug("[{}] disconnect: {}", id, why);
+        log.debug("[{}] disconnect: {}", id, Printable.of(why));
         t.removed(this);
         if ((hookState.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
             return; // a hook still runs: the worker calls onClose once it returns
@@ -895,7 +975,7 @@ final class Connection implements SessionOutput, SessionContext {
         try {
             t.settings.handler().onClose(this);
         } catch (RuntimeException e) {
-            log.warn("[{}] handler onClose failed", id, e);
+            log.warn("[{}] handler onClose failed", id, Printable.exception(e));
         } finally {
             Transport.HOOK_OWNER.remove();
             MDC.remove("session");

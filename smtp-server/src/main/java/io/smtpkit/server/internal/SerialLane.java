@@ -53,7 +53,7 @@ final class SerialLane {
             try {
                 task.run();
             } catch (RuntimeException e) {
-                Transport.log.warn("spool task failed", e);
+                Transport.log.warn("spool task failed", Printable.exception(e));
             }
         }
     }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -15,6 +16,8 @@ import javax.net.ssl.SSLContext;
  * time. Not API.
  *
  * @param executor the executor for hooks, or {@code null} to let the transport make (and own) one
+ * @param envelopeMemory octets all envelopes may hold together, 0 for no limit
+ * @param bufferMemory octets all held input and unsent output may take together, 0 for no limit
  * @param spoolDirectory where spool files go, or {@code null} for the JVM's temporary directory
  */
 public record ServerSettings(
@@ -27,11 +30,15 @@ public record ServerSettings(
         ExecutorService executor,
         int maxConnections,
         int maxConnectionsPerClient,
+        int maxConnectionRatePerClient,
         Duration idleTimeout,
         long spoolThreshold,
+        long envelopeMemory,
+        long bufferMemory,
         Path spoolDirectory,
         boolean receivedHeader,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        Consumer<? super Throwable> onFatalError) {
 
     public ServerSettings {
         addresses = List.copyOf(addresses);

@@ -48,7 +48,10 @@ public final class Transport {
     private static final int READ_BUFFER = 64 * 1024;
     /** Connections accepted per wake-up, so a connect flood cannot starve the clients already in. */
     private static final int ACCEPTS_PER_WAKEUP = 256;
+    private static final int RESERVE = 1 << 20;
     private static final byte[] TOO_MANY_CONNECTIONS = Reply.TOO_MANY_CONNECTIONS.encode(true);
+    private static final byte[] TOO_MANY_FROM_CLIENT =
+            Reply.of(421, "4.7.0", "Error: too many connections from your address, try again later").encode(true);
     /** The transport whose hook the current (worker) thread is running, if any. */
     static final ThreadLocal<Transport> HOOK_OWNER = new ThreadLocal<>();
 
@@ -65,7 +68,8 @@ public final class Transport {
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final Set<Connection> connections = new HashSet<>();
-    private final Map<InetAddress, Integer> perClient = new HashMap<>();
+    private final Map<Object, Integer> perClient = new HashMap<>();
+    private final RateLimit connectionRate;
     private final List<SelectionKey> pausedListeners = new ArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
@@ -80,6 +84,10 @@ public final class Transport {
      * heap. Past it, messages go to spool files even below the spool threshold.
      */
     final AtomicLong spoolMemory = new AtomicLong(Runtime.getRuntime().maxMemory() / 4);
+    /** Heap octets the envelopes of all connections may still take. */
+    final Budget envelopes;
+    /** Heap octets all connections' held input and unsent output may still take. */
+    final Budget buffers;
 
     // Owned by the loop thread.
     final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
@@ -90,6 +98,11 @@ public final class Transport {
     long now = System.nanoTime();
     boolean shuttingDown;
     private volatile boolean running;
+    /**
+     * Memory held back for the moment the heap runs out: freed on the first Error, so that the
+     * loop can still log and close connections; taken back at the next sweep.
+     */
+    private byte[] reserve = new byte[RESERVE];
     private Thread thread;
 
     public Transport(ServerSettings settings) throws IOException {
@@ -104,6 +117,9 @@ public final class Transport {
         this.config = config.build();
         this.hooks = new Hooks(settings.handler());
         this.idleNanos = settings.idleTimeout().toNanos();
+        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient());
+        this.envelopes = new Budget(settings.envelopeMemory());
+        this.buffers = new Budget(settings.bufferMemory());
         if (settings.sslContext() != null) {
             // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
             List<String> supported = Arrays.asList(settings.sslContext().getSupportedSSLParameters().getProtocols());
@@ -276,21 +292,23 @@ public final class Transport {
     private void run() {
         long sweepEvery = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(TimeUnit.SECONDS.toNanos(1), idleNanos / 4));
         long nextSweep = System.nanoTime() + sweepEvery;
+        Throwable fatal = null;
         try {
             while (running) {
                 long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextSweep - System.nanoTime()));
                 try {
                     selector.select(this::ready, wait);
                 } catch (IOException e) {
-                    log.warn("selector failed: {}", e.toString());
+                    log.warn("selector failed: {}", Printable.of(e));
                 }
                 now = System.nanoTime();
                 Runnable task;
                 while ((task = tasks.poll()) != null) {
                     try {
                         task.run();
-                    } catch (RuntimeException e) {
-                        log.warn("event loop task failed", e);
+                    } catch (RuntimeException | Error e) {
+                        survive(e);
+                        safeLog("event loop task failed", e);
                         staging.clear();
                         wireStaging.clear();
                     }
@@ -301,9 +319,16 @@ public final class Transport {
                     nextSweep = now + sweepEvery;
                 }
             }
+        } catch (Throwable e) {
+            fatal = e;
+            reserve = null;
         } finally {
             for (Connection c : new ArrayList<>(connections)) {
-                c.closeNow("server stopped");
+                try {
+                    c.closeNow("server stopped");
+                } catch (Throwable ignored) {
+                    // the socket must still be closed below, whatever the connection's state
+                }
             }
             closeListeners();
             try {
@@ -311,7 +336,58 @@ public final class Transport {
             } catch (IOException ignored) {
                 // closing anyway
             }
+            drained.countDown(); // close() must not wait for a loop that is gone
             stopped.countDown();
+        }
+        if (fatal != null) {
+            try {
+                log.error("the event loop cannot go on, the server has stopped: {}", Printable.of(fatal), Printable.exception(fatal));
+            } catch (Throwable ignored) {
+                // the handler below still runs
+            }
+            settings.onFatalError().accept(fatal);
+        }
+    }
+
+    /**
+     * What a server does by default when its event loop dies: ends the process with status 1,
+     * so that a supervisor (systemd, Kubernetes) starts a healthy one. A process that lived on
+     * would hold the port and every client's socket while serving no one. The exit runs on a
+     * thread of its own, so that shutdown hooks that close the server do not wait for the dying
+     * loop; if they hang, the process is halted after 10 seconds.
+     */
+    public static void exitProcess(Throwable cause) {
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(10_000);
+            } catch (InterruptedException ignored) {
+                // halt now
+            }
+            Runtime.getRuntime().halt(1);
+        }, "smtpkit-halt");
+        halt.setDaemon(true);
+        halt.start();
+        new Thread(() -> System.exit(1), "smtpkit-exit").start();
+    }
+
+    /**
+     * After an Error met while serving one connection or task: gives back the memory reserve,
+     * so that logging and closing that connection (which frees what it held) find memory. The
+     * next sweep takes the reserve back; if it cannot, the heap is exhausted for good and the
+     * loop stops (see {@link #sweep()}).
+     */
+    private void survive(Throwable e) {
+        if (e instanceof VirtualMachineError) {
+            reserve = null;
+        }
+    }
+
+    /** Logging that cannot itself end the loop (it may need memory that is not there). */
+    private static void safeLog(String what, Throwable e) {
+        try {
+            log.warn(what, Printable.exception(e));
+        } catch (Throwable ignored) {
+            // nothing more can be said
         }
     }
 
@@ -333,20 +409,36 @@ public final class Transport {
             if (key.isValid() && key.isReadable() && !c.closed) {
                 c.onReadable();
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             internalError(c, e);
         }
     }
 
-    /** A bug met while serving {@code c}: that connection is closed, the loop and the others go on. */
-    private void internalError(Connection c, RuntimeException e) {
-        log.warn("[{}] internal error, closing the connection", c.id(), e);
+    /**
+     * A bug, or an Error such as an OutOfMemoryError, met while serving {@code c}: that
+     * connection is closed, the loop and the others go on.
+     */
+    private void internalError(Connection c, Throwable e) {
+        survive(e);
+        try {
+            if (e instanceof Error) {
+                log.error("[{}] {} while serving this connection, closing it", c.id(), Printable.of(e));
+            } else {
+                log.warn("[{}] internal error, closing the connection", c.id(), Printable.exception(e));
+            }
+        } catch (Throwable ignored) {
+            // closing matters more than saying so
+        }
         staging.clear();
         wireStaging.clear();
         c.closeNow("internal error");
     }
 
     private void sweep() {
+        if (reserve == null) {
+            // Throws OutOfMemoryError out of the loop if the heap has not recovered: see run().
+            reserve = new byte[RESERVE];
+        }
         for (SelectionKey key : pausedListeners) {
             if (key.isValid()) {
                 key.interestOps(SelectionKey.OP_ACCEPT);
@@ -356,7 +448,7 @@ public final class Transport {
         for (Connection c : new ArrayList<>(connections)) {
             try {
                 c.sweep(now);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 internalError(c, e);
             }
         }
@@ -384,7 +476,7 @@ public final class Transport {
             try {
                 admit(channel, listener.tls);
             } catch (IOException e) {
-                log.debug("connection dropped while accepting: {}", e.toString());
+                log.debug("connection dropped while accepting: {}", Printable.of(e));
                 closeQuietly(channel);
             }
         }
@@ -392,18 +484,16 @@ public final class Transport {
 
     private void admit(SocketChannel channel, boolean tls) throws IOException {
         InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-        InetAddress client = remote.getAddress();
-        int fromClient = perClient.getOrDefault(client, 0);
-        int max = settings.maxConnections();
-        int maxPerClient = settings.maxConnectionsPerClient();
-        if (shuttingDown || (max > 0 && connections.size() >= max) || (maxPerClient > 0 && fromClient >= maxPerClient)) {
-            log.debug("refusing {}: {}", describe(remote), shuttingDown ? "shutting down"
-                    : max > 0 && connections.size() >= max ? "too many connections" : "too many connections from this client");
+        Object client = ClientKeys.of(remote.getAddress());
+        String refusal = refusal(client);
+        if (refusal != null) {
+            log.debug("refusing {}: {}", describe(remote), refusal);
             channel.configureBlocking(false);
             if (!tls) {
                 // RFC 5321 §3.1 allows a 421 instead of the greeting. Best effort: a fresh
                 // socket's send buffer is empty, so the reply fits.
-                channel.write(ByteBuffer.wrap(shuttingDown ? Reply.SHUTTING_DOWN.encode(true) : TOO_MANY_CONNECTIONS));
+                channel.write(ByteBuffer.wrap(shuttingDown ? Reply.SHUTTING_DOWN.encode(true)
+                        : refusal.equals(GLOBAL_LIMIT) ? TOO_MANY_CONNECTIONS : TOO_MANY_FROM_CLIENT));
             }
             channel.close();
             return;
@@ -420,20 +510,39 @@ public final class Transport {
         }
         connections.add(c);
         perClient.merge(client, 1, Integer::sum);
+        c.clientKey = client;
         open.incrementAndGet();
         log.debug("[{}] connect from {} to {}{}", id, describe(remote), describe(c.localAddress()), tls ? " (TLS)" : "");
         try {
             c.open();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // Thrown out of accept() it would end the event loop and with it the server.
             internalError(c, e);
         }
     }
 
+    private static final String GLOBAL_LIMIT = "too many connections";
+
+    /** Why a new connection from {@code client} is refused, or null; counts it against the rate if not. */
+    private String refusal(Object client) {
+        int max = settings.maxConnections();
+        int maxPerClient = settings.maxConnectionsPerClient();
+        if (shuttingDown) {
+            return "shutting down";
+        } else if (max > 0 && connections.size() >= max) {
+            return GLOBAL_LIMIT;
+        } else if (maxPerClient > 0 && perClient.getOrDefault(client, 0) >= maxPerClient) {
+            return "too many connections from this client";
+        } else if (!connectionRate.tryAcquire(client, now)) {
+            return "too many new connections from this client in the last minute";
+        }
+        return null;
+    }
+
     /** Called by a connection once it is closed. */
     void removed(Connection c) {
         if (connections.remove(c)) {
-            perClient.computeIfPresent(c.remoteAddress().getAddress(), (k, v) -> v > 1 ? v - 1 : null);
+            perClient.computeIfPresent(c.clientKey, (k, v) -> v > 1 ? v - 1 : null);
             open.decrementAndGet();
         }
         if (shuttingDown && connections.isEmpty()) {

@@ -1,0 +1,129 @@
+package io.smtpkit.server;
+
+import static io.smtpkit.server.TestSupport.server;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.smtpkit.protocol.CommandExtension;
+import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.protocol.SessionInfo;
+import io.smtpkit.server.TestSupport.Capture;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** No Throwable ends the event loop silently (issue #7, finding 1). */
+class LoopErrorTest {
+
+    /** Throws on the event loop, as code that runs there (an extension, the server itself) might. */
+    private static CommandExtension throwing(String verb, Error error) {
+        return new CommandExtension() {
+            @Override public String verb() { return verb; }
+            @Override public Reply handle(String argument, SessionInfo session) { throw error; }
+        };
+    }
+
+    @Test
+    void anOutOfMemoryErrorOnTheLoopClosesThatConnectionAndTheServerGoesOn() throws Exception {
+        SessionConfig config = SessionConfig.builder()
+                .extension(throwing("XOOM", new OutOfMemoryError("thrown by the test")))
+                .extension(throwing("XERR", new AssertionError("thrown by the test")))
+                .build();
+        Capture capture = new Capture();
+        try (SmtpServer server = server(capture).config(config).build().start()) {
+            for (String verb : List.of("XOOM", "XERR", "XOOM")) {
+                try (TestClient victim = TestClient.connect(server)) {
+                    victim.reply();
+                    victim.send(verb + "\r\n");
+                    assertTrue(victim.closedByServer(), verb);
+                }
+            }
+            // Past the next sweep (which takes the memory reserve back) it still greets and delivers.
+            Thread.sleep(1200);
+            try (TestClient c = TestClient.connect(server)) {
+                assertTrue(c.reply().startsWith("220"));
+                c.command("EHLO fine.example");
+                assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "still here"));
+            }
+            assertTrue(capture.take().text().contains("still here"));
+        }
+    }
+
+    @Test
+    void aLoopThatCannotRecoverEndsTheProcessWithStatusOne(@TempDir Path dir) throws Exception {
+        Path portFile = dir.resolve("port");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx48m", "-cp", System.getProperty("java.class.path"),
+                HoardingServer.class.getName(), portFile.toString()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("out").toFile()).start();
+        try {
+            int port = awaitPort(portFile, child);
+            // XHOARD fills the heap and keeps it: the heap runs out on the loop, and stays out.
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(30_000);
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                in.readLine();
+                s.getOutputStream().write("XHOARD\r\n".getBytes(StandardCharsets.US_ASCII));
+                while (in.readLine() != null) {
+                    // replies until the connection is closed
+                }
+            } catch (java.io.IOException reset) {
+                // the connection was reset: just as good
+            }
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the process lived on with a dead loop");
+            String out = Files.readString(dir.resolve("out"));
+            assertEquals(1, child.exitValue(), out);
+            assertTrue(out.contains("the event loop cannot go on"), out);
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    private static int awaitPort(Path portFile, Process child) throws Exception {
+        for (int i = 0; i < 400; i++) {
+            if (Files.exists(portFile) && Files.size(portFile) > 0) {
+                return Integer.parseInt(Files.readString(portFile).trim());
+            }
+            assertTrue(child.isAlive(), "the child server did not start");
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the child server did not start");
+    }
+
+    /** A server whose extension keeps every buffer it makes: run in its own small JVM. */
+    public static final class HoardingServer {
+        static final List<byte[]> HOARD = new ArrayList<>();
+
+        public static void main(String[] args) throws Exception {
+            CommandExtension hoard = new CommandExtension() {
+                @Override public String verb() { return "XHOARD"; }
+                @Override public Reply handle(String argument, SessionInfo session) {
+                    while (true) { // until the heap is full to the last 64 KiB: OutOfMemoryError
+                        HOARD.add(new byte[64 << 10]);
+                    }
+                }
+            };
+            SmtpServer server = SmtpServer.builder().listen(new java.net.InetSocketAddress("127.0.0.1", 0))
+                    .handler((session, envelope, message) -> null)
+                    .config(SessionConfig.builder().extension(hoard).build())
+                    .build().start();
+            File tmp = new File(args[0] + ".tmp");
+            Files.writeString(tmp.toPath(), Integer.toString(server.port()));
+            Files.move(tmp.toPath(), Path.of(args[0]));
+            Thread.sleep(120_000); // the loop's fatal error ends the process long before
+            System.exit(3);
+        }
+    }
+}

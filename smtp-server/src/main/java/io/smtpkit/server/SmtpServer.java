@@ -220,7 +220,10 @@ public final class SmtpServer implements AutoCloseable {
          * The most heap octets that the envelopes of all connections (reverse paths, recipients
          * and their parameters) may take together. When it is used up, further MAIL and RCPT
          * commands are answered {@code 452 4.3.1} (the client sends what it has and retries
-         * the rest later) until transactions end. Default: an eighth of the heap; 0 for no limit.
+         * the rest later) until transactions end. One client (as counted for
+         * {@link #maxConnectionsPerClient(int)}) may hold a quarter of it at most, so that many
+         * connections of one client cannot leave the others without room. Default: an eighth of
+         * the heap; 0 for no limit.
          */
         public Builder envelopeMemory(long octets) {
             this.envelopeMemory = requireNotNegative(octets, "envelopeMemory");

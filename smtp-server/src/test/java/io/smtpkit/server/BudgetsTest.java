@@ -8,6 +8,7 @@ import io.smtpkit.server.TestSupport.Capture;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -25,8 +26,8 @@ class BudgetsTest {
     private static final int ENTRY = 160 + 2 * 4;
 
     @Test
-    void envelopesShareOneBudgetThatTransactionsGiveBack() throws Exception {
-        try (SmtpServer server = server(new Capture()).envelopeMemory(3 * ENTRY).build().start();
+    void aClientsShareIsGivenBackWhenItsTransactionEnds() throws Exception {
+        try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 3 * ENTRY).build().start();
                 TestClient a = TestClient.connect(server);
                 TestClient b = TestClient.connect(server)) {
             a.reply();
@@ -35,9 +36,9 @@ class BudgetsTest {
             b.command("EHLO b.example");
             assertTrue(a.command("MAIL FROM:<s@x.y>").startsWith("250"));
             assertTrue(a.command("RCPT TO:<a@b.c>").startsWith("250"));
-            assertTrue(a.command("RCPT TO:<a@b.d>").startsWith("250")); // the whole budget, exactly
+            assertTrue(a.command("RCPT TO:<a@b.d>").startsWith("250")); // this client's quarter, exactly
             assertEquals(STORAGE, a.command("RCPT TO:<a@b.e>"));        // one entry over
-            assertEquals(STORAGE, b.command("MAIL FROM:<s@x.y>"));      // the budget is server-wide
+            assertEquals(STORAGE, b.command("MAIL FROM:<s@x.y>"));      // both are 127.0.0.1
             // The client delivers what it has; its transaction's share comes back at the end.
             assertTrue(a.command("DATA").startsWith("354"));
             a.send("Subject: t\r\n\r\nbody\r\n.\r\n");
@@ -52,8 +53,53 @@ class BudgetsTest {
     }
 
     @Test
+    void theEnvelopeBudgetIsServerWide() throws Exception {
+        List<TestClient> clients = new ArrayList<>();
+        try (SmtpServer server = server(new Capture()).envelopeMemory(4 * ENTRY).build().start()) {
+            try {
+                for (int i = 2; i <= 6; i++) {
+                    TestClient c = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0." + i, 0));
+                    clients.add(c);
+                    c.reply();
+                    c.command("EHLO x.example");
+                }
+                for (int i = 0; i < 4; i++) { // four clients, a quarter each: the whole budget
+                    assertTrue(clients.get(i).command("MAIL FROM:<s@x.y>").startsWith("250"));
+                }
+                assertEquals(STORAGE, clients.get(4).command("MAIL FROM:<s@x.y>"));
+                assertTrue(clients.get(0).command("RSET").startsWith("250"));
+                assertTrue(clients.get(4).command("MAIL FROM:<s@x.y>").startsWith("250"));
+            } finally {
+                for (TestClient c : clients) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void oneClientMayHoldAQuarterOfTheEnvelopeBudget() throws Exception {
+        try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 2 * ENTRY).build().start();
+                TestClient a = TestClient.connect(server);
+                TestClient b = TestClient.connect(server);
+                TestClient other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
+            for (TestClient c : List.of(a, b, other)) {
+                c.reply();
+                c.command("EHLO x.example");
+            }
+            assertTrue(a.command("MAIL FROM:<s@x.y>").startsWith("250"));
+            assertTrue(a.command("RCPT TO:<a@b.c>").startsWith("250")); // 127.0.0.1's quarter, exactly
+            assertEquals(STORAGE, b.command("MAIL FROM:<s@x.y>"));       // another connection, same client
+            assertTrue(other.command("MAIL FROM:<s@x.y>").startsWith("250"));
+            assertTrue(other.command("RCPT TO:<a@b.c>").startsWith("250"));
+            assertTrue(a.command("RSET").startsWith("250"));
+            assertTrue(b.command("MAIL FROM:<s@x.y>").startsWith("250"));
+        }
+    }
+
+    @Test
     void aClosedConnectionGivesItsEnvelopeBack() throws Exception {
-        try (SmtpServer server = server(new Capture()).envelopeMemory(2 * ENTRY).build().start()) {
+        try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 2 * ENTRY).build().start()) {
             try (TestClient a = TestClient.connect(server)) {
                 a.reply();
                 a.command("EHLO a.example");

@@ -451,7 +451,7 @@ final class Connection implements SessionOutput, SessionContext {
         for (java.util.Map.Entry<String, String> p : parameters.entrySet()) {
             cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
         }
-        if (!t.envelopes.tryTake(cost)) {
+        if (!t.takeEnvelope(clientKey, cost)) {
             log.debug("[{}] envelope memory budget used up", id);
             return false;
         }
@@ -462,7 +462,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** Gives the envelope budget back once the transaction it paid for is over. */
     private void releaseEnvelopeIfDone() {
         if (envelopeHeld > 0 && (closed || (session.reversePath() == null && session.awaiting() == null))) {
-            t.envelopes.give(envelopeHeld);
+            t.giveEnvelope(clientKey, envelopeHeld);
             envelopeHeld = 0;
         }
     }

@@ -86,6 +86,8 @@ public final class Transport {
     final AtomicLong spoolMemory = new AtomicLong(Runtime.getRuntime().maxMemory() / 4);
     /** Heap octets the envelopes of all connections may still take. */
     final Budget envelopes;
+    /** Octets of {@link #envelopes} each client holds: one client may hold a quarter at most. */
+    private final Map<Object, Long> envelopesByClient = new HashMap<>();
     /** Heap octets all connections' held input and unsent output may still take. */
     final Budget buffers;
 
@@ -537,6 +539,29 @@ public final class Transport {
             return "too many new connections from this client in the last minute";
         }
         return null;
+    }
+
+    /**
+     * Takes {@code octets} of the envelope budget for {@code client}, unless the budget is used
+     * up or that client already holds a quarter of it: many connections of one client must not
+     * leave the others without room for a single recipient.
+     */
+    boolean takeEnvelope(Object client, long octets) {
+        long limit = settings.envelopeMemory();
+        long held = envelopesByClient.getOrDefault(client, 0L);
+        if (limit > 0 && held + octets > limit / 4) {
+            return false;
+        }
+        if (!envelopes.tryTake(octets)) {
+            return false;
+        }
+        envelopesByClient.put(client, held + octets);
+        return true;
+    }
+
+    void giveEnvelope(Object client, long octets) {
+        envelopes.give(octets);
+        envelopesByClient.computeIfPresent(client, (k, held) -> held > octets ? held - octets : null);
     }
 
     /** Called by a connection once it is closed. */

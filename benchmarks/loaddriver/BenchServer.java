@@ -18,6 +18,10 @@ public class BenchServer {
                 .handler(sink)
                 .config(SessionConfig.builder().maxMessageSize(0).build())
                 .maxConnections(max)
+                // Every load generator connects from 127.0.0.1: the per-client limits that
+                // protect a public server would measure themselves here.
+                .maxConnectionsPerClient(0)
+                .maxConnectionRatePerClient(0)
                 .build()
                 .start();
         System.out.println("smtpkit sink listening on " + server.addresses() + " pid " + ProcessHandle.current().pid());

@@ -399,16 +399,15 @@ final class Connection implements SessionOutput, SessionContext {
                     session.resume(STORAGE_FAILED);
                     continue;
                 }
-            } else if (decision instanceof Decision.Authenticate auth) {
-                Authenticator authenticator = t.settings.authenticator();
-                // RFC 4616 §2: acting as another identity (an authorization id that is not the
-                // user's own) needs a proxy right an Authenticator cannot grant: refused, after
-                // the same password check so the answer takes the same time.
-                String actAs = auth.authorizationId();
-                boolean self = actAs == null || actAs.isEmpty() || actAs.equals(auth.username());
-                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password()) && self
-                        ? Reply.AUTHENTICATION_SUCCEEDED
-                        : null;
+            } else if (decision instanceof Decision.Authenticate auth && t.auth != null) {
+                // Checked on the server's own pool, never the hook executor, within the per-client
+                // limits on AUTH (see AuthGuard); answered like a hook, through hookDone.
+                Reply refused = t.auth.begin(ClientKeys.of(remote.getAddress()), id, auth, this::hookDone);
+                hookRunning = refused == null;
+                if (refused != null) {
+                    session.resume(refused);
+                }
+                continue;
             } else {
                 hook = null;
             }

@@ -16,6 +16,7 @@ import javax.net.ssl.SSLContext;
  *
  * @param executor the executor for hooks, or {@code null} to let the transport make (and own) one
  * @param spoolDirectory where spool files go, or {@code null} for the JVM's temporary directory
+ * @param authLimits how AUTH is rationed; used only with an authenticator
  */
 public record ServerSettings(
         List<InetSocketAddress> addresses,
@@ -31,7 +32,8 @@ public record ServerSettings(
         long spoolThreshold,
         Path spoolDirectory,
         boolean receivedHeader,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        AuthLimits authLimits) {
 
     public ServerSettings {
         addresses = List.copyOf(addresses);

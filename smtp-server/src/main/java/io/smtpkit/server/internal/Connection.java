@@ -6,7 +6,6 @@ import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
 import io.smtpkit.protocol.SessionState;
 import io.smtpkit.protocol.SmtpSession;
-import io.smtpkit.server.Authenticator;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
 import java.io.IOException;
@@ -57,7 +56,6 @@ final class Connection implements SessionOutput, SessionContext {
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
-    private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
     /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
     /**
      * Runs a {@link io.smtpkit.server.SmtpHandler.NonBlocking} handler's hook in place, on the
@@ -413,7 +411,7 @@ final class Connection implements SessionOutput, SessionContext {
             }
             if (hook == null) {
                 session.resume(null);
-            } else if (t.hooks.inline && !(decision instanceof Decision.Authenticate)) {
+            } else if (t.hooks.inline) {
                 runHook(decision, hook, message, ON_LOOP);
             } else {
                 runHook(decision, hook, message, t.executor);
@@ -455,7 +453,6 @@ final class Connection implements SessionOutput, SessionContext {
     private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
         hookRunning = true;
         hookState.getAndUpdate(s -> s | HOOK_OUT);
-        boolean authentication = decision instanceof Decision.Authenticate;
         String name = hookName(decision);
         try {
             where.execute(() -> {
@@ -465,14 +462,8 @@ final class Connection implements SessionOutput, SessionContext {
                 try {
                     reply = hook.call();
                 } catch (Throwable e) {
-                    if (authentication) {
-                        // Neither the exception's text nor the credentials go to the log.
-                        log.warn("[{}] authenticator failed: {}", id, e.getClass().getName());
-                        reply = AUTH_UNAVAILABLE;
-                    } else {
-                        log.warn("[{}] handler {} failed", id, name, e);
-                        reply = Reply.LOCAL_ERROR;
-                    }
+                    log.warn("[{}] handler {} failed", id, name, e);
+                    reply = Reply.LOCAL_ERROR;
                     if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
                         hookAnswered(reply, message);
                         throw (Error) e;

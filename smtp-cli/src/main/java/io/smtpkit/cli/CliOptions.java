@@ -116,6 +116,22 @@ final class CliOptions {
     @Option(names = "--allow-insecure-auth", description = "Offer AUTH without TLS too (passwords in clear: tests only).")
     boolean allowInsecureAuth;
 
+    // Limits on AUTH, with --auth-file. A client address is an IPv4 address or an IPv6 /64.
+
+    @Option(names = "--auth-failure-delay", paramLabel = "SECONDS",
+            description = "Answer a failed AUTH only after this long; the connection waits. 0 for none. Default 2.")
+    Integer authFailureDelay;
+
+    @Option(names = "--max-auth-per-client", paramLabel = "N",
+            description = "The most AUTH in progress (checking or in the failure delay) from one client address "
+                    + "(IPv6: one /64); more get 454. 0 for no limit. Default 3.")
+    Integer maxAuthPerClient;
+
+    @Option(names = "--max-auth-failures", paramLabel = "N",
+            description = "The most failed AUTH from one client address in a minute; past them its AUTH gets 421 "
+                    + "for the rest of the minute. 0 for no limit. Default 30.")
+    Integer maxAuthFailures;
+
     @Option(names = "--plugins", paramLabel = "DIR",
             description = "Load handlers from every jar in DIR (ServiceLoader, HandlerProvider).")
     Path plugins;

@@ -236,6 +236,7 @@ public final class Main {
             if (authenticator != null) {
                 builder.authenticator(authenticator);
             }
+            authLimits(builder);
             if (options.maxConnections != null) {
                 builder.maxConnections(notNegative(options.maxConnections, "--max-connections"));
             }
@@ -478,6 +479,39 @@ public final class Main {
             } catch (IllegalArgumentException e) {
                 // The message names the file and line, never a password.
                 throw new UsageError("--auth-file: " + oneLine(e.getMessage()));
+            }
+        }
+
+        /** --auth-failure-delay, --max-auth-per-client and --max-auth-failures: checked, and only with --auth-file. */
+        private void authLimits(SmtpServer.Builder builder) throws UsageError {
+            if (options.authFailureDelay != null && options.authFailureDelay < 0) {
+                throw new UsageError("--auth-failure-delay must be 0 (no delay) or a number of seconds, not "
+                        + options.authFailureDelay);
+            }
+            if (options.maxAuthPerClient != null) {
+                notNegative(options.maxAuthPerClient, "--max-auth-per-client");
+            }
+            if (options.maxAuthFailures != null) {
+                notNegative(options.maxAuthFailures, "--max-auth-failures");
+            }
+            if (options.authFile == null) {
+                String given = options.authFailureDelay != null ? "--auth-failure-delay"
+                        : options.maxAuthPerClient != null ? "--max-auth-per-client"
+                        : options.maxAuthFailures != null ? "--max-auth-failures"
+                        : null;
+                if (given != null) {
+                    throw new UsageError(given + " needs --auth-file");
+                }
+                return;
+            }
+            if (options.authFailureDelay != null) {
+                builder.authFailureDelay(Duration.ofSeconds(options.authFailureDelay));
+            }
+            if (options.maxAuthPerClient != null) {
+                builder.maxConcurrentAuthPerClient(options.maxAuthPerClient);
+            }
+            if (options.maxAuthFailures != null) {
+                builder.maxAuthFailuresPerClient(options.maxAuthFailures);
             }
         }
 

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -47,13 +48,27 @@ class CliTest {
         assertEquals(0, result.exitCode());
         for (String option : List.of("-l, --listen", "-c, --handler", "-o, --option", "-s, --size", "--smtputf8",
                 "--hostname", "--max-connections", "--max-recipients", "--timeout", "--tls-cert", "--tls-key",
-                "--tls-port", "--auth-file", "--require-auth", "--allow-insecure-auth", "--plugins",
+                "--tls-port", "--auth-file", "--require-auth", "--allow-insecure-auth", "--auth-failure-delay",
+                "--max-auth-per-client", "--max-auth-failures", "--plugins",
                 "--list-handlers", "-v, --verbose", "-q, --quiet", "-h, --help", "-V, --version", "-n ")) {
             assertTrue(result.out().contains(option), () -> "help mentions " + option + ":\n" + result.out());
         }
         assertTrue(result.out().contains("LOCALHOST:PORT [REMOTEHOST:PORT]"));
         assertEquals("", result.err());
         assertEquals(result.out(), cli.run("-h").out());
+    }
+
+    @Test
+    void helpShowsTheDefaultsOfTheAuthLimits() {
+        String help = cli.run("--help").out().replaceAll("\\s+", " ");
+        for (String option : List.of("--auth-failure-delay=SECONDS", "--max-auth-per-client=N", "--max-auth-failures=N")) {
+            int at = help.indexOf(option);
+            assertTrue(at >= 0, option);
+            String text = help.substring(at, help.indexOf(" --", at + option.length()));
+            assertTrue(text.contains("0 for "), () -> "0 turns it off: " + text);
+            assertTrue(text.contains("Default " + Map.of("--auth-failure-delay=SECONDS", "2.", "--max-auth-per-client=N", "3.",
+                    "--max-auth-failures=N", "30.").get(option)), () -> "the default: " + text);
+        }
     }
 
     @Test
@@ -107,6 +122,11 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--tls-port", "0"), "--tls-port"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--auth-file", "/no/such/users"), "no such file"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--require-auth"), "--auth-file"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--auth-failure-delay", "-1"), "--auth-failure-delay"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--auth-failure-delay", "soon"), "--auth-failure-delay"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-auth-per-client", "-1"), "--max-auth-per-client"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-auth-failures", "-1"), "--max-auth-failures"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-auth-failures", "5"), "needs --auth-file"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "/no/such/folder"), "--plugins"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "pom.xml"), "not a folder"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "-c", "debug", "127.0.0.1:0", "127.0.0.1:25"), "upstream"),
@@ -296,6 +316,25 @@ class CliTest {
             try (SmtpTestClient second = new SmtpTestClient(serving.address())) {
                 assertTrue(second.reply().startsWith("421 4.7.0"));
             }
+        }
+    }
+
+    @Test
+    void authLimitsReachTheServer() throws Exception {
+        Path users = Files.writeString(temp.resolve("users"), "alice:wonderland\n");
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--auth-file", users.toString(),
+                "--allow-insecure-auth", "--auth-failure-delay", "0", "--max-auth-per-client", "1", "--max-auth-failures", "2");
+        String wrong = "AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString("\0alice\0guess".getBytes(StandardCharsets.UTF_8));
+        String right = "AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString("\0alice\0wonderland".getBytes(StandardCharsets.UTF_8));
+        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+            client.reply();
+            client.command("EHLO c");
+            long start = System.nanoTime();
+            assertTrue(client.command(wrong).startsWith("535"));
+            assertTrue(client.command(wrong).startsWith("535"));
+            // Both well within the default delay of 2 s each: --auth-failure-delay 0 took.
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos());
+            assertTrue(client.command(right).startsWith("421 4.7.0"), "the third AUTH is past --max-auth-failures 2");
         }
     }
 

@@ -63,7 +63,8 @@ class TlsCliTest {
     @Test
     void startTlsAndImplicitTlsWithAuth() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--tls-cert", cert.toString(),
-                "--tls-key", key.toString(), "--tls-port", "0", "--auth-file", users.toString());
+                "--tls-key", key.toString(), "--tls-port", "0", "--auth-file", users.toString(),
+                "--auth-failure-delay", "0"); // the wrong password below is answered at once
         String line = serving.outText().lines().findFirst().orElseThrow();
         Matcher tlsPort = Pattern.compile("with TLS on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
         assertTrue(tlsPort.find(), line);

@@ -1,8 +1,9 @@
 package io.smtpkit.server;
 
 /**
- * Checks the credentials a client gives with AUTH PLAIN or AUTH LOGIN (RFC 4954). Called on a
- * worker thread, never on the I/O thread, so it may block; it must be thread-safe.
+ * Checks the credentials a client gives with AUTH PLAIN or AUTH LOGIN (RFC 4954). Called on one of
+ * the server's {@linkplain SmtpServer.Builder#authenticatorThreads(int) authenticator threads},
+ * never on the I/O thread or the hook executor, so it may block; it must be thread-safe.
  */
 @FunctionalInterface
 public interface Authenticator {

@@ -1,6 +1,7 @@
 package io.smtpkit.server;
 
 import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.internal.AuthLimits;
 import io.smtpkit.server.internal.ServerSettings;
 import io.smtpkit.server.internal.Transport;
 import java.io.IOException;
@@ -105,6 +106,10 @@ public final class SmtpServer implements AutoCloseable {
         SmtpHandler handler;
         SSLContext sslContext;
         Authenticator authenticator;
+        Duration authFailureDelay = Duration.ofSeconds(2);
+        int maxConcurrentAuthPerClient = 3;
+        int maxAuthFailuresPerClient = 30;
+        int authenticatorThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         ExecutorService executor;
         int maxConnections = 1000;
         int maxConnectionsPerClient = 50;
@@ -150,9 +155,72 @@ public final class SmtpServer implements AutoCloseable {
             return this;
         }
 
-        /** Checks AUTH credentials; AUTH is offered only under TLS unless the config allows plaintext auth. */
+        /**
+         * Checks AUTH credentials; AUTH is offered only under TLS unless the config allows plaintext
+         * auth. The checks run on {@linkplain #authenticatorThreads(int) threads of their own},
+         * within the limits on AUTH per client address set below. A client address is an IPv4
+         * address or an IPv6 /64.
+         */
         public Builder authenticator(Authenticator authenticator) {
             this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /**
+         * How long the answer to a failed AUTH ({@code 535}) is held back, as Dovecot's
+         * {@code auth_failure_delay}: meanwhile the connection reads nothing more, and its place
+         * among the {@linkplain #maxConcurrentAuthPerClient(int) AUTH in progress} from its address
+         * stays taken, even if the client hangs up. So a password guesser gets one guess per delay
+         * per place. No thread waits out the delay (a timer does), and a successful AUTH is
+         * answered at once. Default 2 seconds; zero for none.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder authFailureDelay(Duration delay) {
+            if (Objects.requireNonNull(delay, "delay").isNegative()) {
+                throw new IllegalArgumentException("authFailureDelay must not be negative: " + delay);
+            }
+            this.authFailureDelay = delay;
+            return this;
+        }
+
+        /**
+         * The most AUTH exchanges from one client address whose password check is waiting,
+         * running, or in its {@linkplain #authFailureDelay(Duration) failure delay} at once; one
+         * more is answered {@code 454 4.7.0} without a check. Default 3; 0 for no limit.
+         */
+        public Builder maxConcurrentAuthPerClient(int exchanges) {
+            this.maxConcurrentAuthPerClient = requireNotNegative(exchanges, "maxConcurrentAuthPerClient");
+            return this;
+        }
+
+        /**
+         * The most failed AUTH from one client address in a minute, counted from its first
+         * failure. Past them, every AUTH from that address is answered {@code 421 4.7.0} and its
+         * connection closed, without a password check, until that minute is over (right
+         * passwords included: checking them is what a guesser wants). Mail without AUTH from the
+         * address is still taken when the config allows it. Default 30; 0 for no limit.
+         */
+        public Builder maxAuthFailuresPerClient(int failures) {
+            this.maxAuthFailuresPerClient = requireNotNegative(failures, "maxAuthFailuresPerClient");
+            return this;
+        }
+
+        /**
+         * The threads that check AUTH credentials, apart from the {@linkplain
+         * #executor(ExecutorService) hook executor}, so that password checks cannot hold up mail.
+         * Up to 8 checks per thread wait in a queue; an AUTH that finds it full is answered
+         * {@code 454 4.7.0}, and that is not counted as a failure. Default half the processors,
+         * at least 1: a good password hash is slow on purpose and should leave CPU for the rest.
+         * An authenticator that mostly waits (a directory over the network) wants more.
+         *
+         * @throws IllegalArgumentException if less than 1
+         */
+        public Builder authenticatorThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("authenticatorThreads must be at least 1: " + threads);
+            }
+            this.authenticatorThreads = threads;
             return this;
         }
 
@@ -289,7 +357,9 @@ public final class SmtpServer implements AutoCloseable {
                 return new SmtpServer(new Transport(new ServerSettings(plain, tlsAddresses, config, handler, sslContext,
                         authenticator, executor, maxConnections, maxConnectionsPerClient, maxConnectionRatePerClient,
                         idleTimeout, spoolThreshold, envelopeMemory, bufferMemory, spoolDirectory, receivedHeader,
-                        shutdownTimeout, onFatalError)));
+                        shutdownTimeout, onFatalError,
+                        new AuthLimits(authFailureDelay, maxConcurrentAuthPerClient, maxAuthFailuresPerClient,
+                                authenticatorThreads))));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open a selector: " + e.getMessage(), e);
             }

@@ -55,9 +55,9 @@ class CredentialLoggingTest {
         }
     }
 
-    /** AUTH without TLS, so the test needs no handshake. */
+    /** AUTH without TLS, so the test needs no handshake; and no failure delay, so it needs no wait. */
     private static SmtpServer plainAuthServer(Authenticator authenticator) throws java.io.IOException {
-        return server(new TestSupport.Capture()).authenticator(authenticator)
+        return server(new TestSupport.Capture()).authenticator(authenticator).authFailureDelay(java.time.Duration.ZERO)
                 .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
     }
 

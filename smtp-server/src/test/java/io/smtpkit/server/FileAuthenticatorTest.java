@@ -80,7 +80,7 @@ class FileAuthenticatorTest {
         Path file = Files.writeString(dir.resolve("users"), "alice:pw\n");
         TestSupport.Capture capture = new TestSupport.Capture();
         try (SmtpServer server = TestSupport.server(capture).tls(TestSupport.serverTls())
-                .authenticator(FileAuthenticator.load(file)).build().start();
+                .authenticator(FileAuthenticator.load(file)).authFailureDelay(java.time.Duration.ZERO).build().start();
                 TestClient c = TestClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");

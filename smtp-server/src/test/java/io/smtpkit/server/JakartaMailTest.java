@@ -83,7 +83,8 @@ class JakartaMailTest {
             calls.incrementAndGet();
             return user.equals("alice") && password.equals("s3cret pass");
         };
-        try (SmtpServer server = server(capture).tls(TestSupport.serverTls()).authenticator(authenticator).build().start()) {
+        try (SmtpServer server = server(capture).tls(TestSupport.serverTls()).authenticator(authenticator)
+                .authFailureDelay(java.time.Duration.ZERO).build().start()) {
             Properties p = properties(server.port());
             p.put("mail.smtp.starttls.enable", "true");
             p.put("mail.smtp.starttls.required", "true");

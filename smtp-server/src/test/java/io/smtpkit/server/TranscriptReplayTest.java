@@ -87,7 +87,8 @@ class TranscriptReplayTest {
         }
         if (config.authentication()) {
             builder.authenticator((user, password) -> Reply.AUTHENTICATION_SUCCEEDED.equals(
-                    script.answer(new Decision.Authenticate("PLAIN", "", user, password))));
+                    script.answer(new Decision.Authenticate("PLAIN", "", user, password))))
+                    .authFailureDelay(Duration.ZERO); // the transcripts have no delay to replay
         }
         List<String> events = new ArrayList<>();
         try (SmtpServer server = builder.build().start(); Wire wire = new Wire(new Socket("127.0.0.1", server.port()))) {

@@ -6,7 +6,6 @@ import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
 import io.smtpkit.protocol.SessionState;
 import io.smtpkit.protocol.SmtpSession;
-import io.smtpkit.server.Authenticator;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
 import java.io.IOException;
@@ -62,7 +61,6 @@ final class Connection implements SessionOutput, SessionContext {
     private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
     /** What an envelope entry costs besides its characters: objects, list and map slots. */
     private static final int ENTRY_OVERHEAD = 160;
-    private static final Reply AUTH_UNAVAILABLE = Reply.of(454, "4.7.0", "Temporary authentication failure");
     /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
     /**
      * Runs a {@link io.smtpkit.server.SmtpHandler.NonBlocking} handler's hook in place, on the
@@ -418,22 +416,21 @@ final class Connection implements SessionOutput, SessionContext {
                     session.resume(STORAGE_FAILED);
                     continue;
                 }
-            } else if (decision instanceof Decision.Authenticate auth) {
-                Authenticator authenticator = t.settings.authenticator();
-                // RFC 4616 §2: acting as another identity (an authorization id that is not the
-                // user's own) needs a proxy right an Authenticator cannot grant: refused, after
-                // the same password check so the answer takes the same time.
-                String actAs = auth.authorizationId();
-                boolean self = actAs == null || actAs.isEmpty() || actAs.equals(auth.username());
-                hook = authenticator == null ? null : () -> authenticator.authenticate(auth.username(), auth.password()) && self
-                        ? Reply.AUTHENTICATION_SUCCEEDED
-                        : null;
+            } else if (decision instanceof Decision.Authenticate auth && t.auth != null) {
+                // Checked on the server's own pool, never the hook executor, within the per-client
+                // limits on AUTH (see AuthGuard); answered like a hook, through hookDone.
+                Reply refused = t.auth.begin(clientKey, id, auth, this::hookDone);
+                hookRunning = refused == null;
+                if (refused != null) {
+                    session.resume(refused);
+                }
+                continue;
             } else {
                 hook = null;
             }
             if (hook == null) {
                 session.resume(null);
-            } else if (t.hooks.inline && !(decision instanceof Decision.Authenticate)) {
+            } else if (t.hooks.inline) {
                 runHook(decision, hook, message, ON_LOOP);
             } else {
                 runHook(decision, hook, message, t.executor);
@@ -530,7 +527,6 @@ final class Connection implements SessionOutput, SessionContext {
     private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
         hookRunning = true;
         hookState.getAndUpdate(s -> s | HOOK_OUT);
-        boolean authentication = decision instanceof Decision.Authenticate;
         String name = hookName(decision);
         try {
             where.execute(() -> {
@@ -540,14 +536,8 @@ final class Connection implements SessionOutput, SessionContext {
                 try {
                     reply = hook.call();
                 } catch (Throwable e) {
-                    if (authentication) {
-                        // Neither the exception's text nor the credentials go to the log.
-                        log.warn("[{}] authenticator failed: {}", id, e.getClass().getName());
-                        reply = AUTH_UNAVAILABLE;
-                    } else {
-                        log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
-                        reply = Reply.LOCAL_ERROR;
-                    }
+                    log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
+                    reply = Reply.LOCAL_ERROR;
                     if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
                         hookAnswered(reply, message);
                         throw (Error) e;

@@ -19,6 +19,7 @@ import javax.net.ssl.SSLContext;
  * @param envelopeMemory octets all envelopes may hold together, 0 for no limit
  * @param bufferMemory octets all held input and unsent output may take together, 0 for no limit
  * @param spoolDirectory where spool files go, or {@code null} for the JVM's temporary directory
+ * @param authLimits how AUTH is rationed; used only with an authenticator
  */
 public record ServerSettings(
         List<InetSocketAddress> addresses,
@@ -38,7 +39,8 @@ public record ServerSettings(
         Path spoolDirectory,
         boolean receivedHeader,
         Duration shutdownTimeout,
-        Consumer<? super Throwable> onFatalError) {
+        Consumer<? super Throwable> onFatalError,
+        AuthLimits authLimits) {
 
     public ServerSettings {
         addresses = List.copyOf(addresses);

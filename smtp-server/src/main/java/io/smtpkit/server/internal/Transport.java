@@ -60,6 +60,8 @@ public final class Transport {
     final Hooks hooks;
     final ExecutorService executor;
     private final boolean ownsExecutor;
+    /** Checks AUTH credentials apart from the hook executor; null without an authenticator. */
+    final AuthGuard auth;
     final long idleNanos;
     final String[] tlsProtocols;
 
@@ -142,10 +144,12 @@ public final class Transport {
             this.executor = pool;
             this.ownsExecutor = true;
         }
+        this.auth = settings.authenticator() == null ? null
+                : new AuthGuard(this, settings.authenticator(), settings.authLimits());
         this.selector = Selector.open();
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
+    static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, prefix + n.incrementAndGet());
@@ -260,6 +264,9 @@ public final class Transport {
     }
 
     private void shutdownExecutor() {
+        if (auth != null) {
+            auth.shutdown();
+        }
         if (!ownsExecutor) {
             return;
         }

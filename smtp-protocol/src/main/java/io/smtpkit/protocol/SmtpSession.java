@@ -83,6 +83,8 @@ public final class SmtpSession implements SessionInfo {
     private static final Reply BAD_UTF8 = Reply.of(501, "5.5.2", "Error: invalid UTF-8");
     private static final Reply EIGHT_BIT_COMMAND = Reply.of(501, "5.5.2", "Error: 8-bit characters need SMTPUTF8");
     private static final Reply NEEDS_SMTPUTF8 = Reply.of(553, "5.6.7", "Error: non-ASCII address needs SMTPUTF8");
+    private static final Reply SENDER_CONTROLS = Reply.of(553, "5.1.7", "Error: control characters are not allowed in addresses");
+    private static final Reply RECIPIENT_CONTROLS = Reply.of(553, "5.1.3", "Error: control characters are not allowed in addresses");
     private static final Reply BAD_SENDER = Reply.of(501, "5.1.7", "Bad sender address syntax");
     private static final Reply BAD_RECIPIENT = Reply.of(501, "5.1.3", "Bad recipient address syntax");
     private static final Reply MAIL_SYNTAX = Reply.of(501, "5.5.4", "Syntax: MAIL FROM:<address> [parameters]");
@@ -390,8 +392,9 @@ public final class SmtpSession implements SessionInfo {
             lineError(startsWithAddressVerb(bytes, length) ? NEEDS_SMTPUTF8 : EIGHT_BIT_COMMAND);
             return null;
         }
+        String text;
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes, 0, length))
@@ -400,6 +403,14 @@ public final class SmtpSession implements SessionInfo {
             lineError(BAD_UTF8);
             return null;
         }
+        // The C1 controls and U+2028/U+2029 are UTF-8 too, but no more welcome than C0 ones: a
+        // HELO name or a VRFY argument ends up in logs and headers. MAIL and RCPT go on, so that
+        // their paths get the more telling 553 (PathParser.hasControl).
+        if (!startsWithAddressVerb(bytes, length) && PathParser.hasControl(text, 0, text.length())) {
+            lineError(CONTROL_CHARACTERS);
+            return null;
+        }
+        return text;
     }
 
     private static boolean startsWithAddressVerb(byte[] bytes, int length) {
@@ -646,6 +657,10 @@ public final class SmtpSession implements SessionInfo {
             refuse(argument.indexOf('<', at) == at ? BAD_SENDER : MAIL_SYNTAX);
             return;
         }
+        if (PathParser.hasControl(argument, at, parsed.end())) {
+            refuse(SENDER_CONTROLS);
+            return;
+        }
         Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), config.smtpUtf8());
         if (params == null) {
             refuse(PARAMETER_SYNTAX);
@@ -730,14 +745,20 @@ public final class SmtpSession implements SessionInfo {
         }
         PathParser.Parsed parsed = PathParser.parsePath(argument, at, smtpUtf8, false, true);
         if (parsed == null) {
-            if (!smtpUtf8 && PathParser.parsePath(argument, at, true, false, true) != null) {
+            PathParser.Parsed utf8 = smtpUtf8 ? null : PathParser.parsePath(argument, at, true, false, true);
+            if (utf8 != null) {
                 // RFC 6531 §3.5: a UTF-8 address in a transaction without SMTPUTF8 is a 553 5.6.7
-                // (RFC 5248), as on MAIL, not a syntax error.
-                refuse(NEEDS_SMTPUTF8);
+                // (RFC 5248), as on MAIL, not a syntax error; one with controls would be refused
+                // even with SMTPUTF8, so that is the answer that tells the client the truth.
+                refuse(PathParser.hasControl(argument, at, utf8.end()) ? RECIPIENT_CONTROLS : NEEDS_SMTPUTF8);
                 return;
             }
             // Includes RCPT TO:<>, which RFC 5321 §4.1.1.3 does not allow.
             refuse(argument.indexOf('<', at) == at ? BAD_RECIPIENT : RCPT_SYNTAX);
+            return;
+        }
+        if (PathParser.hasControl(argument, at, parsed.end())) {
+            refuse(RECIPIENT_CONTROLS);
             return;
         }
         Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), smtpUtf8);

@@ -117,11 +117,26 @@ public final class SessionConfig {
     /**
      * Client errors answered as usual; one more and the session answers {@code 421 4.7.0} and
      * closes, as Postfix does with {@code smtpd_hard_error_limit}.
-     * Counted: syntax and sequence errors, unknown or unimplemented commands, too-long lines,
-     * refused parameters (including a declared SIZE over the limit), {@code 530} and failed AUTH
-     * (a refused {@link Decision.Authenticate} too, which stops password guessing). Not counted:
-     * the handler's refusals of HELO/EHLO, MAIL, RCPT and the message, and {@code 452} for too many
-     * recipients. 0 for no limit.
+     *
+     * <p>Counted: syntax and sequence errors, unknown or unimplemented commands, too-long lines,
+     * control characters, refused parameters (including a declared SIZE over the limit),
+     * {@code 530}, failed AUTH (a refused {@link Decision.Authenticate} too, which stops password
+     * guessing), and the handler's permanent (5xx) refusals of {@link Decision.Hello HELO/EHLO},
+     * {@link Decision.Mail MAIL} and {@link Decision.Rcpt RCPT}: each costs the handler a look-up
+     * and the client nothing, so a client that probes one recipient after another (directory
+     * harvesting) is stopped like one that guesses passwords.
+     *
+     * <p>Not counted: the handler's temporary (4xx) refusals, which speak of the server's trouble
+     * (a backend down), not of the client's; its refusal of a {@link Decision.Message message},
+     * which the client paid for by sending it whole and which a relay emptying its queue meets
+     * now and then; {@code 452} for too many recipients;
+     * and the replies of a refused {@link Decision.Connect connection}, except that each command
+     * but QUIT after a {@code 554} greeting is answered {@code 503} and counted.
+     *
+     * <p>The count starts again once a message is accepted, as in Postfix, whose limit is on the
+     * errors a client makes "without delivering mail": a list server that meets a few unknown
+     * recipients in each of many transactions is never cut off, while a client that only probes
+     * is. STARTTLS starts it again too (RFC 3207 §4.2: the session starts over). 0 for no limit.
      */
     public int maxErrors() { return maxErrors; }
     /** The base command line limit in octets with CRLF, before extension allowances. */
@@ -261,7 +276,10 @@ public final class SessionConfig {
             return this;
         }
 
-        /** Syntax/sequence errors tolerated before {@code 421} and close; 0 for no limit. */
+        /**
+         * Client errors tolerated before {@code 421} and close (which count: see
+         * {@link SessionConfig#maxErrors()}); 0 for no limit.
+         */
         public Builder maxErrors(int errors) {
             this.maxErrors = (int) requireNotNegative(errors, "maxErrors");
             return this;

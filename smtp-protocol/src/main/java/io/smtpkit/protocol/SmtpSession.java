@@ -577,7 +577,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void greeted(Decision.Hello hello, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply); // a refused greeting leaves the session, and any transaction, as it was
+            handlerRefused(reply); // a refused greeting leaves the session, and any transaction, as it was
             return;
         }
         // An accepted EHLO/HELO in the middle of a transaction resets it, as RSET would
@@ -724,7 +724,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void mailDecided(Decision.Mail mail, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply);
+            handlerRefused(reply);
             return;
         }
         reversePath = mail.reversePath();
@@ -810,7 +810,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply);
+            handlerRefused(reply);
             return;
         }
         recipients.add(rcpt.recipient());
@@ -887,6 +887,11 @@ public final class SmtpSession implements SessionInfo {
 
     private void messageDecided(Reply reply) {
         resetTransaction();
+        if (reply == null || reply.isPositive()) {
+            // A client that delivers mail is no prober: its earlier errors are forgiven, as
+            // Postfix forgives them (SessionConfig.maxErrors).
+            errors = 0;
+        }
         send(reply != null ? reply : MESSAGE_ACCEPTED);
     }
 
@@ -1204,6 +1209,18 @@ public final class SmtpSession implements SessionInfo {
         errors++;
         if (config.maxErrors() > 0 && errors > config.maxErrors()) {
             terminate(TOO_MANY_ERRORS);
+        } else {
+            send(reply);
+        }
+    }
+
+    /**
+     * The handler refused a greeting, sender or recipient: a permanent refusal counts as a client
+     * error (see {@link SessionConfig#maxErrors()}), a temporary one is only sent.
+     */
+    private void handlerRefused(Reply reply) {
+        if (reply.code() >= 500) {
+            refuse(reply);
         } else {
             send(reply);
         }

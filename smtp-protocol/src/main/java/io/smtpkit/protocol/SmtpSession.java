@@ -75,6 +75,7 @@ public final class SmtpSession implements SessionInfo {
     private static final Reply BYE = Reply.of(221, "2.0.0", "Bye");
     private static final Reply READY_FOR_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
     private static final Reply TOO_MANY_ERRORS = Reply.of(421, "4.7.0", "Error: too many errors, closing connection");
+    private static final Reply RECIPIENT_OVERSHOOT = Reply.of(421, "4.7.0", "Error: too many recipients, closing connection");
     private static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.2", "Error: line too long");
     private static final Reply SASL_LINE_TOO_LONG = Reply.of(500, "5.5.6", "Authentication Exchange line is too long");
     private static final Reply BAD_SYNTAX = Reply.of(500, "5.5.2", "Error: bad syntax");
@@ -124,6 +125,7 @@ public final class SmtpSession implements SessionInfo {
     private final List<Path> recipients = new ArrayList<>();
     private final List<Map<String, String>> recipientParameters = new ArrayList<>();
     private int recipientAttempts;
+    private int recipientOvershoot; // RCPTs answered 452 for the recipient limit
 
     // Content of the message being received. "Open" while content has been handed out that
     // may still become a message, so the owner is told to discard it if it does not.
@@ -772,7 +774,14 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         if (config.maxRecipients() > 0 && recipients.size() >= config.maxRecipients()) {
-            send(Reply.TOO_MANY_RECIPIENTS); // RFC 5321 §4.5.3.1.10; not the client's error
+            // RFC 5321 §4.5.3.1.10: 452, and the client sends the rest later. That is no error,
+            // but a client that never stops would hold the session forever.
+            recipientOvershoot++;
+            if (config.maxRecipientOvershoot() > 0 && recipientOvershoot > config.maxRecipientOvershoot()) {
+                terminate(RECIPIENT_OVERSHOOT);
+            } else {
+                send(Reply.TOO_MANY_RECIPIENTS);
+            }
             return;
         }
         recipientAttempts++;
@@ -1236,6 +1245,7 @@ public final class SmtpSession implements SessionInfo {
         recipients.clear();
         recipientParameters.clear();
         recipientAttempts = 0;
+        recipientOvershoot = 0;
         contentSize = 0;
         contentTooBig = false;
         chunkLast = false;

@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * <ol>
  *   <li>{@link #start()} asks {@link Decision.Connect}; the answer becomes the greeting.
  *   <li>{@link #receive(ByteBuffer)} consumes input until it needs a decision, the input runs out,
- *       STARTTLS is accepted or the session closes. Unconsumed bytes stay in the buffer (its
- *       position marks them): feed them again after the decision.
+ *       STARTTLS is accepted, the session closes or message content ends (see
+ *       {@link #isReceivingContent()}). Unconsumed bytes stay in the buffer (its position marks
+ *       them): feed them again, after the decision if there is one.
  *   <li>While {@link #awaiting()} is non-null the session is paused and consumes nothing;
  *       {@link #resume(Reply)} gives the answer ({@code null} for the default).
  *   <li>After {@link SessionOutput#startTls()}, the transport does the handshake and reports
@@ -181,16 +182,28 @@ public final class SmtpSession implements SessionInfo {
     /**
      * Consumes client bytes from {@code in}'s position. Returns when the input is used up, when
      * the session waits for a decision, after STARTTLS was accepted (the rest of the input is
-     * discarded), or once the session is closed; in the last three cases unconsumed bytes
-     * may remain.
+     * discarded), once the session is closed, or right after the message content it was reading
+     * has ended: the last octet of a BDAT chunk (RFC 3030 §2), kept or skipped, or the
+     * end-of-data line of DATA (RFC 5321 §4.1.1.4). In all but the first case unconsumed bytes may
+     * remain; call again to go on.
+     *
+     * <p>The last rule is for a transport that feeds command input in small slices, so that a
+     * client pipelining thousands of commands cannot make it queue thousands of replies, and
+     * content in whole buffers (see {@link #isReceivingContent()}): when a call returns with bytes
+     * left while the session is open, not paused and not in STARTTLS, content has just ended and
+     * those bytes are commands, which it can slice before calling again.
      */
     public void receive(ByteBuffer in) {
         while (in.hasRemaining() && canRead()) {
             if (chunkRemaining >= 0) {
                 readChunk(in);
+                if (chunkRemaining < 0) {
+                    return; // the chunk is done: commands may follow
+                }
             } else if (state == SessionState.DATA) {
                 if (decoder.decode(in, contentSink)) {
                     endOfData();
+                    return; // commands may follow
                 }
             } else {
                 switch (lines.read(in)) {
@@ -201,6 +214,18 @@ public final class SmtpSession implements SessionInfo {
                 }
             }
         }
+    }
+
+    /**
+     * True exactly when the next bytes given to {@link #receive} would be taken as message
+     * content: after DATA's 354 until its end-of-data line (RFC 5321 §4.1.1.4), or inside a BDAT
+     * chunk whose octets are still to come (RFC 3030 §2), a refused chunk that is being read
+     * through and thrown away included. False when they would be parsed as command lines (or SASL
+     * responses), while a decision is pending, during STARTTLS and once closed. A transport can
+     * use it to feed content in whole buffers and commands in slices (see {@link #receive}).
+     */
+    public boolean isReceivingContent() {
+        return canRead() && (chunkRemaining > 0 || state == SessionState.DATA);
     }
 
     /** The decision the session waits for, or {@code null} when it is not paused. */

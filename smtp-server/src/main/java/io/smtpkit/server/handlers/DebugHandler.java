@@ -9,11 +9,8 @@ import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -27,8 +24,11 @@ import java.util.Objects;
  *
  * <p>Content is written as bytes, not decoded, so 8-bit text appears as sent. Control
  * characters other than tab are shown as {@code \xNN}, so a message cannot send escape
- * sequences to the terminal reading the output. Messages from concurrent sessions never
- * interleave.
+ * sequences to the terminal reading the output.
+ *
+ * <p>The message is streamed: read, escaped and written in pieces of {@value #CHUNK} octets, so
+ * the handler needs the same memory for a message of any size. Messages from concurrent sessions
+ * never interleave: a printout holds the stream's lock from its first line to its last.
  */
 public final class DebugHandler implements SmtpHandler {
 
@@ -36,6 +36,10 @@ public final class DebugHandler implements SmtpHandler {
     public static final String BEGIN = "---------- MESSAGE FOLLOWS ----------";
     /** The line after each message, as smtpd prints it. */
     public static final String END = "------------ END MESSAGE ------------";
+    /** The line that ends a printout cut short because the message could not be read to its end. */
+    static final String TRUNCATED = "[the rest of the message could not be read]";
+    /** Content is read, and the printout written, in pieces of this many octets. */
+    static final int CHUNK = 8192;
 
     private final PrintStream out;
 
@@ -51,75 +55,143 @@ public final class DebugHandler implements SmtpHandler {
 
     @Override
     public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws IOException {
-        // Built apart and written in one go, so concurrent sessions never interleave.
-        ByteArrayOutputStream text = new ByteArrayOutputStream((int) Math.min(message.size() + 512, 1 << 20));
-        line(text, BEGIN);
-        line(text, "mail from: " + envelope.reversePath());
-        for (Path recipient : envelope.recipients()) {
-            line(text, "rcpt to: " + recipient);
-        }
-        options(text, "mail options: ", envelope.mailOptions());
-        options(text, "rcpt options: ", envelope.rcptOptions());
         String peer = session.remoteAddress() == null ? "unknown" : session.remoteAddress().getAddress().getHostAddress();
-        try (InputStream in = new BufferedInputStream(message.openStream())) {
-            printContent(in, text, "X-Peer: " + peer);
-        }
-        line(text, END);
+        // Written as it is read: a printout built in memory first took four bytes for each
+        // control byte of the content, and one legal 32 MiB message could exhaust the heap.
         synchronized (out) {
-            text.writeTo(out);
-            out.flush();
+            Printout printout = new Printout(out);
+            printout.line(BEGIN);
+            printout.line("mail from: " + envelope.reversePath());
+            for (Path recipient : envelope.recipients()) {
+                printout.line("rcpt to: " + recipient);
+            }
+            printout.options("mail options: ", envelope.mailOptions());
+            printout.options("rcpt options: ", envelope.rcptOptions());
+            boolean complete = false;
+            try (InputStream in = message.openStream()) {
+                printout.content(in, "X-Peer: " + peer);
+                complete = true;
+            } finally {
+                // Also when reading fails part way: what was printed says it is not all, and the
+                // markers stay paired for whoever reads the output.
+                printout.end(complete);
+            }
         }
         return null;
     }
 
-    private static void options(ByteArrayOutputStream text, String label, List<String> options) throws IOException {
-        if (!options.isEmpty()) {
-            line(text, label + String.join(" ", options));
-        }
-    }
-
     /**
-     * Copies the content line by line, ending each line with LF, and puts {@code peerLine} where
-     * the header section ends (before the first empty line, or at the end if there is none).
+     * One message's printout: escapes as described on {@link DebugHandler} and writes through a
+     * fixed buffer. Content arrives in pieces, so the state of the line (for the {@code X-Peer:}
+     * line) carries over from one to the next.
      */
-    private static void printContent(InputStream in, OutputStream text, String peerLine) throws IOException {
-        boolean inHeaders = true;
-        boolean lineStart = true;
-        boolean lineEmpty = true;
-        int b;
-        while ((b = in.read()) != -1) {
+    private static final class Printout {
+        private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+        private final PrintStream out;
+        private final byte[] buffer = new byte[CHUNK];
+        private int buffered;
+
+        private String peerLine;
+        private boolean inHeaders = true;
+        private boolean lineStart = true;
+        private boolean lineEmpty = true;
+
+        Printout(PrintStream out) {
+            this.out = out;
+        }
+
+        /** A line of the printout's own, such as the envelope. */
+        void line(String text) {
+            for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                put(b & 0xff);
+            }
+            put('\n');
+        }
+
+        void options(String label, List<String> options) {
+            if (!options.isEmpty()) {
+                line(label + String.join(" ", options));
+            }
+        }
+
+        /**
+         * Copies the content line by line, ending each line with LF, and puts {@code peerLine}
+         * where the header section ends (before the first empty line, or at the end if there is
+         * none).
+         */
+        void content(InputStream in, String peerLine) throws IOException {
+            this.peerLine = peerLine;
+            byte[] piece = new byte[CHUNK];
+            int n;
+            while ((n = in.read(piece)) != -1) {
+                for (int i = 0; i < n; i++) {
+                    contentByte(piece[i] & 0xff);
+                }
+            }
+            if (!lineStart) {
+                put('\n');
+            }
+            if (inHeaders) {
+                line(peerLine);
+            }
+        }
+
+        private void contentByte(int b) {
             if (b == '\r') {
-                continue; // CRLF is printed as a plain newline; a lone CR is dropped
+                return; // CRLF is printed as a plain newline; a lone CR is dropped
             }
             if (b == '\n') {
                 if (inHeaders && lineEmpty) {
-                    line(text, peerLine);
+                    line(peerLine);
                     inHeaders = false;
                 }
-                text.write('\n');
+                put('\n');
                 lineStart = true;
                 lineEmpty = true;
-                continue;
+                return;
             }
             lineStart = false;
             lineEmpty = false;
             if ((b < 0x20 && b != '\t') || b == 0x7f) {
-                text.write(String.format("\\x%02x", b).getBytes(StandardCharsets.US_ASCII));
+                escape(b);
             } else {
-                text.write(b);
+                put(b);
             }
         }
-        if (!lineStart) {
-            text.write('\n');
-        }
-        if (inHeaders) {
-            line(text, peerLine);
-        }
-    }
 
-    private static void line(OutputStream text, String line) throws IOException {
-        text.write(line.getBytes(StandardCharsets.UTF_8));
-        text.write('\n');
+        /** Writes the {@link #END} line, after {@link #TRUNCATED} unless the content was all printed. */
+        void end(boolean complete) {
+            if (!complete) {
+                if (!lineStart) {
+                    put('\n');
+                }
+                line(TRUNCATED);
+            }
+            line(END);
+            flush();
+        }
+
+        private void escape(int b) {
+            put('\\');
+            put('x');
+            put(HEX[b >> 4]);
+            put(HEX[b & 0xf]);
+        }
+
+        private void put(int b) {
+            if (buffered == buffer.length) {
+                out.write(buffer, 0, buffered);
+                buffered = 0;
+            }
+            buffer[buffered++] = (byte) b;
+        }
+
+        private void flush() {
+            out.write(buffer, 0, buffered);
+            buffered = 0;
+            out.flush();
+        }
     }
 
     /** Registers {@code debug}, also known by smtpd's name {@code DebuggingServer}. */

@@ -18,7 +18,8 @@ public sealed interface Decision {
     /**
      * HELO or EHLO (RFC 5321 §4.1.1.1). Default: {@code 250} with the hostname, and for EHLO
      * the extension keywords. A 4xx/5xx reply refuses the greeting; the client may try again,
-     * and an open mail transaction stays as it was.
+     * and an open mail transaction stays as it was. A 5xx counts as a client error (see
+     * {@link SessionConfig#maxErrors()}).
      *
      * <p>Any other answer (2xx or 3xx) accepts the greeting and is <em>not sent</em>: the client
      * always gets the default reply. The session owns that reply because the EHLO keyword list
@@ -39,7 +40,8 @@ public sealed interface Decision {
 
     /**
      * MAIL FROM (RFC 5321 §4.1.1.2), already checked for syntax, size and parameters.
-     * Default: {@code 250 2.1.0 OK}. A 4xx/5xx reply refuses the sender.
+     * Default: {@code 250 2.1.0 OK}. A 4xx/5xx reply refuses the sender; a 5xx counts as a
+     * client error (see {@link SessionConfig#maxErrors()}).
      *
      * @param reversePath the sender, {@link Path#NULL} for a bounce
      * @param parameters ESMTP parameters, keyword upper-cased, value {@code null} when absent;
@@ -53,7 +55,10 @@ public sealed interface Decision {
 
     /**
      * RCPT TO (RFC 5321 §4.1.1.3), already checked for syntax and the recipient limit.
-     * Default: {@code 250 2.1.5 OK}. A 4xx/5xx reply refuses this recipient only.
+     * Default: {@code 250 2.1.5 OK}. A 4xx/5xx reply refuses this recipient only; a 5xx counts
+     * as a client error (see {@link SessionConfig#maxErrors()}), so past the limit the client,
+     * not just the recipient, is refused with {@code 421}: recipient validation cannot be used
+     * to harvest addresses.
      *
      * @param recipient the forward path
      * @param parameters ESMTP parameters, keyword upper-cased

@@ -11,8 +11,10 @@ import java.util.Objects;
  *
  * <p>Defaults follow smtpd and Postfix: a 32 MiB message limit (smtpd's
  * {@code data_size_limit}), 1000 recipients per message (Postfix's
- * {@code smtpd_recipient_limit}), 512-octet command lines (RFC 5321 §4.5.3.1.4), SMTPUTF8 off
- * (smtpd's {@code enable_SMTPUTF8=False}), bare line endings normalised as Postfix 3.9 does.
+ * {@code smtpd_recipient_limit}) and 1000 more refused with 452 before the session closes
+ * ({@code smtpd_recipient_overshoot_limit}), 10 client errors (Postfix allows 20), 512-octet
+ * command lines (RFC 5321 §4.5.3.1.4), SMTPUTF8 off (smtpd's {@code enable_SMTPUTF8=False}),
+ * bare line endings normalised as Postfix 3.9 does.
  */
 public final class SessionConfig {
 
@@ -26,6 +28,7 @@ public final class SessionConfig {
     private final String greetingSetting; // as given to the builder: null for the default
     private final long maxMessageSize;
     private final int maxRecipients;
+    private final int maxRecipientOvershoot;
     private final int maxErrors;
     private final int maxCommandLine;
     private final boolean smtpUtf8;
@@ -51,6 +54,7 @@ public final class SessionConfig {
         greetingSetting = b.greeting;
         maxMessageSize = b.maxMessageSize;
         maxRecipients = b.maxRecipients;
+        maxRecipientOvershoot = b.maxRecipientOvershoot;
         maxErrors = b.maxErrors;
         maxCommandLine = b.maxCommandLine;
         smtpUtf8 = b.smtpUtf8;
@@ -87,6 +91,7 @@ public final class SessionConfig {
         b.greeting = greetingSetting;
         b.maxMessageSize = maxMessageSize;
         b.maxRecipients = maxRecipients;
+        b.maxRecipientOvershoot = maxRecipientOvershoot;
         b.maxErrors = maxErrors;
         b.maxCommandLine = maxCommandLine;
         b.smtpUtf8 = smtpUtf8;
@@ -112,16 +117,46 @@ public final class SessionConfig {
     public String greeting() { return greeting; }
     /** The largest message accepted in octets, 0 for no limit (RFC 1870). */
     public long maxMessageSize() { return maxMessageSize; }
-    /** The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10). 0 for no limit. */
+    /**
+     * The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10), up to
+     * {@link #maxRecipientOvershoot()} of them. 0 for no limit.
+     */
     public int maxRecipients() { return maxRecipients; }
+    /**
+     * RCPT commands refused with {@code 452 4.5.3} because the transaction already has
+     * {@link #maxRecipients()} recipients; one more and the session answers
+     * {@code 421 4.7.0} and closes. RFC 5321 §4.5.3.1.10 asks a client to send the rest in a
+     * later transaction, so one that keeps going only keeps the session busy. Counted per mail
+     * transaction, as Postfix's {@code smtpd_recipient_overshoot_limit} is (its count starts again
+     * with each transaction), so a client that delivers a long list in several transactions, and
+     * overshoots a little in each while its pipelined commands catch up with the 452s, is not cut
+     * off. Postfix goes on to count each RCPT past this limit as an error; closing at once is
+     * simpler and ends the same way. 0 for no limit.
+     */
+    public int maxRecipientOvershoot() { return maxRecipientOvershoot; }
     /**
      * Client errors answered as usual; one more and the session answers {@code 421 4.7.0} and
      * closes, as Postfix does with {@code smtpd_hard_error_limit}.
-     * Counted: syntax and sequence errors, unknown or unimplemented commands, too-long lines,
-     * refused parameters (including a declared SIZE over the limit), {@code 530} and failed AUTH
-     * (a refused {@link Decision.Authenticate} too, which stops password guessing). Not counted:
-     * the handler's refusals of HELO/EHLO, MAIL, RCPT and the message, and {@code 452} for too many
-     * recipients. 0 for no limit.
+     *
+     * <p>Counted: syntax and sequence errors, unknown or unimplemented commands, too-long lines,
+     * control characters, refused parameters (including a declared SIZE over the limit),
+     * {@code 530}, failed AUTH (a refused {@link Decision.Authenticate} too, which stops password
+     * guessing), and the handler's permanent (5xx) refusals of {@link Decision.Hello HELO/EHLO},
+     * {@link Decision.Mail MAIL} and {@link Decision.Rcpt RCPT}: each costs the handler a look-up
+     * and the client nothing, so a client that probes one recipient after another (directory
+     * harvesting) is stopped like one that guesses passwords.
+     *
+     * <p>Not counted: the handler's temporary (4xx) refusals, which speak of the server's trouble
+     * (a backend down), not of the client's; its refusal of a {@link Decision.Message message},
+     * which the client paid for by sending it whole and which a relay emptying its queue meets
+     * now and then; {@code 452} for too many recipients (see {@link #maxRecipientOvershoot()});
+     * and the replies of a refused {@link Decision.Connect connection}, except that each command
+     * but QUIT after a {@code 554} greeting is answered {@code 503} and counted.
+     *
+     * <p>The count starts again once a message is accepted, as in Postfix, whose limit is on the
+     * errors a client makes "without delivering mail": a list server that meets a few unknown
+     * recipients in each of many transactions is never cut off, while a client that only probes
+     * is. STARTTLS starts it again too (RFC 3207 §4.2: the session starts over). 0 for no limit.
      */
     public int maxErrors() { return maxErrors; }
     /** The base command line limit in octets with CRLF, before extension allowances. */
@@ -201,7 +236,8 @@ public final class SessionConfig {
     @Override
     public String toString() {
         return "SessionConfig[hostname=" + hostname + ", maxMessageSize=" + maxMessageSize
-                + ", maxRecipients=" + maxRecipients + ", smtpUtf8=" + smtpUtf8 + ", startTls=" + startTls
+                + ", maxRecipients=" + maxRecipients + ", maxRecipientOvershoot=" + maxRecipientOvershoot
+                + ", smtpUtf8=" + smtpUtf8 + ", startTls=" + startTls
                 + ", authentication=" + authentication + ", bareLineEndings=" + bareLineEndings + "]";
     }
 
@@ -211,6 +247,7 @@ public final class SessionConfig {
         private String greeting;
         private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
         private int maxRecipients = 1000;
+        private int maxRecipientOvershoot = 1000;
         private int maxErrors = 10;
         private int maxCommandLine = DEFAULT_MAX_COMMAND_LINE;
         private boolean smtpUtf8;
@@ -261,7 +298,20 @@ public final class SessionConfig {
             return this;
         }
 
-        /** Syntax/sequence errors tolerated before {@code 421} and close; 0 for no limit. */
+        /**
+         * RCPTs refused with {@code 452} for the recipient limit, per transaction, tolerated
+         * before {@code 421} and close (see {@link SessionConfig#maxRecipientOvershoot()}); 0 for
+         * no limit.
+         */
+        public Builder maxRecipientOvershoot(int recipients) {
+            this.maxRecipientOvershoot = (int) requireNotNegative(recipients, "maxRecipientOvershoot");
+            return this;
+        }
+
+        /**
+         * Client errors tolerated before {@code 421} and close (which count: see
+         * {@link SessionConfig#maxErrors()}); 0 for no limit.
+         */
         public Builder maxErrors(int errors) {
             this.maxErrors = (int) requireNotNegative(errors, "maxErrors");
             return this;

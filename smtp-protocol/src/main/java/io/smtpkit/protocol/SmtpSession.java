@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * <ol>
  *   <li>{@link #start()} asks {@link Decision.Connect}; the answer becomes the greeting.
  *   <li>{@link #receive(ByteBuffer)} consumes input until it needs a decision, the input runs out,
- *       STARTTLS is accepted or the session closes. Unconsumed bytes stay in the buffer (its
- *       position marks them): feed them again after the decision.
+ *       STARTTLS is accepted, the session closes or message content ends (see
+ *       {@link #isReceivingContent()}). Unconsumed bytes stay in the buffer (its position marks
+ *       them): feed them again, after the decision if there is one.
  *   <li>While {@link #awaiting()} is non-null the session is paused and consumes nothing;
  *       {@link #resume(Reply)} gives the answer ({@code null} for the default).
  *   <li>After {@link SessionOutput#startTls()}, the transport does the handshake and reports
@@ -75,6 +76,7 @@ public final class SmtpSession implements SessionInfo {
     private static final Reply BYE = Reply.of(221, "2.0.0", "Bye");
     private static final Reply READY_FOR_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
     private static final Reply TOO_MANY_ERRORS = Reply.of(421, "4.7.0", "Error: too many errors, closing connection");
+    private static final Reply RECIPIENT_OVERSHOOT = Reply.of(421, "4.7.0", "Error: too many recipients, closing connection");
     private static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.2", "Error: line too long");
     private static final Reply SASL_LINE_TOO_LONG = Reply.of(500, "5.5.6", "Authentication Exchange line is too long");
     private static final Reply BAD_SYNTAX = Reply.of(500, "5.5.2", "Error: bad syntax");
@@ -83,6 +85,8 @@ public final class SmtpSession implements SessionInfo {
     private static final Reply BAD_UTF8 = Reply.of(501, "5.5.2", "Error: invalid UTF-8");
     private static final Reply EIGHT_BIT_COMMAND = Reply.of(501, "5.5.2", "Error: 8-bit characters need SMTPUTF8");
     private static final Reply NEEDS_SMTPUTF8 = Reply.of(553, "5.6.7", "Error: non-ASCII address needs SMTPUTF8");
+    private static final Reply SENDER_CONTROLS = Reply.of(553, "5.1.7", "Error: control characters are not allowed in addresses");
+    private static final Reply RECIPIENT_CONTROLS = Reply.of(553, "5.1.3", "Error: control characters are not allowed in addresses");
     private static final Reply BAD_SENDER = Reply.of(501, "5.1.7", "Bad sender address syntax");
     private static final Reply BAD_RECIPIENT = Reply.of(501, "5.1.3", "Bad recipient address syntax");
     private static final Reply MAIL_SYNTAX = Reply.of(501, "5.5.4", "Syntax: MAIL FROM:<address> [parameters]");
@@ -122,6 +126,7 @@ public final class SmtpSession implements SessionInfo {
     private final List<Path> recipients = new ArrayList<>();
     private final List<Map<String, String>> recipientParameters = new ArrayList<>();
     private int recipientAttempts;
+    private int recipientOvershoot; // RCPTs answered 452 for the recipient limit
 
     // Content of the message being received. "Open" while content has been handed out that
     // may still become a message, so the owner is told to discard it if it does not.
@@ -177,16 +182,28 @@ public final class SmtpSession implements SessionInfo {
     /**
      * Consumes client bytes from {@code in}'s position. Returns when the input is used up, when
      * the session waits for a decision, after STARTTLS was accepted (the rest of the input is
-     * discarded), or once the session is closed; in the last three cases unconsumed bytes
-     * may remain.
+     * discarded), once the session is closed, or right after the message content it was reading
+     * has ended: the last octet of a BDAT chunk (RFC 3030 §2), kept or skipped, or the
+     * end-of-data line of DATA (RFC 5321 §4.1.1.4). In all but the first case unconsumed bytes may
+     * remain; call again to go on.
+     *
+     * <p>The last rule is for a transport that feeds command input in small slices, so that a
+     * client pipelining thousands of commands cannot make it queue thousands of replies, and
+     * content in whole buffers (see {@link #isReceivingContent()}): when a call returns with bytes
+     * left while the session is open, not paused and not in STARTTLS, content has just ended and
+     * those bytes are commands, which it can slice before calling again.
      */
     public void receive(ByteBuffer in) {
         while (in.hasRemaining() && canRead()) {
             if (chunkRemaining >= 0) {
                 readChunk(in);
+                if (chunkRemaining < 0) {
+                    return; // the chunk is done: commands may follow
+                }
             } else if (state == SessionState.DATA) {
                 if (decoder.decode(in, contentSink)) {
                     endOfData();
+                    return; // commands may follow
                 }
             } else {
                 switch (lines.read(in)) {
@@ -197,6 +214,18 @@ public final class SmtpSession implements SessionInfo {
                 }
             }
         }
+    }
+
+    /**
+     * True exactly when the next bytes given to {@link #receive} would be taken as message
+     * content: after DATA's 354 until its end-of-data line (RFC 5321 §4.1.1.4), or inside a BDAT
+     * chunk whose octets are still to come (RFC 3030 §2), a refused chunk that is being read
+     * through and thrown away included. False when they would be parsed as command lines (or SASL
+     * responses), while a decision is pending, during STARTTLS and once closed. A transport can
+     * use it to feed content in whole buffers and commands in slices (see {@link #receive}).
+     */
+    public boolean isReceivingContent() {
+        return canRead() && (chunkRemaining > 0 || state == SessionState.DATA);
     }
 
     /** The decision the session waits for, or {@code null} when it is not paused. */
@@ -390,8 +419,9 @@ public final class SmtpSession implements SessionInfo {
             lineError(startsWithAddressVerb(bytes, length) ? NEEDS_SMTPUTF8 : EIGHT_BIT_COMMAND);
             return null;
         }
+        String text;
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            text = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes, 0, length))
@@ -400,6 +430,14 @@ public final class SmtpSession implements SessionInfo {
             lineError(BAD_UTF8);
             return null;
         }
+        // The C1 controls and U+2028/U+2029 are UTF-8 too, but no more welcome than C0 ones: a
+        // HELO name or a VRFY argument ends up in logs and headers. MAIL and RCPT go on, so that
+        // their paths get the more telling 553 (PathParser.hasControl).
+        if (!startsWithAddressVerb(bytes, length) && PathParser.hasControl(text, 0, text.length())) {
+            lineError(CONTROL_CHARACTERS);
+            return null;
+        }
+        return text;
     }
 
     private static boolean startsWithAddressVerb(byte[] bytes, int length) {
@@ -566,7 +604,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void greeted(Decision.Hello hello, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply); // a refused greeting leaves the session, and any transaction, as it was
+            handlerRefused(reply); // a refused greeting leaves the session, and any transaction, as it was
             return;
         }
         // An accepted EHLO/HELO in the middle of a transaction resets it, as RSET would
@@ -646,6 +684,10 @@ public final class SmtpSession implements SessionInfo {
             refuse(argument.indexOf('<', at) == at ? BAD_SENDER : MAIL_SYNTAX);
             return;
         }
+        if (PathParser.hasControl(argument, at, parsed.end())) {
+            refuse(SENDER_CONTROLS);
+            return;
+        }
         Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), config.smtpUtf8());
         if (params == null) {
             refuse(PARAMETER_SYNTAX);
@@ -709,7 +751,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void mailDecided(Decision.Mail mail, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply);
+            handlerRefused(reply);
             return;
         }
         reversePath = mail.reversePath();
@@ -730,14 +772,20 @@ public final class SmtpSession implements SessionInfo {
         }
         PathParser.Parsed parsed = PathParser.parsePath(argument, at, smtpUtf8, false, true);
         if (parsed == null) {
-            if (!smtpUtf8 && PathParser.parsePath(argument, at, true, false, true) != null) {
+            PathParser.Parsed utf8 = smtpUtf8 ? null : PathParser.parsePath(argument, at, true, false, true);
+            if (utf8 != null) {
                 // RFC 6531 §3.5: a UTF-8 address in a transaction without SMTPUTF8 is a 553 5.6.7
-                // (RFC 5248), as on MAIL, not a syntax error.
-                refuse(NEEDS_SMTPUTF8);
+                // (RFC 5248), as on MAIL, not a syntax error; one with controls would be refused
+                // even with SMTPUTF8, so that is the answer that tells the client the truth.
+                refuse(PathParser.hasControl(argument, at, utf8.end()) ? RECIPIENT_CONTROLS : NEEDS_SMTPUTF8);
                 return;
             }
             // Includes RCPT TO:<>, which RFC 5321 §4.1.1.3 does not allow.
             refuse(argument.indexOf('<', at) == at ? BAD_RECIPIENT : RCPT_SYNTAX);
+            return;
+        }
+        if (PathParser.hasControl(argument, at, parsed.end())) {
+            refuse(RECIPIENT_CONTROLS);
             return;
         }
         Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), smtpUtf8);
@@ -751,7 +799,14 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         if (config.maxRecipients() > 0 && recipients.size() >= config.maxRecipients()) {
-            send(Reply.TOO_MANY_RECIPIENTS); // RFC 5321 §4.5.3.1.10; not the client's error
+            // RFC 5321 §4.5.3.1.10: 452, and the client sends the rest later. That is no error,
+            // but a client that never stops would hold the session forever.
+            recipientOvershoot++;
+            if (config.maxRecipientOvershoot() > 0 && recipientOvershoot > config.maxRecipientOvershoot()) {
+                terminate(RECIPIENT_OVERSHOOT);
+            } else {
+                send(Reply.TOO_MANY_RECIPIENTS);
+            }
             return;
         }
         recipientAttempts++;
@@ -789,7 +844,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {
         if (reply != null && !reply.isPositive()) {
-            send(reply);
+            handlerRefused(reply);
             return;
         }
         recipients.add(rcpt.recipient());
@@ -866,6 +921,11 @@ public final class SmtpSession implements SessionInfo {
 
     private void messageDecided(Reply reply) {
         resetTransaction();
+        if (reply == null || reply.isPositive()) {
+            // A client that delivers mail is no prober: its earlier errors are forgiven, as
+            // Postfix forgives them (SessionConfig.maxErrors).
+            errors = 0;
+        }
         send(reply != null ? reply : MESSAGE_ACCEPTED);
     }
 
@@ -1188,6 +1248,18 @@ public final class SmtpSession implements SessionInfo {
         }
     }
 
+    /**
+     * The handler refused a greeting, sender or recipient: a permanent refusal counts as a client
+     * error (see {@link SessionConfig#maxErrors()}), a temporary one is only sent.
+     */
+    private void handlerRefused(Reply reply) {
+        if (reply.code() >= 500) {
+            refuse(reply);
+        } else {
+            send(reply);
+        }
+    }
+
     /** Ends the mail transaction (RFC 5321 §4.1.1.5); content received so far is dropped. */
     private void resetTransaction() {
         discardOpenContent();
@@ -1198,6 +1270,7 @@ public final class SmtpSession implements SessionInfo {
         recipients.clear();
         recipientParameters.clear();
         recipientAttempts = 0;
+        recipientOvershoot = 0;
         contentSize = 0;
         contentTooBig = false;
         chunkLast = false;

@@ -19,6 +19,8 @@ class SessionConfigTest {
         assertEquals("localhost ESMTP smtpkit", c.greeting());
         assertEquals(33_554_432L, c.maxMessageSize());
         assertEquals(1000, c.maxRecipients());
+        assertEquals(1000, c.maxRecipientOvershoot(), "Postfix's smtpd_recipient_overshoot_limit");
+        assertEquals(10, c.maxErrors());
         assertEquals(512, c.maxCommandLine());
         assertFalse(c.smtpUtf8());
         assertTrue(c.chunking() && c.binaryMime() && c.eightBitMime() && c.pipelining() && c.enhancedStatusCodes());
@@ -50,7 +52,7 @@ class SessionConfigTest {
             @Override public Reply handle(String argument, SessionInfo session) { return Reply.OK; }
         };
         SessionConfig c = SessionConfig.builder().hostname("h").greeting("g").maxMessageSize(1).maxRecipients(2)
-                .maxErrors(3).maxCommandLine(100).smtpUtf8(true).eightBitMime(false).pipelining(false).chunking(false)
+                .maxRecipientOvershoot(4).maxErrors(3).maxCommandLine(100).smtpUtf8(true).eightBitMime(false).pipelining(false).chunking(false)
                 .binaryMime(false).enhancedStatusCodes(false).dsn(true).startTls(true).authentication(true)
                 .allowInsecureAuth(true).requireTls(true).requireAuth(true).bareLineEndings(BareLineEndings.REJECT)
                 .extension(x).build();
@@ -58,6 +60,7 @@ class SessionConfigTest {
         assertEquals(c.toString(), d.toString());
         assertEquals(c.greeting(), d.greeting());
         assertEquals(c.maxErrors(), d.maxErrors());
+        assertEquals(4, d.maxRecipientOvershoot());
         assertEquals(c.maxCommandLine(), d.maxCommandLine());
         assertEquals(c.maxMailLine(), d.maxMailLine());
         assertEquals(c.extensions(), d.extensions());
@@ -78,6 +81,8 @@ class SessionConfigTest {
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().greeting("a\r\nb"));
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().maxMessageSize(-1));
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().maxRecipients(-1));
+        assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().maxRecipientOvershoot(-1));
+        assertEquals(0, SessionConfig.builder().maxRecipientOvershoot(0).build().maxRecipientOvershoot(), "0: no limit");
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().maxErrors(-1));
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().maxCommandLine(63));
         assertThrows(NullPointerException.class, () -> SessionConfig.builder().bareLineEndings(null));

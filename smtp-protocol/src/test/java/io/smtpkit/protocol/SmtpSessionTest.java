@@ -306,4 +306,150 @@ class SmtpSessionTest {
         assertEquals(0, out.content.size(), "past the size limit: nothing kept, the first chunk dropped");
         assertEquals(SessionState.BDAT, session.state());
     }
+
+    private static ByteBuffer bytes(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static String rest(ByteBuffer in) {
+        return StandardCharsets.US_ASCII.decode(in.duplicate()).toString();
+    }
+
+    /** isReceivingContent: true exactly while the next bytes are message content. */
+    @Test
+    void receivingContentInDataAndInChunks() {
+        SmtpSession session = started(SessionConfig.builder().authentication(true).allowInsecureAuth(true)
+                .startTls(true).build());
+        assertFalse(session.isReceivingContent());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+        assertFalse(session.isReceivingContent());
+        send(session, "DATA\r\n");
+        assertTrue(session.isReceivingContent(), "after 354");
+        send(session, "line\r\n.");
+        assertTrue(session.isReceivingContent(), "a dot that may not end the data yet");
+        session.receive(bytes("\r\n"));
+        assertTrue(session.awaiting() instanceof Decision.Message);
+        assertFalse(session.isReceivingContent(), "the end-of-data line was the last of the content");
+        session.resume(null);
+        assertFalse(session.isReceivingContent());
+
+        send(session, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 4\r\n");
+        assertTrue(session.isReceivingContent(), "a chunk with octets to come");
+        send(session, "abc");
+        assertTrue(session.isReceivingContent());
+        send(session, "d");
+        assertFalse(session.isReceivingContent(), "between chunks the session reads commands");
+        assertEquals("250 2.0.0 OK: 4 octets received", out.lastReply());
+        send(session, "BDAT 0\r\n");
+        assertFalse(session.isReceivingContent(), "an empty chunk has no content to wait for");
+        session.receive(bytes("BDAT 2 LAST\r\nef"));
+        assertFalse(session.isReceivingContent(), "paused for the message decision");
+        session.resume(null);
+
+        // Chunks that are read only to be thrown away are content too: out of sequence, too big.
+        send(session, "BDAT 3\r\n");
+        assertTrue(session.isReceivingContent(), "a refused chunk is still read");
+        send(session, "xyz");
+        assertFalse(session.isReceivingContent());
+        assertEquals("503 5.5.1 Error: need MAIL command", out.lastReply());
+
+        send(session, "AUTH LOGIN\r\n");
+        assertEquals(SessionState.AUTH, session.state());
+        assertFalse(session.isReceivingContent(), "SASL responses are lines, not content");
+        send(session, "*\r\nSTARTTLS\r\n");
+        assertEquals(SessionState.TLS, session.state());
+        assertFalse(session.isReceivingContent());
+    }
+
+    @Test
+    void noContentIsReceivedOnceClosedOrWithChunkingOff() {
+        SmtpSession session = started(SessionConfig.builder().chunking(false).build());
+        send(session, "EHLO x\r\nBDAT 3\r\n");
+        assertEquals("502 5.5.1 Error: command BDAT not implemented", out.lastReply());
+        assertTrue(session.isReceivingContent(), "the chunk of an unimplemented BDAT is skipped, not parsed");
+        session.timeout();
+        assertFalse(session.isReceivingContent(), "a closed session receives nothing");
+    }
+
+    /**
+     * receive() returns right after a chunk's last octet, so a transport that slices command input
+     * can slice the commands pipelined behind it; calling again goes on with them.
+     */
+    @Test
+    void receiveReturnsAfterAChunkAndGoesOnWhenCalledAgain() {
+        SmtpSession session = started(SessionConfig.builder().build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+        out.replies.setLength(0);
+        ByteBuffer in = bytes("BDAT 3\r\nabcNOOP\r\nBDAT 2\r\nxyRSET\r\nNOOP\r\n");
+        session.receive(in);
+        assertEquals("NOOP\r\nBDAT 2\r\nxyRSET\r\nNOOP\r\n", rest(in), "stopped after the chunk");
+        assertEquals("250 2.0.0 OK: 3 octets received\r\n", out.replies.toString());
+        assertFalse(session.isReceivingContent());
+        session.receive(in);
+        assertEquals("RSET\r\nNOOP\r\n", rest(in), "a command, then the next chunk, then stop again");
+        assertEquals("abcxy", out.content.toString(StandardCharsets.US_ASCII));
+        session.receive(in);
+        assertFalse(in.hasRemaining());
+        assertEquals("250 2.0.0 OK: 3 octets received\r\n250 2.0.0 OK\r\n250 2.0.0 OK: 5 octets received\r\n"
+                + "250 2.0.0 OK\r\n250 2.0.0 OK\r\n", out.replies.toString());
+        assertEquals(1, out.discards, "RSET dropped the chunks");
+    }
+
+    @Test
+    void receiveReturnsAfterAChunkReadAcrossBuffers() {
+        SmtpSession session = started(SessionConfig.builder().build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+        ByteBuffer first = bytes("BDAT 5\r\nab");
+        session.receive(first);
+        assertFalse(first.hasRemaining());
+        assertTrue(session.isReceivingContent());
+        ByteBuffer second = bytes("cdeNOOP\r\n");
+        session.receive(second);
+        assertEquals("NOOP\r\n", rest(second));
+        assertEquals("250 2.0.0 OK: 5 octets received", out.lastReply());
+    }
+
+    @Test
+    void receiveReturnsAfterASkippedChunk() {
+        SmtpSession session = started(SessionConfig.builder().maxMessageSize(2).build());
+        send(session, "EHLO x\r\n");
+        ByteBuffer in = bytes("BDAT 2\r\nxyNOOP\r\n");
+        session.receive(in);
+        assertEquals("NOOP\r\n", rest(in), "a chunk out of sequence, read and dropped");
+        assertEquals("503 5.5.1 Error: need MAIL command", out.lastReply());
+        send(session, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+        in = bytes("BDAT 3 LAST\r\nxyzNOOP\r\n");
+        session.receive(in);
+        assertEquals("NOOP\r\n", rest(in), "a chunk too big for the limit, read and dropped");
+        assertEquals("552 5.3.4 Message size exceeds fixed maximum message size", out.lastReply());
+        session.receive(in);
+        assertEquals("250 2.0.0 OK", out.lastReply());
+    }
+
+    /** DATA's end is the end of content as well; a refused message does not pause, so this shows it. */
+    @Test
+    void receiveReturnsAfterTheEndOfData() {
+        SmtpSession session = started(SessionConfig.builder().maxMessageSize(3).build());
+        send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+        ByteBuffer in = bytes("DATA\r\ntoo long\r\n.\r\nNOOP\r\n");
+        session.receive(in);
+        assertEquals("NOOP\r\n", rest(in));
+        assertEquals("552 5.3.4 Message size exceeds fixed maximum message size", out.lastReply());
+        assertFalse(session.isReceivingContent());
+        session.receive(in);
+        assertFalse(in.hasRemaining());
+        assertEquals("250 2.0.0 OK", out.lastReply());
+    }
+
+    /** A command line does not end a receive(): only content that ends does. */
+    @Test
+    void commandsAloneAreReadToTheEnd() {
+        SmtpSession session = started(SessionConfig.builder().build());
+        ByteBuffer in = bytes("EHLO x\r\nNOOP\r\nRSET\r\nNOOP\r\nHELP\r\n");
+        session.receive(in);
+        session.resume(null);
+        session.receive(in);
+        assertFalse(in.hasRemaining());
+        assertTrue(out.lastReply().startsWith("214 "), out.lastReply());
+    }
 }

@@ -10,6 +10,10 @@ import java.util.Map;
  * The grammar of RFC 5321 §4.1.2 for MAIL and RCPT arguments: Reverse-path, Forward-path,
  * Mailbox, Local-part, Domain, address literals (§4.1.3) and esmtp-param, with the UTF-8 forms
  * of RFC 6531 §3.3 when allowed. Failures are values ({@code null}), never exceptions.
+ *
+ * <p>RFC 6531 §3.3 admits any UTF8-non-ascii where ASCII atext, qtext or a letter may stand, and
+ * so, by the grammar alone, the C1 controls and U+2028/U+2029 as well; {@link #hasControl} is
+ * the check that keeps them out.
  */
 public final class PathParser {
 
@@ -80,6 +84,27 @@ public final class PathParser {
             return null;
         }
         return new Parsed(new Path(local, domain), i + 1);
+    }
+
+    /**
+     * True if {@code s} holds, between {@code from} and {@code to}, a character that has no place
+     * in an address even under SMTPUTF8: a C0 control or DEL (which the ASCII grammar already
+     * keeps out), a C1 control U+0080-U+009F, or U+2028 LINE SEPARATOR / U+2029 PARAGRAPH
+     * SEPARATOR. RFC 5198 §2 forbids the C1 controls in network text; all of them would reach
+     * logs, headers and terminals as line breaks or escape sequences (U+009B is CSI, U+0085 NEL).
+     */
+    public static boolean hasControl(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (isControl(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A C0 control, DEL, a C1 control or U+2028/U+2029 (see {@link #hasControl}). */
+    public static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
     }
 
     /**
@@ -326,8 +351,9 @@ public final class PathParser {
     }
 
     private static boolean isValueChar(char c, boolean utf8) {
-        // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 under RFC 6531 §3.3
-        return (c >= 33 && c <= 126 && c != '=') || (utf8 && c > 127);
+        // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 under RFC 6531 §3.3, but no controls
+        // (see hasControl): a value such as ORCPT's is carried on into DSNs and logs.
+        return (c >= 33 && c <= 126 && c != '=') || (utf8 && c > 127 && !isControl(c));
     }
 
     private static int octets(String s) {

@@ -87,6 +87,62 @@ class PathParserTest {
         assertTrue(parsed.path().isInternationalized());
     }
 
+    /**
+     * RFC 6531 §3.3 lets any UTF8-non-ascii into atext, qtext and labels, so the grammar takes C1
+     * controls and U+2028/U+2029 like any other character; hasControl is what finds them (the
+     * session answers 553). Each of U+0085, U+009B, U+2028 and U+2029 in a local part, a quoted
+     * local part, a domain and a source route.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+        "<a\u0085b@example.org>", "<\"a\u0085b\"@example.org>", "<a@exa\u0085mple.org>", "<@h\u0085p:a@example.org>",
+        "<a\u009bb@example.org>", "<\"a\u009bb\"@example.org>", "<a@exa\u009bmple.org>", "<@h\u009bp:a@example.org>",
+        "<a\u2028b@example.org>", "<\"a\u2028b\"@example.org>", "<a@exa\u2028mple.org>", "<@h\u2028p:a@example.org>",
+        "<a\u2029b@example.org>", "<\"a\u2029b\"@example.org>", "<a@exa\u2029mple.org>", "<@h\u2029p:a@example.org>",
+        "<\u0080@example.org>", "<\u009f@example.org>"
+    })
+    void controlsPassTheGrammarAndAreFoundAfterIt(String text) {
+        PathParser.Parsed parsed = PathParser.parsePath(text, 0, true, false, true);
+        assertNotNull(parsed, text);
+        assertTrue(PathParser.hasControl(text, 0, parsed.end()), text);
+    }
+
+    /** The other side of each range: UTF-8 next to the C1 controls and the separators is text. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"<用户@例子.广告>", "<jösé@bücher.example>", "<a~\u00a0b@example.org>",
+        "<\"a\u2027b\u202a\"@example.org>", "<\u00ff\uffef@\u0100.example>", "<user@example.org>"})
+    void utf8TextIsNoControl(String text) {
+        PathParser.Parsed parsed = PathParser.parsePath(text, 0, true, false, true);
+        assertNotNull(parsed, text);
+        assertFalse(PathParser.hasControl(text, 0, parsed.end()), text);
+    }
+
+    /**
+     * C0 controls and DEL are outside the grammar, UTF-8 or not (and the session refuses their line
+     * first); no control can be slipped in as a quoted-pair either.
+     */
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"<a\u0001b@example.org>", "<\"a\u0000b\"@example.org>", "<a\u007fb@example.org>",
+        "<a@exa\u001bmple.org>", "<\"a\\\u0085\"@example.org>"})
+    void c0ControlsAreNoPathAtAll(String text) {
+        assertNull(PathParser.parsePath(text, 0, true, false, true), text);
+    }
+
+    @ParameterizedTest(name = "U+{0}")
+    @CsvSource({"0000,true", "001F,true", "0020,false", "007E,false", "007F,true", "0080,true", "0085,true",
+        "009B,true", "009F,true", "00A0,false", "2027,false", "2028,true", "2029,true", "202A,false"})
+    void controlRanges(String hex, boolean control) {
+        assertEquals(control, PathParser.isControl((char) Integer.parseInt(hex, 16)));
+    }
+
+    @Test
+    void hasControlLooksOnlyBetweenItsBounds() {
+        String s = "\u0085<a@b>\u2028";
+        assertFalse(PathParser.hasControl(s, 1, 6));
+        assertTrue(PathParser.hasControl(s, 0, 6));
+        assertTrue(PathParser.hasControl(s, 1, 7));
+    }
+
     @Test
     void nullPathOnlyForMail() {
         assertEquals(Path.NULL, PathParser.parsePath("<>", 0, false, true, false).path());
@@ -143,6 +199,12 @@ class PathParserTest {
     void utf8ParameterValuesOnlyWithSmtpUtf8() {
         assertNull(PathParser.parseParameters(" ORCPT=utf-8;\u00e9", 0, false));
         assertEquals(Map.of("ORCPT", "utf-8;\u00e9"), PathParser.parseParameters(" ORCPT=utf-8;\u00e9", 0, true));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {" ORCPT=utf-8;a\u0085", " ORCPT=utf-8;\u009b", " ENVID=\u2028", " ENVID=a\u2029b", " X=\u0080"})
+    void parameterValuesHoldNoControlsEvenWithSmtpUtf8(String text) {
+        assertNull(PathParser.parseParameters(text, 0, true), text);
     }
 
     @ParameterizedTest

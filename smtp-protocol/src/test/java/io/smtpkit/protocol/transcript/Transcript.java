@@ -309,6 +309,7 @@ public final class Transcript {
             case "greeting" -> b.greeting(new String(unescape(v), StandardCharsets.UTF_8));
             case "maxMessageSize" -> b.maxMessageSize(Long.parseLong(v));
             case "maxRecipients" -> b.maxRecipients(Integer.parseInt(v));
+            case "maxRecipientOvershoot" -> b.maxRecipientOvershoot(Integer.parseInt(v));
             case "maxErrors" -> b.maxErrors(Integer.parseInt(v));
             case "maxCommandLine" -> b.maxCommandLine(Integer.parseInt(v));
             case "smtputf8" -> b.smtpUtf8(bool(v));

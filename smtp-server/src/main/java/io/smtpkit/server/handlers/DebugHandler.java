@@ -9,11 +9,8 @@ import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -25,10 +22,16 @@ import java.util.Objects;
  * {@value #BEGIN} and {@value #END} lines, with the envelope first and an {@code X-Peer:} line
  * added at the end of the header section.
  *
- * <p>Content is written as bytes, not decoded, so 8-bit text appears as sent. Control
- * characters other than tab are shown as {@code \xNN}, so a message cannot send escape
- * sequences to the terminal reading the output. Messages from concurrent sessions never
- * interleave.
+ * <p>Content is written as bytes, not decoded, so UTF-8 text appears as sent, and CRLF as a
+ * newline. What could drive the terminal reading the output is shown instead as {@code \xNN}, one
+ * escape per byte, so a message cannot send escape sequences to it: C0 controls other than tab,
+ * DEL, the C1 controls U+0080-U+009F whether UTF-8 encoded or raw (a lone byte 0x9B is CSI to an
+ * 8-bit terminal), U+2028 and U+2029, and every byte that is not part of well-formed UTF-8
+ * (RFC 3629 §4). The envelope lines are escaped the same way.
+ *
+ * <p>The message is streamed: read, escaped and written in pieces of {@value #CHUNK} octets, so
+ * the handler needs the same memory for a message of any size. Messages from concurrent sessions
+ * never interleave: a printout holds the stream's lock from its first line to its last.
  */
 public final class DebugHandler implements SmtpHandler {
 
@@ -36,6 +39,10 @@ public final class DebugHandler implements SmtpHandler {
     public static final String BEGIN = "---------- MESSAGE FOLLOWS ----------";
     /** The line after each message, as smtpd prints it. */
     public static final String END = "------------ END MESSAGE ------------";
+    /** The line that ends a printout cut short because the message could not be read to its end. */
+    static final String TRUNCATED = "[the rest of the message could not be read]";
+    /** Content is read, and the printout written, in pieces of this many octets. */
+    static final int CHUNK = 8192;
 
     private final PrintStream out;
 
@@ -51,75 +58,226 @@ public final class DebugHandler implements SmtpHandler {
 
     @Override
     public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws IOException {
-        // Built apart and written in one go, so concurrent sessions never interleave.
-        ByteArrayOutputStream text = new ByteArrayOutputStream((int) Math.min(message.size() + 512, 1 << 20));
-        line(text, BEGIN);
-        line(text, "mail from: " + envelope.reversePath());
-        for (Path recipient : envelope.recipients()) {
-            line(text, "rcpt to: " + recipient);
-        }
-        options(text, "mail options: ", envelope.mailOptions());
-        options(text, "rcpt options: ", envelope.rcptOptions());
         String peer = session.remoteAddress() == null ? "unknown" : session.remoteAddress().getAddress().getHostAddress();
-        try (InputStream in = new BufferedInputStream(message.openStream())) {
-            printContent(in, text, "X-Peer: " + peer);
-        }
-        line(text, END);
+        // Written as it is read: a printout built in memory first took four bytes for each
+        // control byte of the content, and one legal 32 MiB message could exhaust the heap.
         synchronized (out) {
-            text.writeTo(out);
-            out.flush();
+            Printout printout = new Printout(out);
+            printout.line(BEGIN);
+            printout.line("mail from: " + envelope.reversePath());
+            for (Path recipient : envelope.recipients()) {
+                printout.line("rcpt to: " + recipient);
+            }
+            printout.options("mail options: ", envelope.mailOptions());
+            printout.options("rcpt options: ", envelope.rcptOptions());
+            boolean complete = false;
+            try (InputStream in = message.openStream()) {
+                printout.content(in, "X-Peer: " + peer);
+                complete = true;
+            } finally {
+                // Also when reading fails part way: what was printed says it is not all, and the
+                // markers stay paired for whoever reads the output.
+                printout.end(complete);
+            }
         }
         return null;
     }
 
-    private static void options(ByteArrayOutputStream text, String label, List<String> options) throws IOException {
-        if (!options.isEmpty()) {
-            line(text, label + String.join(" ", options));
-        }
-    }
-
     /**
-     * Copies the content line by line, ending each line with LF, and puts {@code peerLine} where
-     * the header section ends (before the first empty line, or at the end if there is none).
+     * One message's printout: escapes as described on {@link DebugHandler} and writes through a
+     * fixed buffer. Content arrives in pieces, so the state of the line (for the {@code X-Peer:}
+     * line) and of a UTF-8 sequence cut by a piece's end carries over from one to the next.
      */
-    private static void printContent(InputStream in, OutputStream text, String peerLine) throws IOException {
-        boolean inHeaders = true;
-        boolean lineStart = true;
-        boolean lineEmpty = true;
-        int b;
-        while ((b = in.read()) != -1) {
+    private static final class Printout {
+        private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+        private final PrintStream out;
+        private final byte[] buffer = new byte[CHUNK];
+        private int buffered;
+
+        private String peerLine;
+        private boolean inHeaders = true;
+        private boolean lineStart = true;
+        private boolean lineEmpty = true;
+
+        // A UTF-8 sequence being read (RFC 3629 §4): its bytes so far, how many it has in all,
+        // and the range the next byte must be in (narrower after E0, ED, F0 and F4).
+        private final int[] sequence = new int[4];
+        private int sequenceLength;
+        private int sequenceSize;
+        private int low;
+        private int high;
+
+        Printout(PrintStream out) {
+            this.out = out;
+        }
+
+        /** A line of the printout's own, such as the envelope: its controls escaped too. */
+        void line(String text) {
+            for (int i = 0; i < text.length(); ) {
+                int c = text.codePointAt(i);
+                i += Character.charCount(c);
+                boolean control = (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
+                for (byte b : Character.toString(c).getBytes(StandardCharsets.UTF_8)) {
+                    if (control) {
+                        escape(b & 0xff);
+                    } else {
+                        put(b & 0xff);
+                    }
+                }
+            }
+            put('\n');
+        }
+
+        void options(String label, List<String> options) {
+            if (!options.isEmpty()) {
+                line(label + String.join(" ", options));
+            }
+        }
+
+        /**
+         * Copies the content line by line, ending each line with LF, and puts {@code peerLine}
+         * where the header section ends (before the first empty line, or at the end if there is
+         * none).
+         */
+        void content(InputStream in, String peerLine) throws IOException {
+            this.peerLine = peerLine;
+            byte[] piece = new byte[CHUNK];
+            int n;
+            while ((n = in.read(piece)) != -1) {
+                for (int i = 0; i < n; i++) {
+                    contentByte(piece[i] & 0xff);
+                }
+            }
+            if (sequenceSize > 0) {
+                escapeSequence(); // the content ended inside a sequence
+            }
+            if (!lineStart) {
+                put('\n');
+            }
+            if (inHeaders) {
+                line(peerLine);
+            }
+        }
+
+        private void contentByte(int b) {
+            if (sequenceSize > 0) {
+                if (b >= low && b <= high) {
+                    sequence[sequenceLength++] = b;
+                    low = 0x80;
+                    high = 0xbf;
+                    if (sequenceLength == sequenceSize) {
+                        endSequence();
+                    }
+                    return;
+                }
+                // Cut short, so not UTF-8: its bytes are escaped and this one starts afresh.
+                escapeSequence();
+            }
             if (b == '\r') {
-                continue; // CRLF is printed as a plain newline; a lone CR is dropped
+                return; // CRLF is printed as a plain newline; a lone CR is dropped
             }
             if (b == '\n') {
                 if (inHeaders && lineEmpty) {
-                    line(text, peerLine);
+                    line(peerLine);
                     inHeaders = false;
                 }
-                text.write('\n');
+                put('\n');
                 lineStart = true;
                 lineEmpty = true;
-                continue;
+                return;
             }
             lineStart = false;
             lineEmpty = false;
-            if ((b < 0x20 && b != '\t') || b == 0x7f) {
-                text.write(String.format("\\x%02x", b).getBytes(StandardCharsets.US_ASCII));
-            } else {
-                text.write(b);
+            if (b < 0x80) {
+                if ((b < 0x20 && b != '\t') || b == 0x7f) {
+                    escape(b);
+                } else {
+                    put(b);
+                }
+                return;
             }
+            // RFC 3629 §4: the lead byte fixes the length and the range of the second byte,
+            // which keeps out overlong forms (E0, F0), surrogates (ED) and code points past
+            // U+10FFFF (F4). C0, C1 and F5-FF never start a sequence; nor does a lone 80-BF.
+            low = 0x80;
+            high = 0xbf;
+            if (b >= 0xc2 && b <= 0xdf) {
+                sequenceSize = 2;
+            } else if (b >= 0xe0 && b <= 0xef) {
+                sequenceSize = 3;
+                low = b == 0xe0 ? 0xa0 : 0x80;
+                high = b == 0xed ? 0x9f : 0xbf;
+            } else if (b >= 0xf0 && b <= 0xf4) {
+                sequenceSize = 4;
+                low = b == 0xf0 ? 0x90 : 0x80;
+                high = b == 0xf4 ? 0x8f : 0xbf;
+            } else {
+                escape(b);
+                return;
+            }
+            sequence[0] = b;
+            sequenceLength = 1;
         }
-        if (!lineStart) {
-            text.write('\n');
-        }
-        if (inHeaders) {
-            line(text, peerLine);
-        }
-    }
 
-    private static void line(OutputStream text, String line) throws IOException {
-        text.write(line.getBytes(StandardCharsets.UTF_8));
-        text.write('\n');
+        /** A whole sequence: printed as it came unless it encodes a C1 control, U+2028 or U+2029. */
+        private void endSequence() {
+            boolean control = (sequence[0] == 0xc2 && sequence[1] <= 0x9f)
+                    || (sequence[0] == 0xe2 && sequence[1] == 0x80 && (sequence[2] == 0xa8 || sequence[2] == 0xa9));
+            for (int i = 0; i < sequenceLength; i++) {
+                if (control) {
+                    escape(sequence[i]);
+                } else {
+                    put(sequence[i]);
+                }
+            }
+            sequenceLength = 0;
+            sequenceSize = 0;
+        }
+
+        private void escapeSequence() {
+            for (int i = 0; i < sequenceLength; i++) {
+                escape(sequence[i]);
+            }
+            sequenceLength = 0;
+            sequenceSize = 0;
+        }
+
+        /** Writes the {@link #END} line, after {@link #TRUNCATED} unless the content was all printed. */
+        void end(boolean complete) {
+            if (!complete) {
+                if (sequenceSize > 0) {
+                    escapeSequence();
+                }
+                if (!lineStart) {
+                    put('\n');
+                }
+                line(TRUNCATED);
+            }
+            line(END);
+            flush();
+        }
+
+        private void escape(int b) {
+            put('\\');
+            put('x');
+            put(HEX[b >> 4]);
+            put(HEX[b & 0xf]);
+        }
+
+        private void put(int b) {
+            if (buffered == buffer.length) {
+                out.write(buffer, 0, buffered);
+                buffered = 0;
+            }
+            buffer[buffered++] = (byte) b;
+        }
+
+        private void flush() {
+            out.write(buffer, 0, buffered);
+            buffered = 0;
+            out.flush();
+        }
     }
 
     /** Registers {@code debug}, also known by smtpd's name {@code DebuggingServer}. */

@@ -177,6 +177,49 @@ class BudgetsTest {
         }
     }
 
+    @Test
+    void commandsBetweenBdatChunksAreFedInSlicesLikeAnyOthers() throws Exception {
+        // One 64 KiB read of HELP makes megabytes of replies. Fed whole, that would be over this
+        // budget at once and the connection closed; in slices, the session stops at 32 KiB of
+        // unsent output and the client gets every reply once it reads.
+        try (SmtpServer server = server(new Capture()).bufferMemory(130_000).build().start()) {
+            Socket s = new Socket();
+            s.setReceiveBufferSize(4096);
+            s.connect(server.addresses().get(0), 10_000);
+            s.setSoTimeout(20_000);
+            int helps = 40_000;
+            Thread writer = new Thread(() -> {
+                try {
+                    s.getOutputStream().write(("EHLO x.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nBDAT 1\r\nX"
+                            + "HELP\r\n".repeat(helps)).getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // the reader below tells what happened
+                }
+            }, "bdat-pipeliner");
+            writer.setDaemon(true);
+            try (s) {
+                writer.start();
+                Thread.sleep(500); // not reading yet: the server must hold back
+                InputStream in = s.getInputStream();
+                int ok = 0;
+                StringBuilder line = new StringBuilder();
+                int b;
+                while (ok < helps + 4 && (b = in.read()) >= 0) {
+                    if (b == '\n') {
+                        if (line.length() > 3 && line.charAt(3) == ' ' && line.charAt(0) == '2') {
+                            ok++;
+                        }
+                        line.setLength(0);
+                    } else {
+                        line.append((char) b);
+                    }
+                }
+                // greeting, EHLO, MAIL, RCPT, BDAT and every HELP: all 2xx, in full
+                assertEquals(helps + 4, ok);
+            }
+        }
+    }
+
     /** 4 MiB of pipelined NOOPs after EHLO, never reading; stops quietly when the server closes. */
     private static Void flood(OutputStream out) {
         byte[] noops = "NOOP\r\n".repeat(10_000).getBytes(StandardCharsets.US_ASCII);

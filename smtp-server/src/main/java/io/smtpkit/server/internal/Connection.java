@@ -45,9 +45,9 @@ final class Connection implements SessionOutput, SessionContext {
     /**
      * Commands are fed to the session in slices this big, and the output is checked between
      * slices: a client pipelining thousands of commands cannot make the server queue thousands
-     * of replies. Message content has no such amplification and goes in whole (in a BDAT
-     * transaction the chunk commands give at most one short reply per 8 octets or so, which
-     * stays bounded by the read size).
+     * of replies. That holds wherever commands are parsed, between BDAT chunks too (the session
+     * returns where content ends, so the commands after a chunk are sliced as well). Message
+     * content gives no replies and goes in whole.
      */
     private static final int COMMAND_SLICE = 2048;
     /** Content octets that count as progress for the idle timer. */
@@ -244,8 +244,7 @@ final class Connection implements SessionOutput, SessionContext {
     private void feed(ByteBuffer in, boolean shared) {
         int end = in.limit();
         while (in.hasRemaining() && canTakeInput()) {
-            SessionState state = session.state();
-            if (state != SessionState.DATA && state != SessionState.BDAT) {
+            if (!session.isReceivingContent()) {
                 in.limit(Math.min(end, in.position() + COMMAND_SLICE));
             }
             session.receive(in);

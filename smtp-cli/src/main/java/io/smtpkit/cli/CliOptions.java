@@ -91,6 +91,15 @@ final class CliOptions {
             description = "The most recipients per message; 0 for no limit. Default 1000.")
     Integer maxRecipients;
 
+    @Option(names = "--max-recipient-overshoot", paramLabel = "N",
+            description = "RCPTs past --max-recipients (each 452) before 421 and close; 0 for no limit. Default 1000.")
+    Integer maxRecipientOvershoot;
+
+    @Option(names = "--max-errors", paramLabel = "N",
+            description = "Client errors (and the handler's 5xx to HELO, MAIL, RCPT) before 421 and close; "
+                    + "0 for no limit. Default 10.")
+    Integer maxErrors;
+
     @Option(names = "--timeout", paramLabel = "SECONDS",
             description = "Close a connection silent this long (421 4.4.2). Default 300.")
     Integer timeout;

@@ -533,6 +533,12 @@ public final class Main {
             if (options.maxRecipients != null) {
                 config.maxRecipients(notNegative(options.maxRecipients, "--max-recipients"));
             }
+            if (options.maxRecipientOvershoot != null) {
+                config.maxRecipientOvershoot(notNegative(options.maxRecipientOvershoot, "--max-recipient-overshoot"));
+            }
+            if (options.maxErrors != null) {
+                config.maxErrors(notNegative(options.maxErrors, "--max-errors"));
+            }
             return config.smtpUtf8(options.smtpUtf8)
                     .requireAuth(options.requireAuth)
                     .allowInsecureAuth(options.allowInsecureAuth)

@@ -49,7 +49,9 @@ class CliTest {
         for (String option : List.of("-l, --listen", "-c, --handler", "-o, --option", "-s, --size", "--smtputf8",
                 "--hostname", "--max-connections", "--max-recipients", "--timeout", "--tls-cert", "--tls-key",
                 "--tls-port", "--auth-file", "--require-auth", "--allow-insecure-auth", "--auth-failure-delay",
-                "--max-auth-per-client", "--max-auth-failures", "--plugins",
+                "--max-auth-per-client", "--max-auth-failures", "--max-connections-per-client",
+                "--max-connection-rate", "--envelope-memory", "--buffer-memory", "--max-recipient-overshoot",
+                "--max-errors", "--plugins",
                 "--list-handlers", "-v, --verbose", "-q, --quiet", "-h, --help", "-V, --version", "-n ")) {
             assertTrue(result.out().contains(option), () -> "help mentions " + option + ":\n" + result.out());
         }
@@ -115,6 +117,13 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--timeout", "0"), "--timeout"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connections", "-5"), "--max-connections"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-recipients", "-1"), "--max-recipients"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connections-per-client", "-1"), "--max-connections-per-client"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connection-rate", "-1"), "--max-connection-rate"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connection-rate", "fast"), "--max-connection-rate"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--envelope-memory", "-1"), "--envelope-memory"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--buffer-memory", "1g"), "--buffer-memory"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-recipient-overshoot", "-1"), "--max-recipient-overshoot"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--max-errors", "-1"), "--max-errors"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--hostname", "two words"), "--hostname"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--tls-cert", "/no/such/cert.pem", "--tls-key", "/no/such/key.pem"),
                         "no such file"),
@@ -335,6 +344,32 @@ class CliTest {
             // Both well within the default delay of 2 s each: --auth-failure-delay 0 took.
             assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos());
             assertTrue(client.command(right).startsWith("421 4.7.0"), "the third AUTH is past --max-auth-failures 2");
+        }
+    }
+
+    @Test
+    void clientLimitsReachTheServer() throws Exception {
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connections-per-client", "1",
+                "--max-recipients", "1", "--max-recipient-overshoot", "1", "--max-errors", "1");
+        try (SmtpTestClient first = new SmtpTestClient(serving.address())) {
+            assertTrue(first.reply().startsWith("220"));
+            try (SmtpTestClient second = new SmtpTestClient(serving.address())) {
+                assertTrue(second.reply().startsWith("421 4.7.0"), "past --max-connections-per-client 1");
+            }
+            first.command("EHLO c");
+            assertTrue(first.command("MAIL FROM:<a@example.org>").startsWith("250"));
+            assertTrue(first.command("RCPT TO:<b@example.org>").startsWith("250"));
+            assertTrue(first.command("RCPT TO:<c@example.org>").startsWith("452"));
+            assertTrue(first.command("RCPT TO:<d@example.org>").startsWith("421 4.7.0"), "past --max-recipient-overshoot 1");
+        }
+        CliHarness.Serving rate = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connection-rate", "1", "--max-errors", "1");
+        try (SmtpTestClient first = new SmtpTestClient(rate.address())) {
+            assertTrue(first.reply().startsWith("220"));
+            assertTrue(first.command("BOGUS").startsWith("500"));
+            assertTrue(first.command("BOGUS").startsWith("421"), "past --max-errors 1");
+        }
+        try (SmtpTestClient second = new SmtpTestClient(rate.address())) {
+            assertTrue(second.reply().startsWith("421 4.7.0"), "past --max-connection-rate 1");
         }
     }
 

@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
             "  java -jar smtpkit.jar -n -c DebuggingServer localhost:8025   an smtpd command line",
             "",
             "Exit status: 0 after a clean shutdown, 2 for bad input (options, addresses, files,",
-            "handlers, a port in use), 1 for an unexpected failure."
+            "handlers, a port in use), 1 for an unexpected failure or a server that had to stop",
+            "(its heap ran out for good). Run with -XX:+ExitOnOutOfMemoryError in production."
         })
 final class CliOptions {
 

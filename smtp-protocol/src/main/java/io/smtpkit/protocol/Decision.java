@@ -47,7 +47,7 @@ public sealed interface Decision {
      * @param parameters ESMTP parameters, keyword upper-cased, value {@code null} when absent;
      *     {@code AUTH} is {@code <>} unless the client has authenticated (RFC 4954 §5)
      */
-    record Mail(Path reversePath, Map<String, String> parameters) implements Decision {
+    record Mail(MailPath reversePath, Map<String, String> parameters) implements Decision {
         public Mail {
             parameters = ParameterMaps.copy(parameters);
         }
@@ -63,7 +63,7 @@ public sealed interface Decision {
      * @param recipient the forward path
      * @param parameters ESMTP parameters, keyword upper-cased
      */
-    record Rcpt(Path recipient, Map<String, String> parameters) implements Decision {
+    record Rcpt(MailPath recipient, Map<String, String> parameters) implements Decision {
         public Rcpt {
             parameters = ParameterMaps.copy(parameters);
         }

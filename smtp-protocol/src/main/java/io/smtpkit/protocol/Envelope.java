@@ -17,8 +17,8 @@ import java.util.Map;
  * @param smtpUtf8 whether the client asked for SMTPUTF8 (RFC 6531)
  */
 public record Envelope(
-        Path reversePath,
-        List<Path> recipients,
+        MailPath reversePath,
+        List<MailPath> recipients,
         Map<String, String> mailParameters,
         List<Map<String, String>> recipientParameters,
         BodyType bodyType,
@@ -46,6 +46,6 @@ public record Envelope(
 
     /** The recipients' addresses as plain strings (smtpd's {@code rcpttos}). */
     public List<String> recipientAddresses() {
-        return recipients.stream().map(Path::address).toList();
+        return recipients.stream().map(MailPath::address).toList();
     }
 }

@@ -22,10 +22,10 @@ public interface SessionInfo {
     String authenticatedUser();
 
     /** The reverse path of the open transaction, or {@code null} when none is open. */
-    Path reversePath();
+    MailPath reversePath();
 
     /** The recipients accepted so far in the open transaction. */
-    java.util.List<Path> recipients();
+    java.util.List<MailPath> recipients();
 
     /** The configuration the session runs with. */
     SessionConfig config();

@@ -119,11 +119,11 @@ public final class SmtpSession implements SessionInfo {
     private String authenticatedUser;
 
     // The open mail transaction (RFC 5321 §3.3).
-    private Path reversePath;
+    private MailPath reversePath;
     private Map<String, String> mailParameters = Map.of();
     private BodyType bodyType = BodyType.SEVEN_BIT;
     private boolean smtpUtf8;
-    private final List<Path> recipients = new ArrayList<>();
+    private final List<MailPath> recipients = new ArrayList<>();
     private final List<Map<String, String>> recipientParameters = new ArrayList<>();
     private int recipientAttempts;
     private int recipientOvershoot; // RCPTs answered 452 for the recipient limit
@@ -351,12 +351,12 @@ public final class SmtpSession implements SessionInfo {
     }
 
     @Override
-    public Path reversePath() {
+    public MailPath reversePath() {
         return reversePath;
     }
 
     @Override
-    public List<Path> recipients() {
+    public List<MailPath> recipients() {
         return List.copyOf(recipients);
     }
 

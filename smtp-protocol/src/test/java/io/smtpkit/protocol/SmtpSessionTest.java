@@ -74,10 +74,10 @@ class SmtpSessionTest {
         mailParams.put("BODY", "8BITMIME");
         mailParams.put("SMTPUTF8", null);
         mailParams.put("ENVID", "x+2By");
-        assertEquals(new Decision.Mail(new Path("jösé", "example.org"), mailParams), out.last());
+        assertEquals(new Decision.Mail(new MailPath("jösé", "example.org"), mailParams), out.last());
         assertEquals(List.copyOf(mailParams.keySet()), List.copyOf(((Decision.Mail) out.last()).parameters().keySet()), "order kept");
         send(session, "RCPT TO:<\"b b\"@[IPv6:2001:db8::1]> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;b@example.org\r\n");
-        assertEquals(new Decision.Rcpt(new Path("\"b b\"", "[IPv6:2001:db8::1]"),
+        assertEquals(new Decision.Rcpt(new MailPath("\"b b\"", "[IPv6:2001:db8::1]"),
                 Map.of("NOTIFY", "SUCCESS,DELAY", "ORCPT", "rfc822;b@example.org")), out.last());
         send(session, "RCPT TO:<refused@example.org>\r\n");
         session.receive(ByteBuffer.allocate(0));
@@ -91,7 +91,7 @@ class SmtpSessionTest {
         Envelope envelope = message.envelope();
         assertEquals(4, message.size());
         assertEquals("hi\r\n", out.content.toString(StandardCharsets.US_ASCII));
-        assertEquals(new Path("jösé", "example.org"), envelope.reversePath());
+        assertEquals(new MailPath("jösé", "example.org"), envelope.reversePath());
         assertEquals(List.of("\"b b\"@[IPv6:2001:db8::1]", "refused@example.org"), envelope.recipientAddresses());
         assertEquals(BodyType.EIGHT_BIT_MIME, envelope.bodyType());
         assertTrue(envelope.smtpUtf8());

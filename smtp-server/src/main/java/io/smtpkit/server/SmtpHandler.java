@@ -1,7 +1,7 @@
 package io.smtpkit.server;
 
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import java.util.Map;
 
@@ -56,7 +56,7 @@ public interface SmtpHandler {
     }
 
     /** MAIL FROM. Return a 4xx/5xx reply to refuse the sender. */
-    default Reply onMail(SessionContext session, Path reversePath, Map<String, String> parameters) throws Exception {
+    default Reply onMail(SessionContext session, MailPath reversePath, Map<String, String> parameters) throws Exception {
         return null;
     }
 
@@ -64,7 +64,7 @@ public interface SmtpHandler {
      * RCPT TO. Return a 4xx/5xx reply to refuse this recipient, for example
      * {@link Reply#MAILBOX_UNAVAILABLE} or {@link Reply#RELAY_DENIED}.
      */
-    default Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) throws Exception {
+    default Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) throws Exception {
         return null;
     }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +21,7 @@ class NonBlockingHandlerTest {
         final List<String> threads = new CopyOnWriteArrayList<>();
 
         @Override
-        public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) {
+        public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) {
             threads.add(Thread.currentThread().getName());
             return recipient.localPart().equals("nobody") ? Reply.MAILBOX_UNAVAILABLE : null;
         }

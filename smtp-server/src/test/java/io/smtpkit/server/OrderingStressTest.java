@@ -4,7 +4,7 @@ import static io.smtpkit.server.TestSupport.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.server.TestSupport.Capture;
 import io.smtpkit.server.TestSupport.Received;
@@ -28,13 +28,13 @@ class OrderingStressTest {
     void pipelinedTransactionsWithSlowHooksAndASlowReader(boolean tls) throws Exception {
         Capture capture = new Capture() {
             @Override
-            public Reply onMail(SessionContext session, Path reversePath, Map<String, String> parameters) throws Exception {
+            public Reply onMail(SessionContext session, MailPath reversePath, Map<String, String> parameters) throws Exception {
                 pause();
                 return null;
             }
 
             @Override
-            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) throws Exception {
+            public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) throws Exception {
                 pause();
                 return recipient.localPart().endsWith("7") ? Reply.MAILBOX_UNAVAILABLE : null;
             }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.TestSupport.Capture;
@@ -80,12 +80,12 @@ class SmtpServerTest {
             }
 
             @Override
-            public Reply onMail(SessionContext session, Path reversePath, Map<String, String> parameters) {
+            public Reply onMail(SessionContext session, MailPath reversePath, Map<String, String> parameters) {
                 return reversePath.address().startsWith("spam") ? Reply.of(550, "5.7.1", "no spam") : null;
             }
 
             @Override
-            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) {
+            public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) {
                 return recipient.domain().equals("example.org") ? null : Reply.RELAY_DENIED;
             }
 
@@ -112,7 +112,7 @@ class SmtpServerTest {
     void aHandlerThatThrowsGets451AndTheServerGoesOn() throws Exception {
         SmtpHandler handler = new SmtpHandler() {
             @Override
-            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) {
+            public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) {
                 if (recipient.localPart().equals("boom")) {
                     throw new IllegalStateException("boom (expected by the test)");
                 }
@@ -284,7 +284,7 @@ class SmtpServerTest {
         // decrypted input and whole TLS records waiting; nothing may be lost or reordered.
         Capture capture = new Capture() {
             @Override
-            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) throws Exception {
+            public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) throws Exception {
                 Thread.sleep(1);
                 return null;
             }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.transcript.Transcript;
@@ -64,12 +64,12 @@ class TranscriptReplayTest {
             }
 
             @Override
-            public Reply onMail(SessionContext session, Path reversePath, Map<String, String> parameters) {
+            public Reply onMail(SessionContext session, MailPath reversePath, Map<String, String> parameters) {
                 return script.answer(new Decision.Mail(reversePath, parameters));
             }
 
             @Override
-            public Reply onRcpt(SessionContext session, Path recipient, Map<String, String> parameters) {
+            public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) {
                 return script.answer(new Decision.Rcpt(recipient, parameters));
             }
 

@@ -1,6 +1,6 @@
 package io.smtpkit.protocol.internal;
 
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -25,7 +25,7 @@ public final class PathParser {
     private PathParser() {}
 
     /** A path and the index just after its closing bracket. */
-    public record Parsed(Path path, int end) {}
+    public record Parsed(MailPath path, int end) {}
 
     /**
      * Parses a path in angle brackets starting at {@code from}.
@@ -55,7 +55,7 @@ public final class PathParser {
         }
         if (s.charAt(i) == '>') {
             // A source route must be followed by a mailbox: "<@a.example:>" is no null path.
-            return allowNull && !routed ? new Parsed(Path.NULL, i + 1) : null;
+            return allowNull && !routed ? new Parsed(MailPath.NULL, i + 1) : null;
         }
         int localStart = i;
         i = s.charAt(i) == '"' ? skipQuotedString(s, i, utf8) : skipDotString(s, i, utf8);
@@ -65,7 +65,7 @@ public final class PathParser {
         String local = s.substring(localStart, i);
         if (s.charAt(i) == '>') {
             if (allowPostmaster && local.equalsIgnoreCase("postmaster")) {
-                return new Parsed(new Path(local, null), i + 1);
+                return new Parsed(new MailPath(local, null), i + 1);
             }
             return null;
         }
@@ -83,7 +83,7 @@ public final class PathParser {
                 || octets(local) + 1 + octets(domain) + 2 > MAX_PATH) {
             return null;
         }
-        return new Parsed(new Path(local, domain), i + 1);
+        return new Parsed(new MailPath(local, domain), i + 1);
     }
 
     /**

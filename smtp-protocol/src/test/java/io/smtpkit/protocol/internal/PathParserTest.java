@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -47,7 +47,7 @@ class PathParserTest {
     void validRecipient(String text, String local, String domain, int end) {
         PathParser.Parsed parsed = PathParser.parsePath(text, 0, false, false, true);
         assertNotNull(parsed, text);
-        assertEquals(new Path(local, domain), parsed.path());
+        assertEquals(new MailPath(local, domain), parsed.path());
         assertEquals(end, parsed.end());
     }
 
@@ -145,7 +145,7 @@ class PathParserTest {
 
     @Test
     void nullPathOnlyForMail() {
-        assertEquals(Path.NULL, PathParser.parsePath("<>", 0, false, true, false).path());
+        assertEquals(MailPath.NULL, PathParser.parsePath("<>", 0, false, true, false).path());
         assertNull(PathParser.parsePath("<>", 0, false, false, true));
         assertNull(PathParser.parsePath("<Postmaster>", 0, false, true, false));
     }
@@ -153,7 +153,7 @@ class PathParserTest {
     @Test
     void parsesFromAnOffset() {
         PathParser.Parsed parsed = PathParser.parsePath("FROM:<a@b> X", 5, false, true, false);
-        assertEquals(new Path("a", "b"), parsed.path());
+        assertEquals(new MailPath("a", "b"), parsed.path());
         assertEquals(10, parsed.end());
     }
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.BareLineEndings;
 import io.smtpkit.protocol.Decision;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import java.io.OutputStream;
@@ -80,7 +80,7 @@ class TranscriptFormatTest {
         assertNull(phases.get(1).action());
 
         Transcript.Script script = t.script();
-        Decision.Rcpt rcpt = new Decision.Rcpt(new Path("a", "b"), Map.of());
+        Decision.Rcpt rcpt = new Decision.Rcpt(new MailPath("a", "b"), Map.of());
         assertEquals(Reply.of(550, "5.1.1", "No such user"), script.answer(rcpt));
         assertNull(script.answer(rcpt), "an explicit default");
         assertNull(script.answer(rcpt), "nothing left: default");

@@ -2,7 +2,7 @@ package io.smtpkit.server.handlers;
 
 import com.google.auto.service.AutoService;
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.server.HandlerOptions;
 import io.smtpkit.server.HandlerProvider;
@@ -65,7 +65,7 @@ public final class DebugHandler implements SmtpHandler {
             Printout printout = new Printout(out);
             printout.line(BEGIN);
             printout.line("mail from: " + envelope.reversePath());
-            for (Path recipient : envelope.recipients()) {
+            for (MailPath recipient : envelope.recipients()) {
                 printout.line("rcpt to: " + recipient);
             }
             printout.options("mail options: ", envelope.mailOptions());

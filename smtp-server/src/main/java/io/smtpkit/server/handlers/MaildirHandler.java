@@ -2,7 +2,7 @@ package io.smtpkit.server.handlers;
 
 import com.google.auto.service.AutoService;
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.server.HandlerOptions;
 import io.smtpkit.server.HandlerProvider;
@@ -18,6 +18,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -43,8 +44,8 @@ public final class MaildirHandler implements SmtpHandler {
     private static final Logger log = LoggerFactory.getLogger(MaildirHandler.class);
     private static final Reply CANNOT_DELIVER = Reply.of(451, "4.3.0", "Error: cannot deliver to mailbox, try again later");
 
-    private final java.nio.file.Path tmp;
-    private final java.nio.file.Path fresh;
+    private final Path tmp;
+    private final Path fresh;
     private final String host;
     private final long pid = ProcessHandle.current().pid();
     private final AtomicLong counter = new AtomicLong();
@@ -56,7 +57,7 @@ public final class MaildirHandler implements SmtpHandler {
      *
      * @throws UncheckedIOException if the folders cannot be created
      */
-    public MaildirHandler(java.nio.file.Path dir) {
+    public MaildirHandler(Path dir) {
         try {
             this.tmp = Files.createDirectories(dir.resolve("tmp"));
             this.fresh = Files.createDirectories(dir.resolve("new"));
@@ -68,14 +69,14 @@ public final class MaildirHandler implements SmtpHandler {
     }
 
     /** The {@code new/} folder where delivered messages appear. */
-    public java.nio.file.Path newDirectory() {
+    public Path newDirectory() {
         return fresh;
     }
 
     @Override
     public Reply onMessage(SessionContext session, Envelope envelope, Message message) {
         String name = uniqueName();
-        java.nio.file.Path partial = tmp.resolve(name);
+        Path partial = tmp.resolve(name);
         try {
             try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 OutputStream file = Channels.newOutputStream(channel);
@@ -100,7 +101,7 @@ public final class MaildirHandler implements SmtpHandler {
     private static byte[] envelopeHeaders(Envelope envelope) {
         // Paths passed the protocol's grammar, so they hold no CR, LF or other control characters.
         StringBuilder headers = new StringBuilder("Return-Path: ").append(envelope.reversePath()).append("\r\n");
-        for (Path recipient : envelope.recipients()) {
+        for (MailPath recipient : envelope.recipients()) {
             headers.append("Delivered-To: ").append(recipient.address()).append("\r\n");
         }
         return headers.toString().getBytes(StandardCharsets.UTF_8);
@@ -129,7 +130,7 @@ public final class MaildirHandler implements SmtpHandler {
     }
 
     /** Makes the rename durable: on Linux a directory's entries reach the disk with its own fsync. */
-    private static void syncDirectory(java.nio.file.Path dir) {
+    private static void syncDirectory(Path dir) {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         } catch (IOException e) {
@@ -165,7 +166,7 @@ public final class MaildirHandler implements SmtpHandler {
         public SmtpHandler create(Map<String, String> options) {
             HandlerOptions o = HandlerOptions.of(name(), options, options().keySet());
             try {
-                return new MaildirHandler(java.nio.file.Path.of(o.required("dir")));
+                return new MaildirHandler(Path.of(o.required("dir")));
             } catch (UncheckedIOException | java.nio.file.InvalidPathException e) {
                 throw new IllegalArgumentException("handler 'maildir': " + e.getMessage(), e);
             }

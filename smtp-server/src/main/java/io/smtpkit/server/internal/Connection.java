@@ -1,6 +1,7 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Decision;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
@@ -442,7 +443,7 @@ final class Connection implements SessionOutput, SessionContext {
      * for the rest of the transaction costs, at most: characters count twice, as a string of
      * non-Latin-1 text takes two octets a character.
      */
-    private boolean reserveEnvelope(io.smtpkit.protocol.Path path, java.util.Map<String, String> parameters) {
+    private boolean reserveEnvelope(MailPath path, java.util.Map<String, String> parameters) {
         long cost = ENTRY_OVERHEAD + 2L * (path.localPart().length() + (path.domain() == null ? 0 : path.domain().length()));
         for (java.util.Map.Entry<String, String> p : parameters.entrySet()) {
             cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
@@ -1014,8 +1015,8 @@ final class Connection implements SessionOutput, SessionContext {
         @Override public boolean isExtended() { return session.isExtended(); }
         @Override public boolean isSecure() { return session.isSecure(); }
         @Override public String authenticatedUser() { return session.authenticatedUser(); }
-        @Override public io.smtpkit.protocol.Path reversePath() { return session.reversePath(); }
-        @Override public java.util.List<io.smtpkit.protocol.Path> recipients() { return session.recipients(); }
+        @Override public MailPath reversePath() { return session.reversePath(); }
+        @Override public java.util.List<MailPath> recipients() { return session.recipients(); }
         @Override public io.smtpkit.protocol.SessionConfig config() { return session.config(); }
     };
 

@@ -1,6 +1,6 @@
 package io.smtpkit.server.internal;
 
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
 import java.util.Map;
@@ -24,8 +24,8 @@ final class Hooks {
         Class<?> type = handler.getClass();
         connect = overrides(type, "onConnect", SessionContext.class);
         hello = overrides(type, "onHello", SessionContext.class, String.class, boolean.class);
-        mail = overrides(type, "onMail", SessionContext.class, Path.class, Map.class);
-        rcpt = overrides(type, "onRcpt", SessionContext.class, Path.class, Map.class);
+        mail = overrides(type, "onMail", SessionContext.class, MailPath.class, Map.class);
+        rcpt = overrides(type, "onRcpt", SessionContext.class, MailPath.class, Map.class);
         close = overrides(type, "onClose", SessionContext.class);
         inline = handler instanceof SmtpHandler.NonBlocking;
     }

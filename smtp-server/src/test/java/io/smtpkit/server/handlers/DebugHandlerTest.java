@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.BodyType;
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.server.Message;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -145,7 +145,7 @@ class DebugHandlerTest {
 
     @Test
     void envelopeLinesAreEscapedToo() throws Exception {
-        Envelope envelope = new Envelope(new Path("a\u009b", "example.org"), List.of(new Path("b\u2028", "example.net")),
+        Envelope envelope = new Envelope(new MailPath("a\u009b", "example.org"), List.of(new MailPath("b\u2028", "example.net")),
                 Map.of(), List.of(Map.of()), BodyType.SEVEN_BIT, true);
         handler.onMessage(Fixtures.session("192.0.2.7"), envelope, Fixtures.message("x\r\n".getBytes(StandardCharsets.US_ASCII)));
         String out = printed.toString(StandardCharsets.UTF_8);

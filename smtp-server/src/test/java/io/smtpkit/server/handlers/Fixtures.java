@@ -2,7 +2,7 @@ package io.smtpkit.server.handlers;
 
 import io.smtpkit.protocol.BodyType;
 import io.smtpkit.protocol.Envelope;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionState;
@@ -21,17 +21,17 @@ final class Fixtures {
     private Fixtures() {}
 
     static Envelope envelope(String from, String... to) {
-        List<Path> recipients = java.util.Arrays.stream(to).map(Fixtures::path).toList();
+        List<MailPath> recipients = java.util.Arrays.stream(to).map(Fixtures::path).toList();
         return new Envelope(path(from), recipients, Map.of("SIZE", "100"),
                 recipients.stream().map(r -> Map.<String, String>of()).toList(), BodyType.EIGHT_BIT_MIME, false);
     }
 
-    static Path path(String address) {
+    static MailPath path(String address) {
         if (address.isEmpty()) {
-            return Path.NULL;
+            return MailPath.NULL;
         }
         int at = address.lastIndexOf('@');
-        return new Path(address.substring(0, at), address.substring(at + 1));
+        return new MailPath(address.substring(0, at), address.substring(at + 1));
     }
 
     static Message message(byte[] content) {
@@ -80,8 +80,8 @@ final class Fixtures {
             @Override public boolean isExtended() { return true; }
             @Override public boolean isSecure() { return false; }
             @Override public String authenticatedUser() { return null; }
-            @Override public Path reversePath() { return null; }
-            @Override public List<Path> recipients() { return List.of(); }
+            @Override public MailPath reversePath() { return null; }
+            @Override public List<MailPath> recipients() { return List.of(); }
             @Override public SessionConfig config() { return SessionConfig.builder().build(); }
         };
         return new SessionContext() {

@@ -11,10 +11,10 @@ import java.util.Locale;
  * @param domain the domain or address literal (with its brackets), or {@code null} for the null
  *     reverse-path {@code <>} and for the special recipient {@code <Postmaster>}
  */
-public record Path(String localPart, String domain) {
+public record MailPath(String localPart, String domain) {
 
     /** The null reverse-path {@code <>} used by bounces (RFC 5321 §4.5.5). */
-    public static final Path NULL = new Path("", null);
+    public static final MailPath NULL = new MailPath("", null);
 
     /** True for {@code <>}. */
     public boolean isNull() {

@@ -3,6 +3,7 @@ package io.smtpkit.server.internal;
 import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
 import io.smtpkit.protocol.SessionState;
@@ -15,7 +16,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -62,13 +67,12 @@ final class Connection implements SessionOutput, SessionContext {
     private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
     /** What an envelope entry costs besides its characters: objects, list and map slots. */
     private static final int ENTRY_OVERHEAD = 160;
-    /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
     /**
      * Runs a {@link io.smtpkit.server.SmtpHandler.NonBlocking} handler's hook in place, on the
      * event loop. The hook's answer still goes through the task queue, exactly as from a worker.
      * An Error the hook threw has been answered (451) by then; it is logged, not let loose on the loop.
      */
-    private static final java.util.concurrent.Executor ON_LOOP = task -> {
+    private static final Executor ON_LOOP = task -> {
         try {
             task.run();
         } catch (Error e) {
@@ -76,6 +80,7 @@ final class Connection implements SessionOutput, SessionContext {
         }
     };
 
+    /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
     private static final int HOOK_OUT = 1;
     private static final int CLOSED = 2;
 
@@ -443,9 +448,9 @@ final class Connection implements SessionOutput, SessionContext {
      * for the rest of the transaction costs, at most: characters count twice, as a string of
      * non-Latin-1 text takes two octets a character.
      */
-    private boolean reserveEnvelope(MailPath path, java.util.Map<String, String> parameters) {
+    private boolean reserveEnvelope(MailPath path, Map<String, String> parameters) {
         long cost = ENTRY_OVERHEAD + 2L * (path.localPart().length() + (path.domain() == null ? 0 : path.domain().length()));
-        for (java.util.Map.Entry<String, String> p : parameters.entrySet()) {
+        for (Map.Entry<String, String> p : parameters.entrySet()) {
             cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
         }
         if (!t.takeEnvelope(clientKey, cost)) {
@@ -524,7 +529,7 @@ final class Connection implements SessionOutput, SessionContext {
         }
     }
 
-    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
+    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, Executor where) {
         hookRunning = true;
         hookState.getAndUpdate(s -> s | HOOK_OUT);
         String name = hookName(decision);
@@ -829,7 +834,7 @@ final class Connection implements SessionOutput, SessionContext {
      * The handshake goes on once they are done; input that arrives meanwhile waits.
      */
     private void runDelegatedTasks() {
-        java.util.List<Runnable> work = new java.util.ArrayList<>(2);
+        List<Runnable> work = new ArrayList<>(2);
         Runnable task;
         while ((task = engine.getDelegatedTask()) != null) {
             work.add(task);
@@ -1016,8 +1021,8 @@ final class Connection implements SessionOutput, SessionContext {
         @Override public boolean isSecure() { return session.isSecure(); }
         @Override public String authenticatedUser() { return session.authenticatedUser(); }
         @Override public MailPath reversePath() { return session.reversePath(); }
-        @Override public java.util.List<MailPath> recipients() { return session.recipients(); }
-        @Override public io.smtpkit.protocol.SessionConfig config() { return session.config(); }
+        @Override public List<MailPath> recipients() { return session.recipients(); }
+        @Override public SessionConfig config() { return session.config(); }
     };
 
     @Override

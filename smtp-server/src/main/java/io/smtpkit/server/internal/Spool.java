@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -155,7 +156,7 @@ final class Spool {
         }
         try {
             lane.submit(task);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             lost = true;
             undo.run();
         }
@@ -204,7 +205,7 @@ final class Spool {
             SpoolFile doomed = file;
             try {
                 lane.submit(doomed::delete);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 doomed.delete(); // the executor is gone; nothing else writes this file any more
             }
             file = null;

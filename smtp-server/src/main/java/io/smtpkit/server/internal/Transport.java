@@ -2,6 +2,7 @@ package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -611,7 +612,7 @@ public final class Transport {
         }
     }
 
-    private static void closeQuietly(java.io.Closeable channel) {
+    private static void closeQuietly(Closeable channel) {
         try {
             channel.close();
         } catch (IOException ignored) {

@@ -387,17 +387,17 @@ final class Connection implements SessionOutput, SessionContext {
                 hook = t.hooks.rcpt ? () -> handler.onRcpt(this, rcpt.recipient(), rcpt.parameters()) : null;
             } else if (decision instanceof Decision.Message m) {
                 Spool.Finished finished = finishMessage(m);
-                if (finished.message() != null) {
-                    message = finished.message();
+                if (finished instanceof Spool.InMemory inMemory) {
+                    message = inMemory.message();
                     SpooledMessage content = message;
                     hook = () -> handler.onMessage(this, m.envelope(), content);
-                } else if (finished.file() != null) {
+                } else if (finished instanceof Spool.OnFile onFile) {
                     // On the spool's lane, after its last write: close the file, run the
                     // handler, delete the file.
                     runHook(decision, () -> {
                         SpooledMessage content;
                         try {
-                            content = finished.file().finish(finished.header(), finished.size());
+                            content = onFile.file().finish(onFile.header(), onFile.size());
                         } catch (IOException e) {
                             log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
                             return STORAGE_FAILED;
@@ -409,9 +409,9 @@ final class Connection implements SessionOutput, SessionContext {
                         }
                     }, null, task -> {
                         try {
-                            finished.lane().submit(task);
+                            onFile.lane().submit(task);
                         } catch (RejectedExecutionException e) {
-                            finished.file().delete(); // nothing runs on the lane any more
+                            onFile.file().delete(); // nothing runs on the lane any more
                             throw e;
                         }
                     });
@@ -508,7 +508,7 @@ final class Connection implements SessionOutput, SessionContext {
         }
         Spool.Finished finished = spool().finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
-                Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(), finished.file() != null ? ", spooled" : "");
+                Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(), finished instanceof Spool.OnFile ? ", spooled" : "");
         return finished;
     }
 

@@ -184,15 +184,15 @@ final class Spool {
             }
             file = null;
             fileBuffer = null;
-            finished = new Finished(header, null, null, null, size);
+            finished = new Lost();
         } else if (file != null) {
-            finished = new Finished(header, null, file, lane, size);
+            finished = new OnFile(header, file, lane, size);
             file = null;
             fileBuffer = null;
         } else {
             byte[] held = memory;
-            finished = new Finished(header, new SpooledMessage(header, held == null ? new byte[0] : held, memoryLength,
-                    null, size, () -> release(held)), null, null, size);
+            finished = new InMemory(new SpooledMessage(header, held == null ? new byte[0] : held, memoryLength,
+                    null, size, () -> release(held)));
             memory = null;
         }
         reset();
@@ -222,10 +222,18 @@ final class Spool {
         size = 0;
     }
 
+    /** What {@link #finish} hands over: one of the three records below. */
+    sealed interface Finished permits InMemory, OnFile, Lost {}
+
+    /** The whole message is on the heap, ready for the handler. */
+    record InMemory(SpooledMessage message) implements Finished {}
+
     /**
-     * A finished message: in memory ({@code message} set), or in a file that the lane is still
-     * writing ({@code file} and {@code lane} set: run the handler on that lane, after the writes),
-     * or lost (neither: the executor refused the writes).
+     * The message is in a file that tasks queued on {@code lane} are still writing: run the
+     * handler on that lane, after them, and {@link SpoolFile#finish} the file there first.
      */
-    record Finished(byte[] header, SpooledMessage message, SpoolFile file, SerialLane lane, long size) {}
+    record OnFile(byte[] header, SpoolFile file, SerialLane lane, long size) implements Finished {}
+
+    /** The executor refused a file write: the message is gone and is answered 452. */
+    record Lost() implements Finished {}
 }

@@ -368,7 +368,7 @@ final class Connection implements SessionOutput, SessionContext {
         while (!closed && !hookRunning && (decision = session.awaiting()) != null) {
             SpooledMessage message = null;
             Callable<Reply> hook;
-            SmtpHandler handler = t.settings.handler();
+            SmtpHandler handler = t.settings.handler;
             if (decision instanceof Decision.Connect) {
                 hook = t.hooks.connect ? () -> handler.onConnect(this) : null;
             } else if (decision instanceof Decision.Hello hello) {
@@ -501,10 +501,9 @@ final class Connection implements SessionOutput, SessionContext {
     private Spool.Finished finishMessage(Decision.Message m) {
         messages++;
         byte[] header = new byte[0];
-        if (t.settings.receivedHeader()) {
-            header = ReceivedHeader.build(session.heloName(), remote.getAddress(), t.config.hostname(),
-                    session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
-                    t.runTag + "." + id + "." + messages, m.envelope(), ZonedDateTime.now());
+        if (t.settings.receivedHeader) {
+            header = ReceivedHeader.build(view, remote.getAddress(), t.runTag + "." + id + "." + messages,
+                    m.envelope(), ZonedDateTime.now());
         }
         Spool.Finished finished = spool().finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
@@ -514,7 +513,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private Spool spool() {
         if (spool == null) {
-            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory, t.executor,
+            spool = new Spool(t.settings.spoolThreshold, t.settings.spoolDirectory, t.spoolMemory, t.executor,
                     () -> t.execute(this::spoolDrained));
         }
         return spool;
@@ -968,7 +967,7 @@ final class Connection implements SessionOutput, SessionContext {
         MDC.put("session", id);
         Transport.HOOK_OWNER.set(t);
         try {
-            t.settings.handler().onClose(this);
+            t.settings.handler.onClose(this);
         } catch (RuntimeException e) {
             log.warn("[{}] handler onClose failed", id, Printable.exception(e));
         } finally {

@@ -112,28 +112,28 @@ public final class Transport {
 
     public Transport(ServerSettings settings) throws IOException {
         this.settings = settings;
-        SessionConfig.Builder config = settings.config().toBuilder();
-        if (settings.sslContext() != null) {
+        SessionConfig.Builder config = settings.config.toBuilder();
+        if (settings.sslContext != null) {
             config.startTls(true);
         }
-        if (settings.authenticator() != null) {
+        if (settings.authenticator != null) {
             config.authentication(true);
         }
         this.config = config.build();
-        this.hooks = new Hooks(settings.handler());
-        this.idleNanos = settings.idleTimeout().toNanos();
-        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient());
-        this.envelopes = new Budget(settings.envelopeMemory());
-        this.buffers = new Budget(settings.bufferMemory());
-        if (settings.sslContext() != null) {
+        this.hooks = new Hooks(settings.handler);
+        this.idleNanos = settings.idleTimeout.toNanos();
+        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient);
+        this.envelopes = new Budget(settings.envelopeMemory);
+        this.buffers = new Budget(settings.bufferMemory);
+        if (settings.sslContext != null) {
             // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
-            List<String> supported = Arrays.asList(settings.sslContext().getSupportedSSLParameters().getProtocols());
+            List<String> supported = Arrays.asList(settings.sslContext.getSupportedSSLParameters().getProtocols());
             this.tlsProtocols = List.of("TLSv1.3", "TLSv1.2").stream().filter(supported::contains).toArray(String[]::new);
         } else {
             this.tlsProtocols = new String[0];
         }
-        if (settings.executor() != null) {
-            this.executor = settings.executor();
+        if (settings.executor != null) {
+            this.executor = settings.executor;
             this.ownsExecutor = false;
         } else {
             int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
@@ -145,8 +145,8 @@ public final class Transport {
             this.executor = pool;
             this.ownsExecutor = true;
         }
-        this.auth = settings.authenticator() == null ? null
-                : new AuthGuard(this, settings.authenticator(), settings.authLimits());
+        this.auth = settings.authenticator == null ? null
+                : new AuthGuard(this, settings.authenticator, settings.authLimits);
         this.selector = Selector.open();
     }
 
@@ -168,10 +168,10 @@ public final class Transport {
             throw new IllegalStateException("server closed");
         }
         try {
-            for (InetSocketAddress address : settings.addresses()) {
+            for (InetSocketAddress address : settings.addresses) {
                 bind(address, false);
             }
-            for (InetSocketAddress address : settings.tlsAddresses()) {
+            for (InetSocketAddress address : settings.tlsAddresses) {
                 bind(address, true);
             }
         } catch (IOException e) {
@@ -230,7 +230,7 @@ public final class Transport {
             return;
         }
         if (closeCalls.getAndIncrement() > 0) {
-            awaitQuietly(stopped, settings.shutdownTimeout().toMillis() + 10_000);
+            awaitQuietly(stopped, settings.shutdownTimeout.toMillis() + 10_000);
             return;
         }
         Thread thread;
@@ -250,7 +250,7 @@ public final class Transport {
         }
         execute(this::beginShutdown);
         if (Thread.currentThread() != thread) {
-            awaitQuietly(drained, settings.shutdownTimeout().toMillis());
+            awaitQuietly(drained, settings.shutdownTimeout.toMillis());
         }
         execute(this::stopLoop);
         if (Thread.currentThread() != thread) {
@@ -355,7 +355,7 @@ public final class Transport {
             } catch (Throwable ignored) {
                 // the handler below still runs
             }
-            settings.onFatalError().accept(fatal);
+            settings.onFatalError.accept(fatal);
         }
     }
 
@@ -535,8 +535,8 @@ public final class Transport {
 
     /** Why a new connection from {@code client} is refused, or null; counts it against the rate if not. */
     private String refusal(Object client) {
-        int max = settings.maxConnections();
-        int maxPerClient = settings.maxConnectionsPerClient();
+        int max = settings.maxConnections;
+        int maxPerClient = settings.maxConnectionsPerClient;
         if (shuttingDown) {
             return "shutting down";
         } else if (max > 0 && connections.size() >= max) {
@@ -555,7 +555,7 @@ public final class Transport {
      * leave the others without room for a single recipient.
      */
     boolean takeEnvelope(Object client, long octets) {
-        long limit = settings.envelopeMemory();
+        long limit = settings.envelopeMemory;
         long held = envelopesByClient.getOrDefault(client, 0L);
         if (limit > 0 && held + octets > limit / 4) {
             return false;
@@ -621,7 +621,7 @@ public final class Transport {
     }
 
     SSLEngine newEngine(InetSocketAddress remote) {
-        SSLEngine engine = settings.sslContext().createSSLEngine(remote.getHostString(), remote.getPort());
+        SSLEngine engine = settings.sslContext.createSSLEngine(remote.getHostString(), remote.getPort());
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(tlsProtocols);
         SSLSession session = engine.getSession();

@@ -20,16 +20,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
-import org.slf4j.MDC;
 
 /**
  * One client connection: its socket, its {@link SmtpSession}, its TLS engine and its message
@@ -67,23 +64,6 @@ final class Connection implements SessionOutput, SessionContext {
     private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
     /** What an envelope entry costs besides its characters: objects, list and map slots. */
     private static final int ENTRY_OVERHEAD = 160;
-    /**
-     * Runs a {@link io.smtpkit.server.SmtpHandler.NonBlocking} handler's hook in place, on the
-     * event loop. The hook's answer still goes through the task queue, exactly as from a worker.
-     * An Error the hook threw has been answered (451) by then; it is logged, not let loose on the loop.
-     */
-    private static final Executor ON_LOOP = task -> {
-        try {
-            task.run();
-        } catch (Error e) {
-            log.error("handler hook failed on the event loop", Printable.exception(e));
-        }
-    };
-
-    /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
-    private static final int HOOK_OUT = 1;
-    private static final int CLOSED = 2;
-
     private final Transport t;
     private final SocketChannel channel;
     private final String id;
@@ -91,6 +71,7 @@ final class Connection implements SessionOutput, SessionContext {
     private final InetSocketAddress local;
     private final boolean implicitTls;
     private final SmtpSession session;
+    private final HookDispatcher hooks;
     SelectionKey key;
     /** What counts as this connection's client for per-client limits: see {@link ClientKeys}. */
     Object clientKey;
@@ -106,7 +87,6 @@ final class Connection implements SessionOutput, SessionContext {
     private boolean tlsTasksRunning;
     private volatile SSLSession tlsSession;
     private boolean started;
-    private boolean hookRunning;
     private boolean closing;
     boolean closed;
     private long lastProgress;
@@ -117,14 +97,6 @@ final class Connection implements SessionOutput, SessionContext {
     private long envelopeHeld;
     /** Octets of {@link Transport#buffers} taken for pendingIn, pendingOut and pendingNet. */
     private long buffersHeld;
-    /**
-     * {@link #HOOK_OUT} and {@link #CLOSED}, shared with the workers: whoever clears the last of
-     * the two conditions calls onClose, so it comes once, and never while another hook of this
-     * connection still runs (the connection can be closed under a hook: shutdown timeout,
-     * client reset).
-     */
-    private final AtomicInteger hookState = new AtomicInteger();
-
     Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls) {
         this.t = t;
@@ -134,6 +106,7 @@ final class Connection implements SessionOutput, SessionContext {
         this.local = local;
         this.implicitTls = implicitTls;
         this.session = new SmtpSession(t.config, this);
+        this.hooks = new HookDispatcher(t, this, id, this::hookDone);
         this.lastProgress = t.now;
     }
 
@@ -200,7 +173,7 @@ final class Connection implements SessionOutput, SessionContext {
             }
             return;
         }
-        if (hookRunning || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
+        if (hooks.waiting() || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
             return; // waiting for the handler or the spool is the server's time, not the client's
         }
         if (!started || handshaking || tlsRequested) {
@@ -222,7 +195,7 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void hookDone(Reply reply) {
-        hookRunning = false;
+        hooks.answered();
         if (closed) {
             return;
         }
@@ -237,7 +210,7 @@ final class Connection implements SessionOutput, SessionContext {
     // Input
 
     private boolean canTakeInput() {
-        return !closed && !closing && started && !handshaking && !tlsRequested && !hookRunning
+        return !closed && !closing && started && !handshaking && !tlsRequested && !hooks.waiting()
                 && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
                 && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
     }
@@ -362,84 +335,69 @@ final class Connection implements SessionOutput, SessionContext {
     // ------------------------------------------------------------------------------------------
     // Decisions and hooks
 
-    /** Answers what the session asks: at once when the handler has no such hook, else on the executor. */
+    /** Answers what the session asks: at once when the handler has no such hook, else through {@link #hooks}. */
     private void dispatch() {
         Decision decision;
-        while (!closed && !hookRunning && (decision = session.awaiting()) != null) {
-            SpooledMessage message = null;
-            Callable<Reply> hook;
-            SmtpHandler handler = t.settings.handler;
-            if (decision instanceof Decision.Connect) {
-                hook = t.hooks.connect ? () -> handler.onConnect(this) : null;
-            } else if (decision instanceof Decision.Hello hello) {
-                hook = t.hooks.hello ? () -> handler.onHello(this, hello.domain(), hello.extended()) : null;
-            } else if (decision instanceof Decision.Mail mail) {
-                if (!reserveEnvelope(mail.reversePath(), mail.parameters())) {
-                    session.resume(ENVELOPE_FULL);
-                    continue;
-                }
-                hook = t.hooks.mail ? () -> handler.onMail(this, mail.reversePath(), mail.parameters()) : null;
-            } else if (decision instanceof Decision.Rcpt rcpt) {
-                if (!reserveEnvelope(rcpt.recipient(), rcpt.parameters())) {
-                    session.resume(ENVELOPE_FULL);
-                    continue;
-                }
-                hook = t.hooks.rcpt ? () -> handler.onRcpt(this, rcpt.recipient(), rcpt.parameters()) : null;
+        while (!closed && !hooks.waiting() && (decision = session.awaiting()) != null) {
+            if (decision instanceof Decision.Mail mail && !reserveEnvelope(mail.reversePath(), mail.parameters())
+                    || decision instanceof Decision.Rcpt rcpt && !reserveEnvelope(rcpt.recipient(), rcpt.parameters())) {
+                session.resume(ENVELOPE_FULL);
             } else if (decision instanceof Decision.Message m) {
-                Spool.Finished finished = finishMessage(m);
-                if (finished instanceof Spool.InMemory inMemory) {
-                    message = inMemory.message();
-                    SpooledMessage content = message;
-                    hook = () -> handler.onMessage(this, m.envelope(), content);
-                } else if (finished instanceof Spool.OnFile onFile) {
-                    // On the spool's lane, after its last write: close the file, run the
-                    // handler, delete the file.
-                    runHook(decision, () -> {
-                        SpooledMessage content;
-                        try {
-                            content = onFile.file().finish(onFile.header(), onFile.size());
-                        } catch (IOException e) {
-                            log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
-                            return STORAGE_FAILED;
-                        }
-                        try {
-                            return handler.onMessage(this, m.envelope(), content);
-                        } finally {
-                            content.delete();
-                        }
-                    }, null, task -> {
-                        try {
-                            onFile.lane().submit(task);
-                        } catch (RejectedExecutionException e) {
-                            onFile.file().delete(); // nothing runs on the lane any more
-                            throw e;
-                        }
-                    });
-                    continue;
-                } else {
-                    log.warn("[{}] cannot spool message: the executor refused the writes", id);
-                    session.resume(STORAGE_FAILED);
-                    continue;
-                }
+                deliver(m);
             } else if (decision instanceof Decision.Authenticate auth && t.auth != null) {
                 // Checked on the server's own pool, never the hook executor, within the per-client
                 // limits on AUTH (see AuthGuard); answered like a hook, through hookDone.
                 Reply refused = t.auth.begin(clientKey, id, auth, this::hookDone);
-                hookRunning = refused == null;
                 if (refused != null) {
                     session.resume(refused);
+                } else {
+                    hooks.expectAnswer();
                 }
-                continue;
             } else {
-                hook = null;
+                Callable<Reply> hook = hooks.hookFor(decision);
+                if (hook == null) {
+                    session.resume(null);
+                } else {
+                    hooks.run(decision, hook, null);
+                }
             }
-            if (hook == null) {
-                session.resume(null);
-            } else if (t.hooks.inline) {
-                runHook(decision, hook, message, ON_LOOP);
-            } else {
-                runHook(decision, hook, message, t.executor);
-            }
+        }
+    }
+
+    /** Hands a received message to the handler's onMessage, from memory or from its spool file. */
+    private void deliver(Decision.Message m) {
+        Spool.Finished finished = finishMessage(m);
+        SmtpHandler handler = t.settings.handler;
+        if (finished instanceof Spool.InMemory inMemory) {
+            SpooledMessage content = inMemory.message();
+            hooks.run(m, () -> handler.onMessage(this, m.envelope(), content), content);
+        } else if (finished instanceof Spool.OnFile onFile) {
+            // On the spool's lane, after its last write: close the file, run the handler,
+            // delete the file.
+            hooks.run(m, () -> {
+                SpooledMessage content;
+                try {
+                    content = onFile.file().finish(onFile.header(), onFile.size());
+                } catch (IOException e) {
+                    log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
+                    return STORAGE_FAILED;
+                }
+                try {
+                    return handler.onMessage(this, m.envelope(), content);
+                } finally {
+                    content.delete();
+                }
+            }, null, task -> {
+                try {
+                    onFile.lane().submit(task);
+                } catch (RejectedExecutionException e) {
+                    onFile.file().delete(); // nothing runs on the lane any more
+                    throw e;
+                }
+            });
+        } else {
+            log.warn("[{}] cannot spool message: the executor refused the writes", id);
+            session.resume(STORAGE_FAILED);
         }
     }
 
@@ -526,74 +484,6 @@ final class Connection implements SessionOutput, SessionContext {
             resumeInput();
             afterEvent();
         }
-    }
-
-    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, Executor where) {
-        hookRunning = true;
-        hookState.getAndUpdate(s -> s | HOOK_OUT);
-        String name = hookName(decision);
-        try {
-            where.execute(() -> {
-                Reply reply;
-                MDC.put("session", id);
-                Transport.HOOK_OWNER.set(t);
-                try {
-                    reply = hook.call();
-                } catch (Throwable e) {
-                    log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
-                    reply = Reply.LOCAL_ERROR;
-                    if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
-                        hookAnswered(reply, message);
-                        throw (Error) e;
-                    }
-                } finally {
-                    Transport.HOOK_OWNER.remove();
-                    MDC.remove("session");
-                    hookReturned();
-                }
-                hookAnswered(reply, message);
-            });
-        } catch (RuntimeException e) {
-            // RejectedExecutionException, or whatever else an executor throws: the hook will
-            // not run, and nothing thrown here may reach the event loop.
-            log.warn("[{}] executor refused the {} hook: {}", id, name, e.toString());
-            hookState.getAndUpdate(s -> s & ~HOOK_OUT); // still open: this runs on the loop
-            if (message != null) {
-                message.delete();
-            }
-            // Answered through the task queue like any hook, not from inside dispatch().
-            t.execute(() -> hookDone(Reply.LOCAL_ERROR));
-        }
-    }
-
-    /** On the worker, when a hook is over: if the connection closed meanwhile, its onClose is due now. */
-    private void hookReturned() {
-        if ((hookState.getAndUpdate(s -> s & ~HOOK_OUT) & CLOSED) != 0) {
-            callOnClose();
-        }
-    }
-
-    /** On the worker: the message is no longer needed; hand the answer to the loop. */
-    private void hookAnswered(Reply reply, SpooledMessage message) {
-        if (message != null) {
-            message.delete();
-        }
-        t.execute(() -> hookDone(reply));
-    }
-
-    private static String hookName(Decision decision) {
-        if (decision instanceof Decision.Connect) {
-            return "onConnect";
-        } else if (decision instanceof Decision.Hello) {
-            return "onHello";
-        } else if (decision instanceof Decision.Mail) {
-            return "onMail";
-        } else if (decision instanceof Decision.Rcpt) {
-            return "onRcpt";
-        } else if (decision instanceof Decision.Message) {
-            return "onMessage";
-        }
-        return "authenticate";
     }
 
     // ------------------------------------------------------------------------------------------
@@ -692,7 +582,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
     private boolean isIdle() {
         SessionState state = session.state();
-        return started && !hookRunning && !handshaking && !tlsRequested && !session.isClosed()
+        return started && !hooks.waiting() && !handshaking && !tlsRequested && !session.isClosed()
                 && state != SessionState.DATA && state != SessionState.BDAT;
     }
 
@@ -947,33 +837,7 @@ final class Connection implements SessionOutput, SessionContext {
         }
         log.debug("[{}] disconnect: {}", id, Printable.of(why));
         t.removed(this);
-        if ((hookState.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
-            return; // a hook still runs: the worker calls onClose once it returns
-        }
-        if (t.hooks.close) {
-            try {
-                t.executor.execute(this::callOnClose);
-            } catch (RuntimeException e) { // refused, however the executor says it
-                log.debug("[{}] onClose not run: executor refused it", id);
-            }
-        }
-    }
-
-    /** On a worker. */
-    private void callOnClose() {
-        if (!t.hooks.close) {
-            return;
-        }
-        MDC.put("session", id);
-        Transport.HOOK_OWNER.set(t);
-        try {
-            t.settings.handler.onClose(this);
-        } catch (RuntimeException e) {
-            log.warn("[{}] handler onClose failed", id, Printable.exception(e));
-        } finally {
-            Transport.HOOK_OWNER.remove();
-            MDC.remove("session");
-        }
+        hooks.closed();
     }
 
     private void sendCloseNotify() {

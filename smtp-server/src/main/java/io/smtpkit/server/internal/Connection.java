@@ -16,14 +16,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
@@ -57,7 +54,6 @@ final class Connection implements SessionOutput, SessionContext {
     private static final int PROGRESS_OCTETS = 1024;
     /** How long a closing connection may take to flush its last replies. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
     /** RFC 5321 §4.5.3.1.10 lets a server refuse recipients it has no room for; 4.3.1 is "mail system full". */
     private static final Reply ENVELOPE_FULL = Reply.of(452, "4.3.1", "Error: insufficient system storage, try again later");
@@ -79,13 +75,10 @@ final class Connection implements SessionOutput, SessionContext {
     private int interest = -1;
     private ByteBuffer pendingOut;
     private ByteBuffer pendingIn;
-    private ByteBuffer pendingNet;
     private Spool spool;
-    private SSLEngine engine;
-    private boolean handshaking;
+    /** Null until TLS begins. */
+    private TlsLayer tls;
     private boolean tlsRequested;
-    private boolean tlsTasksRunning;
-    private volatile SSLSession tlsSession;
     private boolean started;
     private boolean closing;
     boolean closed;
@@ -95,7 +88,7 @@ final class Connection implements SessionOutput, SessionContext {
     private int messages;
     /** Octets of {@link Transport#envelopes} this connection's open transaction holds. */
     private long envelopeHeld;
-    /** Octets of {@link Transport#buffers} taken for pendingIn, pendingOut and pendingNet. */
+    /** Octets of {@link Transport#buffers} taken for pendingIn, pendingOut and the ciphertext TLS holds. */
     private long buffersHeld;
     Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls) {
@@ -133,9 +126,8 @@ final class Connection implements SessionOutput, SessionContext {
         }
         ByteBuffer buffer = t.readBuffer;
         buffer.clear();
-        if (pendingNet != null) {
-            buffer.put(pendingNet);
-            pendingNet = null;
+        if (tls != null) {
+            tls.moveHeldTo(buffer);
         }
         int n;
         try {
@@ -149,10 +141,10 @@ final class Connection implements SessionOutput, SessionContext {
             return;
         }
         buffer.flip();
-        if (engine == null) {
+        if (tls == null) {
             feed(buffer, true);
         } else {
-            unwrapAndFeed(buffer, true);
+            tls.unwrap(buffer, true);
         }
         afterEvent();
     }
@@ -176,7 +168,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (hooks.waiting() || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
             return; // waiting for the handler or the spool is the server's time, not the client's
         }
-        if (!started || handshaking || tlsRequested) {
+        if (!started || handshaking() || tlsRequested) {
             closeNow("timeout before the session began");
             return;
         }
@@ -187,7 +179,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The server is closing: end the session now unless a message is being received or decided. */
     void shutdown() {
-        if (!started || handshaking || tlsRequested) {
+        if (!started || handshaking() || tlsRequested) {
             closeNow("server shutting down");
             return;
         }
@@ -210,7 +202,7 @@ final class Connection implements SessionOutput, SessionContext {
     // Input
 
     private boolean canTakeInput() {
-        return !closed && !closing && started && !handshaking && !tlsRequested && !hooks.waiting()
+        return !closed && !closing && started && !handshaking() && !tlsRequested && !hooks.waiting()
                 && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
                 && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
     }
@@ -241,74 +233,8 @@ final class Connection implements SessionOutput, SessionContext {
                 ByteBuffer joined = ByteBuffer.allocate(pendingIn.remaining() + in.remaining());
                 pendingIn = joined.put(pendingIn).put(in).flip();
             } else {
-                pendingIn = shared ? copy(in) : in;
+                pendingIn = shared ? Bytes.copy(in) : in;
             }
-        }
-    }
-
-    private void unwrapAndFeed(ByteBuffer net, boolean shared) {
-        ByteBuffer app = t.tlsAppBuffer;
-        while (!closed && !tlsTasksRunning) {
-            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
-            if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
-                runDelegatedTasks();
-                continue;
-            }
-            if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
-                if (!wrap(EMPTY)) {
-                    return;
-                }
-                continue;
-            }
-            if (!handshaking && !canTakeInput()) {
-                break;
-            }
-            if (!net.hasRemaining() && status != SSLEngineResult.HandshakeStatus.NEED_UNWRAP_AGAIN) {
-                break;
-            }
-            app.clear();
-            SSLEngineResult result;
-            try {
-                result = engine.unwrap(net, app);
-            } catch (SSLException e) {
-                tlsFailed(e);
-                return;
-            }
-            if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-                closeNow("client closed TLS");
-                return;
-            }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
-                break;
-            }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                // The engine needs more room than its session said (SSLEngine's contract):
-                // enlarge and unwrap the same record again.
-                ByteBuffer larger = larger(app, engine.getSession().getApplicationBufferSize());
-                if (larger == null) {
-                    tlsFailed(new SSLException("TLS record larger than " + app.capacity() + " octets"));
-                    return;
-                }
-                app = t.tlsAppBuffer = larger;
-                continue;
-            }
-            if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
-                handshakeFinished();
-            } else if (!handshaking && isRenegotiation(result.getHandshakeStatus())) {
-                // A client-initiated renegotiation costs the server a whole handshake (key
-                // exchange and signature) for a few bytes from the client: a cheap CPU attack,
-                // and SMTP has no use for it (RFC 7457 §2.2, RFC 5746). Refused, as Postfix and
-                // nginx do.
-                closeNow("client renegotiation refused");
-                return;
-            }
-            app.flip();
-            if (app.hasRemaining()) {
-                feed(app, true);
-            }
-        }
-        if (!closed && net.hasRemaining()) {
-            pendingNet = shared ? copy(net) : net;
         }
     }
 
@@ -319,17 +245,9 @@ final class Connection implements SessionOutput, SessionContext {
             pendingIn = null;
             feed(in, false);
         }
-        if (pendingIn == null && pendingNet != null && engine != null && canTakeInput()) {
-            ByteBuffer net = pendingNet;
-            pendingNet = null;
-            unwrapAndFeed(net, false);
+        if (pendingIn == null && tls != null && tls.hasHeld() && canTakeInput()) {
+            tls.resume();
         }
-    }
-
-    private static ByteBuffer copy(ByteBuffer in) {
-        ByteBuffer copy = ByteBuffer.allocate(in.remaining());
-        copy.put(in).flip();
-        return copy;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -433,11 +351,13 @@ final class Connection implements SessionOutput, SessionContext {
      * its output is not stuck) and closed.
      */
     private boolean accountBuffers() {
-        long held = capacity(pendingIn) + capacity(pendingOut) + capacity(pendingNet);
+        long held = capacity(pendingIn) + capacity(pendingOut) + (tls == null ? 0 : tls.heldCapacity());
         if (held > buffersHeld && !t.buffers.tryTake(held - buffersHeld)) {
             log.debug("[{}] buffer memory budget used up", id);
             pendingIn = null;
-            pendingNet = null;
+            if (tls != null) {
+                tls.dropHeld();
+            }
             if (pendingOut == null) {
                 session.terminate(BUFFERS_FULL);
                 flush();
@@ -492,7 +412,7 @@ final class Connection implements SessionOutput, SessionContext {
     @Override
     public void send(byte[] reply) {
         lastProgress = t.now;
-        if (engine != null && handshaking) {
+        if (handshaking()) {
             return; // nothing can be said in the middle of a handshake
         }
         t.staging.append(reply);
@@ -553,14 +473,14 @@ final class Connection implements SessionOutput, SessionContext {
                 closeNow(session.isClosed() ? "closed" : "closing");
                 return;
             }
-            if (tlsRequested && engine == null && pendingOut == null) {
+            if (tlsRequested && tls == null && pendingOut == null) {
                 beginTls();
                 flush();
             }
             // Input held back only because this event's replies filled the output bound: they
             // are written now, so go on with it. Stop when a round consumes nothing (a partial
             // TLS record waits for more bytes from the socket).
-            if ((pendingIn != null || pendingNet != null) && canTakeInput()) {
+            if ((pendingIn != null || (tls != null && tls.hasHeld())) && canTakeInput()) {
                 int before = held();
                 resumeInput();
                 if (held() < before) {
@@ -576,13 +496,13 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private int held() {
-        return (pendingIn == null ? 0 : pendingIn.remaining()) + (pendingNet == null ? 0 : pendingNet.remaining());
+        return (pendingIn == null ? 0 : pendingIn.remaining()) + (tls == null ? 0 : tls.heldOctets());
     }
 
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
     private boolean isIdle() {
         SessionState state = session.state();
-        return started && !hooks.waiting() && !handshaking && !tlsRequested && !session.isClosed()
+        return started && !hooks.waiting() && !handshaking() && !tlsRequested && !session.isClosed()
                 && state != SessionState.DATA && state != SessionState.BDAT;
     }
 
@@ -594,13 +514,13 @@ final class Connection implements SessionOutput, SessionContext {
                 return;
             }
             ByteBuffer data;
-            if (engine == null) {
+            if (tls == null) {
                 data = plain.buffer();
             } else {
-                if (!plain.isEmpty() && !handshaking) {
+                if (!plain.isEmpty() && !tls.handshaking()) {
                     ByteBuffer source = plain.buffer();
                     while (source.hasRemaining()) {
-                        if (!wrap(source)) {
+                        if (!tls.wrap(source)) {
                             return;
                         }
                     }
@@ -616,42 +536,6 @@ final class Connection implements SessionOutput, SessionContext {
         }
     }
 
-    /** Wraps {@code source} (or a handshake message) into the wire staging; false if the connection closed. */
-    private boolean wrap(ByteBuffer source) {
-        ByteBuffer net = t.tlsNetBuffer;
-        SSLEngineResult result;
-        while (true) {
-            net.clear();
-            try {
-                result = engine.wrap(source, net);
-            } catch (SSLException e) {
-                tlsFailed(e);
-                return false;
-            }
-            if (result.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                break;
-            }
-            // Nothing was consumed or produced: without a larger buffer this would spin forever.
-            net = larger(net, engine.getSession().getPacketBufferSize());
-            if (net == null) {
-                tlsFailed(new SSLException("TLS record larger than " + t.tlsNetBuffer.capacity() + " octets"));
-                return false;
-            }
-            t.tlsNetBuffer = net;
-        }
-        net.flip();
-        t.wireStaging.append(net);
-        if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-            closing = true;
-            closeDeadline = t.now + LINGER_NANOS;
-            return !source.hasRemaining();
-        }
-        if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
-            handshakeFinished();
-        }
-        return true;
-    }
-
     private void write(ByteBuffer data) {
         if (pendingOut == null) {
             try {
@@ -661,7 +545,7 @@ final class Connection implements SessionOutput, SessionContext {
                 return;
             }
             if (data.hasRemaining()) {
-                pendingOut = copy(data);
+                pendingOut = Bytes.copy(data);
             }
         } else {
             ByteBuffer joined = ByteBuffer.allocate(pendingOut.remaining() + data.remaining());
@@ -691,7 +575,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (pendingOut != null) {
             ops |= SelectionKey.OP_WRITE;
         }
-        if ((handshaking && !tlsTasksRunning) || (canTakeInput() && pendingIn == null)) {
+        if ((tls != null && tls.wantsHandshakeInput()) || (canTakeInput() && pendingIn == null)) {
             ops |= SelectionKey.OP_READ;
         }
         if (ops != interest && key.isValid()) {
@@ -703,88 +587,40 @@ final class Connection implements SessionOutput, SessionContext {
     // ------------------------------------------------------------------------------------------
     // TLS (RFC 3207 STARTTLS, RFC 8314 implicit TLS)
 
+    private boolean handshaking() {
+        return tls != null && tls.handshaking();
+    }
+
     private void beginTls() {
         tlsRequested = false;
         pendingIn = null;
         try {
-            engine = t.newEngine(remote);
-            engine.beginHandshake();
+            tls = new TlsLayer(t, t.newEngine(remote), tlsEvents);
+            tls.begin();
         } catch (SSLException | RuntimeException e) {
             tlsFailed(e);
             return;
         }
-        handshaking = true;
         lastProgress = t.now;
     }
 
-    /**
-     * Runs the handshake's key exchange and signature work on the executor: a millisecond or two
-     * each (more with RSA keys), which the event loop must not spend while other clients wait.
-     * The handshake goes on once they are done; input that arrives meanwhile waits.
-     */
-    private void runDelegatedTasks() {
-        List<Runnable> work = new ArrayList<>(2);
-        Runnable task;
-        while ((task = engine.getDelegatedTask()) != null) {
-            work.add(task);
+    /** How the TLS layer reaches this connection; one per connection, made when TLS is first needed. */
+    private final TlsLayer.Peer tlsEvents = new TlsLayer.Peer() {
+        @Override public boolean canTakeInput() { return Connection.this.canTakeInput(); }
+        @Override public void receive(ByteBuffer plaintext) { feed(plaintext, true); }
+        @Override public void established(SSLSession tlsSession) { handshakeFinished(tlsSession); }
+        @Override public void closeNow(String why) { Connection.this.closeNow(why); }
+        @Override public void failed(Exception e) { tlsFailed(e); }
+        @Override public void outboundClosed() {
+            closing = true;
+            closeDeadline = t.now + LINGER_NANOS;
         }
-        if (work.isEmpty()) {
-            return;
-        }
-        tlsTasksRunning = true;
-        try {
-            t.executor.execute(() -> {
-                try {
-                    work.forEach(Runnable::run);
-                } finally {
-                    t.execute(this::tlsTasksDone);
-                }
-            });
-        } catch (RuntimeException e) { // refused, however the executor says it
-            work.forEach(Runnable::run);
-            tlsTasksRunning = false;
-        }
-    }
+        @Override public void tasksDone() { afterEvent(); }
+        @Override public boolean isClosed() { return closed; }
+    };
 
-    private void tlsTasksDone() {
-        tlsTasksRunning = false;
-        if (closed) {
-            return;
-        }
-        ByteBuffer net = pendingNet != null ? pendingNet : EMPTY;
-        pendingNet = null;
-        unwrapAndFeed(net, false);
-        afterEvent();
-    }
-
-    /**
-     * True if the client started a new handshake after the first one finished. Only TLS 1.2 has
-     * renegotiation; TLS 1.3 post-handshake messages (KeyUpdate, tickets) are let through.
-     */
-    private boolean isRenegotiation(SSLEngineResult.HandshakeStatus status) {
-        return status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
-                && tlsSession != null && "TLSv1.2".equals(tlsSession.getProtocol());
-    }
-
-    /** TLS records are at most about 16 KiB (32 KiB with large fragments); this is plenty. */
-    private static final int MAX_TLS_BUFFER = 256 * 1024;
-
-    /**
-     * A replacement for a loop TLS buffer that proved too small: room for {@code wanted} octets
-     * and at least twice the old size; {@code null} past {@link #MAX_TLS_BUFFER}.
-     */
-    private static ByteBuffer larger(ByteBuffer old, int wanted) {
-        long size = Math.max((long) wanted + 1024, 2L * old.capacity());
-        return old.capacity() >= MAX_TLS_BUFFER ? null : ByteBuffer.allocate((int) Math.min(size, MAX_TLS_BUFFER));
-    }
-
-    private void handshakeFinished() {
-        if (!handshaking) {
-            return;
-        }
-        handshaking = false;
+    private void handshakeFinished(SSLSession tlsSession) {
         lastProgress = t.now;
-        tlsSession = engine.getSession();
         log.debug("[{}] TLS established: {} {}", id, tlsSession.getProtocol(), tlsSession.getCipherSuite());
         if (!started) {
             started = true;
@@ -811,8 +647,8 @@ final class Connection implements SessionOutput, SessionContext {
         if (closed) {
             return;
         }
-        if (engine != null && !handshaking && pendingOut == null && channel.isOpen()) {
-            sendCloseNotify();
+        if (tls != null && !tls.handshaking() && pendingOut == null && channel.isOpen()) {
+            tls.closeOutbound(channel);
         }
         closed = true;
         if (started) {
@@ -823,7 +659,9 @@ final class Connection implements SessionOutput, SessionContext {
         }
         pendingIn = null;
         pendingOut = null;
-        pendingNet = null;
+        if (tls != null) {
+            tls.dropHeld();
+        }
         t.buffers.give(buffersHeld);
         buffersHeld = 0;
         releaseEnvelopeIfDone();
@@ -838,19 +676,6 @@ final class Connection implements SessionOutput, SessionContext {
         log.debug("[{}] disconnect: {}", id, Printable.of(why));
         t.removed(this);
         hooks.closed();
-    }
-
-    private void sendCloseNotify() {
-        try {
-            engine.closeOutbound();
-            ByteBuffer net = t.tlsNetBuffer;
-            net.clear();
-            engine.wrap(EMPTY, net);
-            net.flip();
-            channel.write(net); // best effort, once
-        } catch (IOException | RuntimeException ignored) {
-            // the peer may be gone already
-        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -890,7 +715,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public SSLSession tlsSession() {
-        return tlsSession;
+        return tls == null ? null : tls.session();
     }
 
     @Override

@@ -31,7 +31,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,8 +97,7 @@ public final class Transport {
     final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
     final Bytes staging = new Bytes(8 * 1024);
     final Bytes wireStaging = new Bytes(8 * 1024);
-    ByteBuffer tlsAppBuffer;
-    ByteBuffer tlsNetBuffer;
+    final TlsBuffers tlsBuffers = new TlsBuffers();
     long now = System.nanoTime();
     boolean shuttingDown;
     private volatile boolean running;
@@ -624,13 +622,7 @@ public final class Transport {
         SSLEngine engine = settings.sslContext.createSSLEngine(remote.getHostString(), remote.getPort());
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(tlsProtocols);
-        SSLSession session = engine.getSession();
-        if (tlsAppBuffer == null || tlsAppBuffer.capacity() < session.getApplicationBufferSize()) {
-            tlsAppBuffer = ByteBuffer.allocate(session.getApplicationBufferSize() + 1024);
-        }
-        if (tlsNetBuffer == null || tlsNetBuffer.capacity() < session.getPacketBufferSize()) {
-            tlsNetBuffer = ByteBuffer.allocate(session.getPacketBufferSize() + 1024);
-        }
+        tlsBuffers.fit(engine.getSession());
         return engine;
     }
 

@@ -78,10 +78,9 @@ final class Connection implements SessionOutput, SessionContext {
     private Spool spool;
     /** Null until TLS begins. */
     private TlsLayer tls;
-    private boolean tlsRequested;
-    private boolean started;
-    private boolean closing;
-    boolean closed;
+    private ConnectionPhase phase;
+    /** Whether the session was started; it must hear of the end then, whatever the phase. */
+    private boolean sessionStarted;
     private long lastProgress;
     private long contentSinceProgress;
     private long closeDeadline;
@@ -98,6 +97,7 @@ final class Connection implements SessionOutput, SessionContext {
         this.remote = remote;
         this.local = local;
         this.implicitTls = implicitTls;
+        this.phase = implicitTls ? ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION : ConnectionPhase.OPEN;
         this.session = new SmtpSession(t.config, this);
         this.hooks = new HookDispatcher(t, this, id, this::hookDone);
         this.lastProgress = t.now;
@@ -110,7 +110,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (implicitTls) {
             beginTls();
         } else {
-            started = true;
+            sessionStarted = true;
             session.start();
             dispatch();
         }
@@ -151,7 +151,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     void onWritable() {
         writePending();
-        if (!closed && pendingOut == null) {
+        if (phase != ConnectionPhase.CLOSED && pendingOut == null) {
             resumeInput();
         }
         afterEvent();
@@ -159,7 +159,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The idle timer (RFC 5321 §4.5.3.2.7) and the linger limit of closing connections. */
     void sweep(long now) {
-        if (closing || session.isClosed()) {
+        if (phase == ConnectionPhase.CLOSING || session.isClosed()) {
             if (now - closeDeadline > 0) {
                 closeNow("could not deliver the last reply in time");
             }
@@ -168,7 +168,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (hooks.waiting() || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
             return; // waiting for the handler or the spool is the server's time, not the client's
         }
-        if (!started || handshaking() || tlsRequested) {
+        if (phase.settingUpTls()) {
             closeNow("timeout before the session began");
             return;
         }
@@ -179,7 +179,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The server is closing: end the session now unless a message is being received or decided. */
     void shutdown() {
-        if (!started || handshaking() || tlsRequested) {
+        if (phase.settingUpTls()) {
             closeNow("server shutting down");
             return;
         }
@@ -188,7 +188,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void hookDone(Reply reply) {
         hooks.answered();
-        if (closed) {
+        if (phase == ConnectionPhase.CLOSED) {
             return;
         }
         lastProgress = t.now;
@@ -202,7 +202,7 @@ final class Connection implements SessionOutput, SessionContext {
     // Input
 
     private boolean canTakeInput() {
-        return !closed && !closing && started && !handshaking() && !tlsRequested && !hooks.waiting()
+        return phase == ConnectionPhase.OPEN && !hooks.waiting()
                 && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
                 && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
     }
@@ -223,7 +223,7 @@ final class Connection implements SessionOutput, SessionContext {
             dispatch();
         }
         in.limit(end);
-        if (tlsRequested || session.isClosed() || closed) {
+        if (phase == ConnectionPhase.TLS_REQUESTED || session.isClosed() || phase == ConnectionPhase.CLOSED) {
             // RFC 3207 §4.2: what was pipelined after STARTTLS is dropped, never executed.
             in.position(end);
         }
@@ -256,7 +256,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** Answers what the session asks: at once when the handler has no such hook, else through {@link #hooks}. */
     private void dispatch() {
         Decision decision;
-        while (!closed && !hooks.waiting() && (decision = session.awaiting()) != null) {
+        while (phase != ConnectionPhase.CLOSED && !hooks.waiting() && (decision = session.awaiting()) != null) {
             if (decision instanceof Decision.Mail mail && !reserveEnvelope(mail.reversePath(), mail.parameters())
                     || decision instanceof Decision.Rcpt rcpt && !reserveEnvelope(rcpt.recipient(), rcpt.parameters())) {
                 session.resume(ENVELOPE_FULL);
@@ -339,7 +339,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** Gives the envelope budget back once the transaction it paid for is over. */
     private void releaseEnvelopeIfDone() {
-        if (envelopeHeld > 0 && (closed || (session.reversePath() == null && session.awaiting() == null))) {
+        if (envelopeHeld > 0 && (phase == ConnectionPhase.CLOSED || (session.reversePath() == null && session.awaiting() == null))) {
             t.giveEnvelope(clientKey, envelopeHeld);
             envelopeHeld = 0;
         }
@@ -399,7 +399,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The spool's file writes caught up: content may flow again. */
     private void spoolDrained() {
-        if (!closed) {
+        if (phase != ConnectionPhase.CLOSED) {
             lastProgress = t.now; // the client's idle time starts again from here, as after a hook
             resumeInput();
             afterEvent();
@@ -412,7 +412,7 @@ final class Connection implements SessionOutput, SessionContext {
     @Override
     public void send(byte[] reply) {
         lastProgress = t.now;
-        if (handshaking()) {
+        if (tls != null && tls.handshaking()) {
             return; // nothing can be said in the middle of a handshake
         }
         t.staging.append(reply);
@@ -444,13 +444,13 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public void startTls() {
-        tlsRequested = true;
+        phase = ConnectionPhase.TLS_REQUESTED;
     }
 
     @Override
     public void close() {
-        if (!closing) {
-            closing = true;
+        if (phase != ConnectionPhase.CLOSING && phase != ConnectionPhase.CLOSED) {
+            phase = ConnectionPhase.CLOSING;
             closeDeadline = t.now + Math.min(LINGER_NANOS, t.idleNanos);
         }
     }
@@ -461,19 +461,19 @@ final class Connection implements SessionOutput, SessionContext {
     /** Ends every event: writes what was staged, closes or starts TLS when due, sets interest. */
     private void afterEvent() {
         while (true) {
-            if (!closed && t.shuttingDown && isIdle()) {
+            if (phase != ConnectionPhase.CLOSED && t.shuttingDown && isIdle()) {
                 log.debug("[{}] closing for shutdown", id);
                 session.terminate(Reply.SHUTTING_DOWN);
             }
             flush();
-            if (closed) {
+            if (phase == ConnectionPhase.CLOSED) {
                 return;
             }
-            if ((closing || session.isClosed()) && pendingOut == null) {
+            if ((phase == ConnectionPhase.CLOSING || session.isClosed()) && pendingOut == null) {
                 closeNow(session.isClosed() ? "closed" : "closing");
                 return;
             }
-            if (tlsRequested && tls == null && pendingOut == null) {
+            if (phase == ConnectionPhase.TLS_REQUESTED && tls == null && pendingOut == null) {
                 beginTls();
                 flush();
             }
@@ -502,7 +502,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
     private boolean isIdle() {
         SessionState state = session.state();
-        return started && !hooks.waiting() && !handshaking() && !tlsRequested && !session.isClosed()
+        return phase == ConnectionPhase.OPEN && !hooks.waiting() && !session.isClosed()
                 && state != SessionState.DATA && state != SessionState.BDAT;
     }
 
@@ -510,7 +510,7 @@ final class Connection implements SessionOutput, SessionContext {
         Bytes plain = t.staging;
         Bytes wire = t.wireStaging;
         try {
-            if (closed) {
+            if (phase == ConnectionPhase.CLOSED) {
                 return;
             }
             ByteBuffer data;
@@ -556,7 +556,7 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void writePending() {
-        if (pendingOut == null || closed) {
+        if (pendingOut == null || phase == ConnectionPhase.CLOSED) {
             return;
         }
         try {
@@ -587,12 +587,8 @@ final class Connection implements SessionOutput, SessionContext {
     // ------------------------------------------------------------------------------------------
     // TLS (RFC 3207 STARTTLS, RFC 8314 implicit TLS)
 
-    private boolean handshaking() {
-        return tls != null && tls.handshaking();
-    }
-
     private void beginTls() {
-        tlsRequested = false;
+        phase = sessionStarted ? ConnectionPhase.TLS_HANDSHAKE : ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION;
         pendingIn = null;
         try {
             tls = new TlsLayer(t, t.newEngine(remote), tlsEvents);
@@ -612,18 +608,23 @@ final class Connection implements SessionOutput, SessionContext {
         @Override public void closeNow(String why) { Connection.this.closeNow(why); }
         @Override public void failed(Exception e) { tlsFailed(e); }
         @Override public void outboundClosed() {
-            closing = true;
+            if (phase != ConnectionPhase.CLOSED) {
+                phase = ConnectionPhase.CLOSING;
+            }
             closeDeadline = t.now + LINGER_NANOS;
         }
         @Override public void tasksDone() { afterEvent(); }
-        @Override public boolean isClosed() { return closed; }
+        @Override public boolean isClosed() { return phase == ConnectionPhase.CLOSED; }
     };
 
     private void handshakeFinished(SSLSession tlsSession) {
         lastProgress = t.now;
         log.debug("[{}] TLS established: {} {}", id, tlsSession.getProtocol(), tlsSession.getCipherSuite());
-        if (!started) {
-            started = true;
+        if (phase.settingUpTls()) {
+            phase = ConnectionPhase.OPEN;
+        }
+        if (!sessionStarted) {
+            sessionStarted = true;
             session.startSecure();
         } else {
             session.tlsStarted(true);
@@ -633,7 +634,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void tlsFailed(Exception e) {
         log.debug("[{}] TLS failed: {}", id, Printable.of(e.getMessage()));
-        if (started && session.state() == SessionState.TLS) {
+        if (sessionStarted && session.state() == SessionState.TLS) {
             session.tlsStarted(false);
         }
         t.staging.clear();
@@ -644,14 +645,14 @@ final class Connection implements SessionOutput, SessionContext {
     // Closing
 
     void closeNow(String why) {
-        if (closed) {
+        if (phase == ConnectionPhase.CLOSED) {
             return;
         }
         if (tls != null && !tls.handshaking() && pendingOut == null && channel.isOpen()) {
             tls.closeOutbound(channel);
         }
-        closed = true;
-        if (started) {
+        phase = ConnectionPhase.CLOSED;
+        if (sessionStarted) {
             session.connectionLost();
         }
         if (spool != null) {
@@ -676,6 +677,10 @@ final class Connection implements SessionOutput, SessionContext {
         log.debug("[{}] disconnect: {}", id, Printable.of(why));
         t.removed(this);
         hooks.closed();
+    }
+
+    boolean isClosed() {
+        return phase == ConnectionPhase.CLOSED;
     }
 
     // ------------------------------------------------------------------------------------------

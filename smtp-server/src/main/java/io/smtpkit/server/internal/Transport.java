@@ -414,7 +414,7 @@ public final class Transport {
             if (key.isWritable()) {
                 c.onWritable();
             }
-            if (key.isValid() && key.isReadable() && !c.closed) {
+            if (key.isValid() && key.isReadable() && !c.isClosed()) {
                 c.onReadable();
             }
         } catch (RuntimeException | Error e) {

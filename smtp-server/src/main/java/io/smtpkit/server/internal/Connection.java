@@ -1,9 +1,7 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Decision;
-import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
-import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
 import io.smtpkit.protocol.SessionState;
@@ -16,8 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.ZonedDateTime;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -58,8 +54,6 @@ final class Connection implements SessionOutput, SessionContext {
     /** RFC 5321 §4.5.3.1.10 lets a server refuse recipients it has no room for; 4.3.1 is "mail system full". */
     private static final Reply ENVELOPE_FULL = Reply.of(452, "4.3.1", "Error: insufficient system storage, try again later");
     private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
-    /** What an envelope entry costs besides its characters: objects, list and map slots. */
-    private static final int ENTRY_OVERHEAD = 160;
     private final Transport t;
     private final SocketChannel channel;
     private final String id;
@@ -68,12 +62,13 @@ final class Connection implements SessionOutput, SessionContext {
     private final boolean implicitTls;
     private final SmtpSession session;
     private final HookDispatcher hooks;
+    private final SessionInfo view;
     SelectionKey key;
     /** What counts as this connection's client for per-client limits: see {@link ClientKeys}. */
     Object clientKey;
 
     private int interest = -1;
-    private ByteBuffer pendingOut;
+    private final Outbox out;
     private ByteBuffer pendingIn;
     private Spool spool;
     /** Null until TLS begins. */
@@ -85,10 +80,7 @@ final class Connection implements SessionOutput, SessionContext {
     private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
-    /** Octets of {@link Transport#envelopes} this connection's open transaction holds. */
-    private long envelopeHeld;
-    /** Octets of {@link Transport#buffers} taken for pendingIn, pendingOut and the ciphertext TLS holds. */
-    private long buffersHeld;
+    private final MemoryShare memory;
     Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls) {
         this.t = t;
@@ -100,6 +92,9 @@ final class Connection implements SessionOutput, SessionContext {
         this.phase = implicitTls ? ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION : ConnectionPhase.OPEN;
         this.session = new SmtpSession(t.config, this);
         this.hooks = new HookDispatcher(t, this, id, this::hookDone);
+        this.memory = new MemoryShare(t);
+        this.out = new Outbox(channel);
+        this.view = new SessionView(session);
         this.lastProgress = t.now;
     }
 
@@ -151,7 +146,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     void onWritable() {
         writePending();
-        if (phase != ConnectionPhase.CLOSED && pendingOut == null) {
+        if (phase != ConnectionPhase.CLOSED && out.isEmpty()) {
             resumeInput();
         }
         afterEvent();
@@ -204,7 +199,7 @@ final class Connection implements SessionOutput, SessionContext {
     private boolean canTakeInput() {
         return phase == ConnectionPhase.OPEN && !hooks.waiting()
                 && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
-                && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
+                && out.pendingOctets() + t.staging.length() < OUTPUT_LIMIT;
     }
 
     /**
@@ -257,8 +252,9 @@ final class Connection implements SessionOutput, SessionContext {
     private void dispatch() {
         Decision decision;
         while (phase != ConnectionPhase.CLOSED && !hooks.waiting() && (decision = session.awaiting()) != null) {
-            if (decision instanceof Decision.Mail mail && !reserveEnvelope(mail.reversePath(), mail.parameters())
-                    || decision instanceof Decision.Rcpt rcpt && !reserveEnvelope(rcpt.recipient(), rcpt.parameters())) {
+            if (decision instanceof Decision.Mail mail && !memory.reserveEnvelope(clientKey, mail.reversePath(), mail.parameters())
+                    || decision instanceof Decision.Rcpt rcpt && !memory.reserveEnvelope(clientKey, rcpt.recipient(), rcpt.parameters())) {
+                log.debug("[{}] envelope memory budget used up", id);
                 session.resume(ENVELOPE_FULL);
             } else if (decision instanceof Decision.Message m) {
                 deliver(m);
@@ -319,29 +315,10 @@ final class Connection implements SessionOutput, SessionContext {
         }
     }
 
-    /**
-     * Takes from the server's envelope budget what keeping {@code path} and {@code parameters}
-     * for the rest of the transaction costs, at most: characters count twice, as a string of
-     * non-Latin-1 text takes two octets a character.
-     */
-    private boolean reserveEnvelope(MailPath path, Map<String, String> parameters) {
-        long cost = ENTRY_OVERHEAD + 2L * (path.localPart().length() + (path.domain() == null ? 0 : path.domain().length()));
-        for (Map.Entry<String, String> p : parameters.entrySet()) {
-            cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
-        }
-        if (!t.takeEnvelope(clientKey, cost)) {
-            log.debug("[{}] envelope memory budget used up", id);
-            return false;
-        }
-        envelopeHeld += cost;
-        return true;
-    }
-
     /** Gives the envelope budget back once the transaction it paid for is over. */
     private void releaseEnvelopeIfDone() {
-        if (envelopeHeld > 0 && (phase == ConnectionPhase.CLOSED || (session.reversePath() == null && session.awaiting() == null))) {
-            t.giveEnvelope(clientKey, envelopeHeld);
-            envelopeHeld = 0;
+        if (phase == ConnectionPhase.CLOSED || (session.reversePath() == null && session.awaiting() == null)) {
+            memory.releaseEnvelope(clientKey);
         }
     }
 
@@ -351,24 +328,20 @@ final class Connection implements SessionOutput, SessionContext {
      * its output is not stuck) and closed.
      */
     private boolean accountBuffers() {
-        long held = capacity(pendingIn) + capacity(pendingOut) + (tls == null ? 0 : tls.heldCapacity());
-        if (held > buffersHeld && !t.buffers.tryTake(held - buffersHeld)) {
+        long held = capacity(pendingIn) + out.capacity() + (tls == null ? 0 : tls.heldCapacity());
+        if (!memory.holdBuffers(held)) {
             log.debug("[{}] buffer memory budget used up", id);
             pendingIn = null;
             if (tls != null) {
                 tls.dropHeld();
             }
-            if (pendingOut == null) {
+            if (out.isEmpty()) {
                 session.terminate(BUFFERS_FULL);
                 flush();
             }
             closeNow("buffer memory budget used up");
             return false;
         }
-        if (held < buffersHeld) {
-            t.buffers.give(buffersHeld - held);
-        }
-        buffersHeld = held;
         return true;
     }
 
@@ -469,11 +442,11 @@ final class Connection implements SessionOutput, SessionContext {
             if (phase == ConnectionPhase.CLOSED) {
                 return;
             }
-            if ((phase == ConnectionPhase.CLOSING || session.isClosed()) && pendingOut == null) {
+            if ((phase == ConnectionPhase.CLOSING || session.isClosed()) && out.isEmpty()) {
                 closeNow(session.isClosed() ? "closed" : "closing");
                 return;
             }
-            if (phase == ConnectionPhase.TLS_REQUESTED && tls == null && pendingOut == null) {
+            if (phase == ConnectionPhase.TLS_REQUESTED && tls == null && out.isEmpty()) {
                 beginTls();
                 flush();
             }
@@ -537,42 +510,27 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void write(ByteBuffer data) {
-        if (pendingOut == null) {
-            try {
-                channel.write(data);
-            } catch (IOException e) {
-                closeNow("write failed: " + e.getMessage());
-                return;
-            }
-            if (data.hasRemaining()) {
-                pendingOut = Bytes.copy(data);
-            }
-        } else {
-            ByteBuffer joined = ByteBuffer.allocate(pendingOut.remaining() + data.remaining());
-            joined.put(pendingOut).put(data).flip();
-            pendingOut = joined;
-            writePending();
+        try {
+            out.write(data);
+        } catch (IOException e) {
+            closeNow("write failed: " + e.getMessage());
         }
     }
 
     private void writePending() {
-        if (pendingOut == null || phase == ConnectionPhase.CLOSED) {
+        if (phase == ConnectionPhase.CLOSED) {
             return;
         }
         try {
-            channel.write(pendingOut);
+            out.writePending();
         } catch (IOException e) {
             closeNow("write failed: " + e.getMessage());
-            return;
-        }
-        if (!pendingOut.hasRemaining()) {
-            pendingOut = null;
         }
     }
 
     private void updateInterest() {
         int ops = 0;
-        if (pendingOut != null) {
+        if (!out.isEmpty()) {
             ops |= SelectionKey.OP_WRITE;
         }
         if ((tls != null && tls.wantsHandshakeInput()) || (canTakeInput() && pendingIn == null)) {
@@ -648,7 +606,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (phase == ConnectionPhase.CLOSED) {
             return;
         }
-        if (tls != null && !tls.handshaking() && pendingOut == null && channel.isOpen()) {
+        if (tls != null && !tls.handshaking() && out.isEmpty() && channel.isOpen()) {
             tls.closeOutbound(channel);
         }
         phase = ConnectionPhase.CLOSED;
@@ -659,12 +617,11 @@ final class Connection implements SessionOutput, SessionContext {
             spool.discard();
         }
         pendingIn = null;
-        pendingOut = null;
+        out.drop();
         if (tls != null) {
             tls.dropHeld();
         }
-        t.buffers.give(buffersHeld);
-        buffersHeld = 0;
+        memory.releaseBuffers();
         releaseEnvelopeIfDone();
         if (key != null) {
             key.cancel();
@@ -705,18 +662,6 @@ final class Connection implements SessionOutput, SessionContext {
     public SessionInfo protocol() {
         return view;
     }
-
-    /** The session seen through {@link SessionInfo} only: a handler cannot cast it back and drive it. */
-    private final SessionInfo view = new SessionInfo() {
-        @Override public SessionState state() { return session.state(); }
-        @Override public String heloName() { return session.heloName(); }
-        @Override public boolean isExtended() { return session.isExtended(); }
-        @Override public boolean isSecure() { return session.isSecure(); }
-        @Override public String authenticatedUser() { return session.authenticatedUser(); }
-        @Override public MailPath reversePath() { return session.reversePath(); }
-        @Override public List<MailPath> recipients() { return session.recipients(); }
-        @Override public SessionConfig config() { return session.config(); }
-    };
 
     @Override
     public SSLSession tlsSession() {

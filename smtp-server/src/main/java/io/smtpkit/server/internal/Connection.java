@@ -22,8 +22,11 @@ import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 
 /**
- * One client connection: its socket, its {@link SmtpSession}, its TLS engine and its message
- * spool. Everything here runs on the event loop thread except the hook calls, which run on the
+ * One client connection: it feeds its {@link SmtpSession} and moves it through its
+ * {@link ConnectionPhase}s, with a {@link TlsLayer} under it once TLS begins, a
+ * {@link HookDispatcher} for the handler's hooks, an {@link Outbox} to the socket, a
+ * {@link Spool} for message content and a {@link MemoryShare} of the server's budgets.
+ * Everything here runs on the event loop thread except the hook calls, which run on the
  * executor while the session is paused and come back through {@link Transport#execute}, and the
  * spool's file writes, which run on the spool's {@link SerialLane}.
  *

@@ -552,7 +552,7 @@ final class Connection implements SessionOutput, SessionContext {
         phase = sessionStarted ? ConnectionPhase.TLS_HANDSHAKE : ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION;
         pendingIn = null;
         try {
-            tls = new TlsLayer(t, t.newEngine(remote), tlsEvents);
+            tls = new TlsLayer(t, t.newEngine(remote), new TlsEvents());
             tls.begin();
         } catch (SSLException | RuntimeException e) {
             tlsFailed(e);
@@ -561,8 +561,8 @@ final class Connection implements SessionOutput, SessionContext {
         lastProgress = t.now;
     }
 
-    /** How the TLS layer reaches this connection; one per connection, made when TLS is first needed. */
-    private final TlsLayer.Peer tlsEvents = new TlsLayer.Peer() {
+    /** How the TLS layer reaches this connection; made when TLS begins, so plain connections pay nothing. */
+    private final class TlsEvents implements TlsLayer.Peer {
         @Override public boolean canTakeInput() { return Connection.this.canTakeInput(); }
         @Override public void receive(ByteBuffer plaintext) { feed(plaintext, true); }
         @Override public void established(SSLSession tlsSession) { handshakeFinished(tlsSession); }
@@ -576,7 +576,7 @@ final class Connection implements SessionOutput, SessionContext {
         }
         @Override public void tasksDone() { afterEvent(); }
         @Override public boolean isClosed() { return phase == ConnectionPhase.CLOSED; }
-    };
+    }
 
     private void handshakeFinished(SSLSession tlsSession) {
         lastProgress = t.now;

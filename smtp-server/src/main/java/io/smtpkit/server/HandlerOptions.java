@@ -1,6 +1,7 @@
 package io.smtpkit.server;
 
 import java.util.Collection;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -54,7 +55,7 @@ public final class HandlerOptions {
         if (value == null) {
             return fallback;
         }
-        switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        switch (value.toLowerCase(Locale.ROOT)) {
             case "true", "yes", "on", "1":
                 return true;
             case "false", "no", "off", "0":

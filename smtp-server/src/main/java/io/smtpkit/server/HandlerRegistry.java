@@ -2,6 +2,7 @@ package io.smtpkit.server;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,7 +55,7 @@ public final class HandlerRegistry {
     public static HandlerRegistry of(List<HandlerProvider> providers) {
         List<HandlerProvider> sorted = new ArrayList<>(providers);
         sorted.sort(Comparator.comparing(HandlerProvider::name));
-        Map<String, HandlerProvider> byName = new java.util.HashMap<>();
+        Map<String, HandlerProvider> byName = new HashMap<>();
         for (HandlerProvider provider : sorted) {
             List<String> names = new ArrayList<>(provider.aliases());
             names.add(provider.name());

@@ -13,8 +13,10 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
@@ -65,7 +67,7 @@ public final class PemTls {
         String text = Files.readString(file, StandardCharsets.US_ASCII);
         CertificateFactory factory = CertificateFactory.getInstance("X.509");
         Matcher m = BLOCK.matcher(text);
-        java.util.List<Certificate> chain = new java.util.ArrayList<>();
+        List<Certificate> chain = new ArrayList<>();
         while (m.find()) {
             if (m.group(1).equals("CERTIFICATE")) {
                 byte[] der = Base64.getMimeDecoder().decode(m.group(2));

@@ -1,7 +1,6 @@
 package io.smtpkit.server;
 
 import io.smtpkit.protocol.SessionConfig;
-import io.smtpkit.server.internal.AuthLimits;
 import io.smtpkit.server.internal.ServerSettings;
 import io.smtpkit.server.internal.Transport;
 import java.io.IOException;
@@ -9,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -100,58 +98,37 @@ public final class SmtpServer implements AutoCloseable {
 
     /** Settings of a server. Each setter returns the builder. */
     public static final class Builder {
-        final List<InetSocketAddress> addresses = new ArrayList<>();
-        final List<InetSocketAddress> tlsAddresses = new ArrayList<>();
-        SessionConfig config = SessionConfig.builder().build();
-        SmtpHandler handler;
-        SSLContext sslContext;
-        Authenticator authenticator;
-        Duration authFailureDelay = Duration.ofSeconds(2);
-        int maxConcurrentAuthPerClient = 3;
-        int maxAuthFailuresPerClient = 30;
-        int authenticatorThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-        ExecutorService executor;
-        int maxConnections = 1000;
-        int maxConnectionsPerClient = 50;
-        int maxConnectionRatePerClient = 600;
-        Duration idleTimeout = Duration.ofMinutes(5);
-        long spoolThreshold = 1 << 20;
-        long envelopeMemory = Runtime.getRuntime().maxMemory() / 8;
-        long bufferMemory = Runtime.getRuntime().maxMemory() / 8;
-        Path spoolDirectory;
-        boolean receivedHeader = true;
-        Duration shutdownTimeout = Duration.ofSeconds(30);
-        Consumer<? super Throwable> onFatalError = Transport::exitProcess;
+        private final ServerSettings.Draft s = new ServerSettings.Draft();
 
         private Builder() {}
 
         /** Adds a plain SMTP listener (STARTTLS offered when TLS is set). Port 0 picks a free port. Default {@link #DEFAULT_ADDRESS}. */
         public Builder listen(InetSocketAddress address) {
-            addresses.add(Objects.requireNonNull(address, "address"));
+            s.addresses.add(Objects.requireNonNull(address, "address"));
             return this;
         }
 
         /** Adds an implicit-TLS listener (RFC 8314, port 465 style); needs {@link #tls(SSLContext)}. */
         public Builder listenTls(InetSocketAddress address) {
-            tlsAddresses.add(Objects.requireNonNull(address, "address"));
+            s.tlsAddresses.add(Objects.requireNonNull(address, "address"));
             return this;
         }
 
         /** The protocol settings; the server turns on STARTTLS and AUTH itself when TLS and an authenticator are set. */
         public Builder config(SessionConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
+            s.config = Objects.requireNonNull(config, "config");
             return this;
         }
 
         /** What to do with mail. Required. */
         public Builder handler(SmtpHandler handler) {
-            this.handler = Objects.requireNonNull(handler, "handler");
+            s.handler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
         /** TLS for STARTTLS and implicit-TLS listeners; TLS 1.2 and later only. See {@link PemTls} to load PEM files. */
         public Builder tls(SSLContext context) {
-            this.sslContext = Objects.requireNonNull(context, "context");
+            s.sslContext = Objects.requireNonNull(context, "context");
             return this;
         }
 
@@ -162,7 +139,7 @@ public final class SmtpServer implements AutoCloseable {
          * address or an IPv6 /64.
          */
         public Builder authenticator(Authenticator authenticator) {
-            this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+            s.authenticator = Objects.requireNonNull(authenticator, "authenticator");
             return this;
         }
 
@@ -180,7 +157,7 @@ public final class SmtpServer implements AutoCloseable {
             if (Objects.requireNonNull(delay, "delay").isNegative()) {
                 throw new IllegalArgumentException("authFailureDelay must not be negative: " + delay);
             }
-            this.authFailureDelay = delay;
+            s.authFailureDelay = delay;
             return this;
         }
 
@@ -190,7 +167,7 @@ public final class SmtpServer implements AutoCloseable {
          * more is answered {@code 454 4.7.0} without a check. Default 3; 0 for no limit.
          */
         public Builder maxConcurrentAuthPerClient(int exchanges) {
-            this.maxConcurrentAuthPerClient = requireNotNegative(exchanges, "maxConcurrentAuthPerClient");
+            s.maxConcurrentAuthPerClient = requireNotNegative(exchanges, "maxConcurrentAuthPerClient");
             return this;
         }
 
@@ -202,7 +179,7 @@ public final class SmtpServer implements AutoCloseable {
          * address is still taken when the config allows it. Default 30; 0 for no limit.
          */
         public Builder maxAuthFailuresPerClient(int failures) {
-            this.maxAuthFailuresPerClient = requireNotNegative(failures, "maxAuthFailuresPerClient");
+            s.maxAuthFailuresPerClient = requireNotNegative(failures, "maxAuthFailuresPerClient");
             return this;
         }
 
@@ -220,7 +197,7 @@ public final class SmtpServer implements AutoCloseable {
             if (threads < 1) {
                 throw new IllegalArgumentException("authenticatorThreads must be at least 1: " + threads);
             }
-            this.authenticatorThreads = threads;
+            s.authenticatorThreads = threads;
             return this;
         }
 
@@ -230,13 +207,13 @@ public final class SmtpServer implements AutoCloseable {
          * given executor is not shut down by the server.
          */
         public Builder executor(ExecutorService executor) {
-            this.executor = Objects.requireNonNull(executor, "executor");
+            s.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 
         /** The most simultaneous connections; more are answered {@code 421 4.7.0} and closed. Default 1000; 0 for no limit. */
         public Builder maxConnections(int connections) {
-            this.maxConnections = requireNotNegative(connections, "maxConnections");
+            s.maxConnections = requireNotNegative(connections, "maxConnections");
             return this;
         }
 
@@ -248,7 +225,7 @@ public final class SmtpServer implements AutoCloseable {
          * or NAT all clients share one address: raise it, or turn it off.
          */
         public Builder maxConnectionsPerClient(int connections) {
-            this.maxConnectionsPerClient = requireNotNegative(connections, "maxConnectionsPerClient");
+            s.maxConnectionsPerClient = requireNotNegative(connections, "maxConnectionsPerClient");
             return this;
         }
 
@@ -259,7 +236,7 @@ public final class SmtpServer implements AutoCloseable {
          * message need more.
          */
         public Builder maxConnectionRatePerClient(int perMinute) {
-            this.maxConnectionRatePerClient = requireNotNegative(perMinute, "maxConnectionRatePerClient");
+            s.maxConnectionRatePerClient = requireNotNegative(perMinute, "maxConnectionRatePerClient");
             return this;
         }
 
@@ -271,7 +248,7 @@ public final class SmtpServer implements AutoCloseable {
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
             }
-            this.idleTimeout = timeout;
+            s.idleTimeout = timeout;
             return this;
         }
 
@@ -280,7 +257,7 @@ public final class SmtpServer implements AutoCloseable {
             if (octets < 0) {
                 throw new IllegalArgumentException("spoolThreshold must not be negative: " + octets);
             }
-            this.spoolThreshold = octets;
+            s.spoolThreshold = octets;
             return this;
         }
 
@@ -294,7 +271,7 @@ public final class SmtpServer implements AutoCloseable {
          * the heap; 0 for no limit.
          */
         public Builder envelopeMemory(long octets) {
-            this.envelopeMemory = requireNotNegative(octets, "envelopeMemory");
+            s.envelopeMemory = requireNotNegative(octets, "envelopeMemory");
             return this;
         }
 
@@ -305,25 +282,25 @@ public final class SmtpServer implements AutoCloseable {
          * closed. Default: an eighth of the heap; 0 for no limit.
          */
         public Builder bufferMemory(long octets) {
-            this.bufferMemory = requireNotNegative(octets, "bufferMemory");
+            s.bufferMemory = requireNotNegative(octets, "bufferMemory");
             return this;
         }
 
         /** Where spool files go. Default: the JVM's temporary directory. */
         public Builder spoolDirectory(Path directory) {
-            this.spoolDirectory = Objects.requireNonNull(directory, "directory");
+            s.spoolDirectory = Objects.requireNonNull(directory, "directory");
             return this;
         }
 
         /** Whether to prepend a {@code Received:} trace header (RFC 5321 §4.4). Default true. */
         public Builder receivedHeader(boolean on) {
-            this.receivedHeader = on;
+            s.receivedHeader = on;
             return this;
         }
 
         /** How long {@link SmtpServer#close()} waits for messages in flight. Default 30 seconds. */
         public Builder shutdownTimeout(Duration timeout) {
-            this.shutdownTimeout = Objects.requireNonNull(timeout, "timeout");
+            s.shutdownTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
         }
 
@@ -336,7 +313,7 @@ public final class SmtpServer implements AutoCloseable {
          * recover otherwise may pass its own action (it runs on the dying loop thread).
          */
         public Builder onFatalError(Consumer<? super Throwable> action) {
-            this.onFatalError = Objects.requireNonNull(action, "action");
+            s.onFatalError = Objects.requireNonNull(action, "action");
             return this;
         }
 
@@ -346,20 +323,14 @@ public final class SmtpServer implements AutoCloseable {
          * @throws IllegalStateException if no handler was set, or a TLS listener has no TLS context
          */
         public SmtpServer build() {
-            if (handler == null) {
+            if (s.handler == null) {
                 throw new IllegalStateException("a handler is required");
             }
-            if (!tlsAddresses.isEmpty() && sslContext == null) {
+            if (!s.tlsAddresses.isEmpty() && s.sslContext == null) {
                 throw new IllegalStateException("an implicit-TLS listener needs tls(SSLContext)");
             }
-            List<InetSocketAddress> plain = addresses.isEmpty() && tlsAddresses.isEmpty() ? List.of(DEFAULT_ADDRESS) : addresses;
             try {
-                return new SmtpServer(new Transport(new ServerSettings(plain, tlsAddresses, config, handler, sslContext,
-                        authenticator, executor, maxConnections, maxConnectionsPerClient, maxConnectionRatePerClient,
-                        idleTimeout, spoolThreshold, envelopeMemory, bufferMemory, spoolDirectory, receivedHeader,
-                        shutdownTimeout, onFatalError,
-                        new AuthLimits(authFailureDelay, maxConcurrentAuthPerClient, maxAuthFailuresPerClient,
-                                authenticatorThreads))));
+                return new SmtpServer(new Transport(new ServerSettings(s, DEFAULT_ADDRESS)));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open a selector: " + e.getMessage(), e);
             }

@@ -43,6 +43,13 @@ final class Bytes {
         return ByteBuffer.wrap(data, 0, length);
     }
 
+    /** A heap copy of what {@code in} has left, for keeping beyond the loop buffer it is in. */
+    static ByteBuffer copy(ByteBuffer in) {
+        ByteBuffer copy = ByteBuffer.allocate(in.remaining());
+        copy.put(in).flip();
+        return copy;
+    }
+
     private void ensure(int more) {
         if (length + more > data.length) {
             data = Arrays.copyOf(data, Math.max(data.length * 2, length + more));

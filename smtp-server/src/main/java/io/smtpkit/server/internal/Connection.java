@@ -1,7 +1,6 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Decision;
-import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
@@ -18,17 +17,16 @@ import java.time.ZonedDateTime;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
-import org.slf4j.MDC;
 
 /**
- * One client connection: its socket, its {@link SmtpSession}, its TLS engine and its message
- * spool. Everything here runs on the event loop thread except the hook calls, which run on the
+ * One client connection: it feeds its {@link SmtpSession} and moves it through its
+ * {@link ConnectionPhase}s, with a {@link TlsLayer} under it once TLS begins, a
+ * {@link HookDispatcher} for the handler's hooks, an {@link Outbox} to the socket, a
+ * {@link Spool} for message content and a {@link MemoryShare} of the server's budgets.
+ * Everything here runs on the event loop thread except the hook calls, which run on the
  * executor while the session is paused and come back through {@link Transport#execute}, and the
  * spool's file writes, which run on the spool's {@link SerialLane}.
  *
@@ -55,30 +53,10 @@ final class Connection implements SessionOutput, SessionContext {
     private static final int PROGRESS_OCTETS = 1024;
     /** How long a closing connection may take to flush its last replies. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
     /** RFC 5321 §4.5.3.1.10 lets a server refuse recipients it has no room for; 4.3.1 is "mail system full". */
     private static final Reply ENVELOPE_FULL = Reply.of(452, "4.3.1", "Error: insufficient system storage, try again later");
     private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
-    /** What an envelope entry costs besides its characters: objects, list and map slots. */
-    private static final int ENTRY_OVERHEAD = 160;
-    /** Bits of {@link #hookState}: a hook is out on a worker; the connection is closed. */
-    /**
-     * Runs a {@link io.smtpkit.server.SmtpHandler.NonBlocking} handler's hook in place, on the
-     * event loop. The hook's answer still goes through the task queue, exactly as from a worker.
-     * An Error the hook threw has been answered (451) by then; it is logged, not let loose on the loop.
-     */
-    private static final java.util.concurrent.Executor ON_LOOP = task -> {
-        try {
-            task.run();
-        } catch (Error e) {
-            log.error("handler hook failed on the event loop", Printable.exception(e));
-        }
-    };
-
-    private static final int HOOK_OUT = 1;
-    private static final int CLOSED = 2;
-
     private final Transport t;
     private final SocketChannel channel;
     private final String id;
@@ -86,40 +64,26 @@ final class Connection implements SessionOutput, SessionContext {
     private final InetSocketAddress local;
     private final boolean implicitTls;
     private final SmtpSession session;
+    private final HookDispatcher hooks;
+    private final SessionInfo view;
     SelectionKey key;
     /** What counts as this connection's client for per-client limits: see {@link ClientKeys}. */
     Object clientKey;
 
     private int interest = -1;
-    private ByteBuffer pendingOut;
+    private final Outbox out;
     private ByteBuffer pendingIn;
-    private ByteBuffer pendingNet;
     private Spool spool;
-    private SSLEngine engine;
-    private boolean handshaking;
-    private boolean tlsRequested;
-    private boolean tlsTasksRunning;
-    private volatile SSLSession tlsSession;
-    private boolean started;
-    private boolean hookRunning;
-    private boolean closing;
-    boolean closed;
+    /** Null until TLS begins. */
+    private TlsLayer tls;
+    private ConnectionPhase phase;
+    /** Whether the session was started; it must hear of the end then, whatever the phase. */
+    private boolean sessionStarted;
     private long lastProgress;
     private long contentSinceProgress;
     private long closeDeadline;
     private int messages;
-    /** Octets of {@link Transport#envelopes} this connection's open transaction holds. */
-    private long envelopeHeld;
-    /** Octets of {@link Transport#buffers} taken for pendingIn, pendingOut and pendingNet. */
-    private long buffersHeld;
-    /**
-     * {@link #HOOK_OUT} and {@link #CLOSED}, shared with the workers: whoever clears the last of
-     * the two conditions calls onClose, so it comes once, and never while another hook of this
-     * connection still runs (the connection can be closed under a hook: shutdown timeout,
-     * client reset).
-     */
-    private final AtomicInteger hookState = new AtomicInteger();
-
+    private final MemoryShare memory;
     Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls) {
         this.t = t;
@@ -128,7 +92,12 @@ final class Connection implements SessionOutput, SessionContext {
         this.remote = remote;
         this.local = local;
         this.implicitTls = implicitTls;
+        this.phase = implicitTls ? ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION : ConnectionPhase.OPEN;
         this.session = new SmtpSession(t.config, this);
+        this.hooks = new HookDispatcher(t, this, id, this::hookDone);
+        this.memory = new MemoryShare(t);
+        this.out = new Outbox(channel);
+        this.view = new SessionView(session);
         this.lastProgress = t.now;
     }
 
@@ -139,7 +108,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (implicitTls) {
             beginTls();
         } else {
-            started = true;
+            sessionStarted = true;
             session.start();
             dispatch();
         }
@@ -155,9 +124,8 @@ final class Connection implements SessionOutput, SessionContext {
         }
         ByteBuffer buffer = t.readBuffer;
         buffer.clear();
-        if (pendingNet != null) {
-            buffer.put(pendingNet);
-            pendingNet = null;
+        if (tls != null) {
+            tls.moveHeldTo(buffer);
         }
         int n;
         try {
@@ -171,17 +139,17 @@ final class Connection implements SessionOutput, SessionContext {
             return;
         }
         buffer.flip();
-        if (engine == null) {
+        if (tls == null) {
             feed(buffer, true);
         } else {
-            unwrapAndFeed(buffer, true);
+            tls.unwrap(buffer, true);
         }
         afterEvent();
     }
 
     void onWritable() {
         writePending();
-        if (!closed && pendingOut == null) {
+        if (phase != ConnectionPhase.CLOSED && out.isEmpty()) {
             resumeInput();
         }
         afterEvent();
@@ -189,16 +157,16 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The idle timer (RFC 5321 §4.5.3.2.7) and the linger limit of closing connections. */
     void sweep(long now) {
-        if (closing || session.isClosed()) {
+        if (phase == ConnectionPhase.CLOSING || session.isClosed()) {
             if (now - closeDeadline > 0) {
                 closeNow("could not deliver the last reply in time");
             }
             return;
         }
-        if (hookRunning || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
+        if (hooks.waiting() || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
             return; // waiting for the handler or the spool is the server's time, not the client's
         }
-        if (!started || handshaking || tlsRequested) {
+        if (phase.settingUpTls()) {
             closeNow("timeout before the session began");
             return;
         }
@@ -209,7 +177,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The server is closing: end the session now unless a message is being received or decided. */
     void shutdown() {
-        if (!started || handshaking || tlsRequested) {
+        if (phase.settingUpTls()) {
             closeNow("server shutting down");
             return;
         }
@@ -217,8 +185,8 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void hookDone(Reply reply) {
-        hookRunning = false;
-        if (closed) {
+        hooks.answered();
+        if (phase == ConnectionPhase.CLOSED) {
             return;
         }
         lastProgress = t.now;
@@ -232,9 +200,9 @@ final class Connection implements SessionOutput, SessionContext {
     // Input
 
     private boolean canTakeInput() {
-        return !closed && !closing && started && !handshaking && !tlsRequested && !hookRunning
+        return phase == ConnectionPhase.OPEN && !hooks.waiting()
                 && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
-                && (pendingOut == null ? 0 : pendingOut.remaining()) + t.staging.length() < OUTPUT_LIMIT;
+                && out.pendingOctets() + t.staging.length() < OUTPUT_LIMIT;
     }
 
     /**
@@ -253,7 +221,7 @@ final class Connection implements SessionOutput, SessionContext {
             dispatch();
         }
         in.limit(end);
-        if (tlsRequested || session.isClosed() || closed) {
+        if (phase == ConnectionPhase.TLS_REQUESTED || session.isClosed() || phase == ConnectionPhase.CLOSED) {
             // RFC 3207 §4.2: what was pipelined after STARTTLS is dropped, never executed.
             in.position(end);
         }
@@ -263,74 +231,8 @@ final class Connection implements SessionOutput, SessionContext {
                 ByteBuffer joined = ByteBuffer.allocate(pendingIn.remaining() + in.remaining());
                 pendingIn = joined.put(pendingIn).put(in).flip();
             } else {
-                pendingIn = shared ? copy(in) : in;
+                pendingIn = shared ? Bytes.copy(in) : in;
             }
-        }
-    }
-
-    private void unwrapAndFeed(ByteBuffer net, boolean shared) {
-        ByteBuffer app = t.tlsAppBuffer;
-        while (!closed && !tlsTasksRunning) {
-            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
-            if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
-                runDelegatedTasks();
-                continue;
-            }
-            if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
-                if (!wrap(EMPTY)) {
-                    return;
-                }
-                continue;
-            }
-            if (!handshaking && !canTakeInput()) {
-                break;
-            }
-            if (!net.hasRemaining() && status != SSLEngineResult.HandshakeStatus.NEED_UNWRAP_AGAIN) {
-                break;
-            }
-            app.clear();
-            SSLEngineResult result;
-            try {
-                result = engine.unwrap(net, app);
-            } catch (SSLException e) {
-                tlsFailed(e);
-                return;
-            }
-            if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-                closeNow("client closed TLS");
-                return;
-            }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
-                break;
-            }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                // The engine needs more room than its session said (SSLEngine's contract):
-                // enlarge and unwrap the same record again.
-                ByteBuffer larger = larger(app, engine.getSession().getApplicationBufferSize());
-                if (larger == null) {
-                    tlsFailed(new SSLException("TLS record larger than " + app.capacity() + " octets"));
-                    return;
-                }
-                app = t.tlsAppBuffer = larger;
-                continue;
-            }
-            if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
-                handshakeFinished();
-            } else if (!handshaking && isRenegotiation(result.getHandshakeStatus())) {
-                // A client-initiated renegotiation costs the server a whole handshake (key
-                // exchange and signature) for a few bytes from the client: a cheap CPU attack,
-                // and SMTP has no use for it (RFC 7457 §2.2, RFC 5746). Refused, as Postfix and
-                // nginx do.
-                closeNow("client renegotiation refused");
-                return;
-            }
-            app.flip();
-            if (app.hasRemaining()) {
-                feed(app, true);
-            }
-        }
-        if (!closed && net.hasRemaining()) {
-            pendingNet = shared ? copy(net) : net;
         }
     }
 
@@ -341,126 +243,85 @@ final class Connection implements SessionOutput, SessionContext {
             pendingIn = null;
             feed(in, false);
         }
-        if (pendingIn == null && pendingNet != null && engine != null && canTakeInput()) {
-            ByteBuffer net = pendingNet;
-            pendingNet = null;
-            unwrapAndFeed(net, false);
+        if (pendingIn == null && tls != null && tls.hasHeld() && canTakeInput()) {
+            tls.resume();
         }
-    }
-
-    private static ByteBuffer copy(ByteBuffer in) {
-        ByteBuffer copy = ByteBuffer.allocate(in.remaining());
-        copy.put(in).flip();
-        return copy;
     }
 
     // ------------------------------------------------------------------------------------------
     // Decisions and hooks
 
-    /** Answers what the session asks: at once when the handler has no such hook, else on the executor. */
+    /** Answers what the session asks: at once when the handler has no such hook, else through {@link #hooks}. */
     private void dispatch() {
         Decision decision;
-        while (!closed && !hookRunning && (decision = session.awaiting()) != null) {
-            SpooledMessage message = null;
-            Callable<Reply> hook;
-            SmtpHandler handler = t.settings.handler();
-            if (decision instanceof Decision.Connect) {
-                hook = t.hooks.connect ? () -> handler.onConnect(this) : null;
-            } else if (decision instanceof Decision.Hello hello) {
-                hook = t.hooks.hello ? () -> handler.onHello(this, hello.domain(), hello.extended()) : null;
-            } else if (decision instanceof Decision.Mail mail) {
-                if (!reserveEnvelope(mail.reversePath(), mail.parameters())) {
-                    session.resume(ENVELOPE_FULL);
-                    continue;
-                }
-                hook = t.hooks.mail ? () -> handler.onMail(this, mail.reversePath(), mail.parameters()) : null;
-            } else if (decision instanceof Decision.Rcpt rcpt) {
-                if (!reserveEnvelope(rcpt.recipient(), rcpt.parameters())) {
-                    session.resume(ENVELOPE_FULL);
-                    continue;
-                }
-                hook = t.hooks.rcpt ? () -> handler.onRcpt(this, rcpt.recipient(), rcpt.parameters()) : null;
+        while (phase != ConnectionPhase.CLOSED && !hooks.waiting() && (decision = session.awaiting()) != null) {
+            if (decision instanceof Decision.Mail mail && !memory.reserveEnvelope(clientKey, mail.reversePath(), mail.parameters())
+                    || decision instanceof Decision.Rcpt rcpt && !memory.reserveEnvelope(clientKey, rcpt.recipient(), rcpt.parameters())) {
+                log.debug("[{}] envelope memory budget used up", id);
+                session.resume(ENVELOPE_FULL);
             } else if (decision instanceof Decision.Message m) {
-                Spool.Finished finished = finishMessage(m);
-                if (finished.message() != null) {
-                    message = finished.message();
-                    SpooledMessage content = message;
-                    hook = () -> handler.onMessage(this, m.envelope(), content);
-                } else if (finished.file() != null) {
-                    // On the spool's lane, after its last write: close the file, run the
-                    // handler, delete the file.
-                    runHook(decision, () -> {
-                        SpooledMessage content;
-                        try {
-                            content = finished.file().finish(finished.header(), finished.size());
-                        } catch (IOException e) {
-                            log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
-                            return STORAGE_FAILED;
-                        }
-                        try {
-                            return handler.onMessage(this, m.envelope(), content);
-                        } finally {
-                            content.delete();
-                        }
-                    }, null, task -> {
-                        try {
-                            finished.lane().submit(task);
-                        } catch (RejectedExecutionException e) {
-                            finished.file().delete(); // nothing runs on the lane any more
-                            throw e;
-                        }
-                    });
-                    continue;
-                } else {
-                    log.warn("[{}] cannot spool message: the executor refused the writes", id);
-                    session.resume(STORAGE_FAILED);
-                    continue;
-                }
+                deliver(m);
             } else if (decision instanceof Decision.Authenticate auth && t.auth != null) {
                 // Checked on the server's own pool, never the hook executor, within the per-client
                 // limits on AUTH (see AuthGuard); answered like a hook, through hookDone.
                 Reply refused = t.auth.begin(clientKey, id, auth, this::hookDone);
-                hookRunning = refused == null;
                 if (refused != null) {
                     session.resume(refused);
+                } else {
+                    hooks.expectAnswer();
                 }
-                continue;
             } else {
-                hook = null;
-            }
-            if (hook == null) {
-                session.resume(null);
-            } else if (t.hooks.inline) {
-                runHook(decision, hook, message, ON_LOOP);
-            } else {
-                runHook(decision, hook, message, t.executor);
+                Callable<Reply> hook = hooks.hookFor(decision);
+                if (hook == null) {
+                    session.resume(null);
+                } else {
+                    hooks.run(decision, hook, null);
+                }
             }
         }
     }
 
-    /**
-     * Takes from the server's envelope budget what keeping {@code path} and {@code parameters}
-     * for the rest of the transaction costs, at most: characters count twice, as a string of
-     * non-Latin-1 text takes two octets a character.
-     */
-    private boolean reserveEnvelope(MailPath path, java.util.Map<String, String> parameters) {
-        long cost = ENTRY_OVERHEAD + 2L * (path.localPart().length() + (path.domain() == null ? 0 : path.domain().length()));
-        for (java.util.Map.Entry<String, String> p : parameters.entrySet()) {
-            cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
+    /** Hands a received message to the handler's onMessage, from memory or from its spool file. */
+    private void deliver(Decision.Message m) {
+        Spool.Finished finished = finishMessage(m);
+        SmtpHandler handler = t.settings.handler;
+        if (finished instanceof Spool.InMemory inMemory) {
+            SpooledMessage content = inMemory.message();
+            hooks.run(m, () -> handler.onMessage(this, m.envelope(), content), content);
+        } else if (finished instanceof Spool.OnFile onFile) {
+            // On the spool's lane, after its last write: close the file, run the handler,
+            // delete the file.
+            hooks.run(m, () -> {
+                SpooledMessage content;
+                try {
+                    content = onFile.file().finish(onFile.header(), onFile.size());
+                } catch (IOException e) {
+                    log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
+                    return STORAGE_FAILED;
+                }
+                try {
+                    return handler.onMessage(this, m.envelope(), content);
+                } finally {
+                    content.delete();
+                }
+            }, null, task -> {
+                try {
+                    onFile.lane().submit(task);
+                } catch (RejectedExecutionException e) {
+                    onFile.file().delete(); // nothing runs on the lane any more
+                    throw e;
+                }
+            });
+        } else {
+            log.warn("[{}] cannot spool message: the executor refused the writes", id);
+            session.resume(STORAGE_FAILED);
         }
-        if (!t.takeEnvelope(clientKey, cost)) {
-            log.debug("[{}] envelope memory budget used up", id);
-            return false;
-        }
-        envelopeHeld += cost;
-        return true;
     }
 
     /** Gives the envelope budget back once the transaction it paid for is over. */
     private void releaseEnvelopeIfDone() {
-        if (envelopeHeld > 0 && (closed || (session.reversePath() == null && session.awaiting() == null))) {
-            t.giveEnvelope(clientKey, envelopeHeld);
-            envelopeHeld = 0;
+        if (phase == ConnectionPhase.CLOSED || (session.reversePath() == null && session.awaiting() == null)) {
+            memory.releaseEnvelope(clientKey);
         }
     }
 
@@ -470,22 +331,20 @@ final class Connection implements SessionOutput, SessionContext {
      * its output is not stuck) and closed.
      */
     private boolean accountBuffers() {
-        long held = capacity(pendingIn) + capacity(pendingOut) + capacity(pendingNet);
-        if (held > buffersHeld && !t.buffers.tryTake(held - buffersHeld)) {
+        long held = capacity(pendingIn) + out.capacity() + (tls == null ? 0 : tls.heldCapacity());
+        if (!memory.holdBuffers(held)) {
             log.debug("[{}] buffer memory budget used up", id);
             pendingIn = null;
-            pendingNet = null;
-            if (pendingOut == null) {
+            if (tls != null) {
+                tls.dropHeld();
+            }
+            if (out.isEmpty()) {
                 session.terminate(BUFFERS_FULL);
                 flush();
             }
             closeNow("buffer memory budget used up");
             return false;
         }
-        if (held < buffersHeld) {
-            t.buffers.give(buffersHeld - held);
-        }
-        buffersHeld = held;
         return true;
     }
 
@@ -496,20 +355,19 @@ final class Connection implements SessionOutput, SessionContext {
     private Spool.Finished finishMessage(Decision.Message m) {
         messages++;
         byte[] header = new byte[0];
-        if (t.settings.receivedHeader()) {
-            header = ReceivedHeader.build(session.heloName(), remote.getAddress(), t.config.hostname(),
-                    session.isExtended(), session.isSecure(), session.authenticatedUser() != null,
-                    t.runTag + "." + id + "." + messages, m.envelope(), ZonedDateTime.now());
+        if (t.settings.receivedHeader) {
+            header = ReceivedHeader.build(view, remote.getAddress(), t.runTag + "." + id + "." + messages,
+                    m.envelope(), ZonedDateTime.now());
         }
         Spool.Finished finished = spool().finish(header);
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
-                Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(), finished.file() != null ? ", spooled" : "");
+                Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(), finished instanceof Spool.OnFile ? ", spooled" : "");
         return finished;
     }
 
     private Spool spool() {
         if (spool == null) {
-            spool = new Spool(t.settings.spoolThreshold(), t.settings.spoolDirectory(), t.spoolMemory, t.executor,
+            spool = new Spool(t.settings.spoolThreshold, t.settings.spoolDirectory, t.spoolMemory, t.executor,
                     () -> t.execute(this::spoolDrained));
         }
         return spool;
@@ -517,79 +375,11 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** The spool's file writes caught up: content may flow again. */
     private void spoolDrained() {
-        if (!closed) {
+        if (phase != ConnectionPhase.CLOSED) {
             lastProgress = t.now; // the client's idle time starts again from here, as after a hook
             resumeInput();
             afterEvent();
         }
-    }
-
-    private void runHook(Decision decision, Callable<Reply> hook, SpooledMessage message, java.util.concurrent.Executor where) {
-        hookRunning = true;
-        hookState.getAndUpdate(s -> s | HOOK_OUT);
-        String name = hookName(decision);
-        try {
-            where.execute(() -> {
-                Reply reply;
-                MDC.put("session", id);
-                Transport.HOOK_OWNER.set(t);
-                try {
-                    reply = hook.call();
-                } catch (Throwable e) {
-                    log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
-                    reply = Reply.LOCAL_ERROR;
-                    if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
-                        hookAnswered(reply, message);
-                        throw (Error) e;
-                    }
-                } finally {
-                    Transport.HOOK_OWNER.remove();
-                    MDC.remove("session");
-                    hookReturned();
-                }
-                hookAnswered(reply, message);
-            });
-        } catch (RuntimeException e) {
-            // RejectedExecutionException, or whatever else an executor throws: the hook will
-            // not run, and nothing thrown here may reach the event loop.
-            log.warn("[{}] executor refused the {} hook: {}", id, name, e.toString());
-            hookState.getAndUpdate(s -> s & ~HOOK_OUT); // still open: this runs on the loop
-            if (message != null) {
-                message.delete();
-            }
-            // Answered through the task queue like any hook, not from inside dispatch().
-            t.execute(() -> hookDone(Reply.LOCAL_ERROR));
-        }
-    }
-
-    /** On the worker, when a hook is over: if the connection closed meanwhile, its onClose is due now. */
-    private void hookReturned() {
-        if ((hookState.getAndUpdate(s -> s & ~HOOK_OUT) & CLOSED) != 0) {
-            callOnClose();
-        }
-    }
-
-    /** On the worker: the message is no longer needed; hand the answer to the loop. */
-    private void hookAnswered(Reply reply, SpooledMessage message) {
-        if (message != null) {
-            message.delete();
-        }
-        t.execute(() -> hookDone(reply));
-    }
-
-    private static String hookName(Decision decision) {
-        if (decision instanceof Decision.Connect) {
-            return "onConnect";
-        } else if (decision instanceof Decision.Hello) {
-            return "onHello";
-        } else if (decision instanceof Decision.Mail) {
-            return "onMail";
-        } else if (decision instanceof Decision.Rcpt) {
-            return "onRcpt";
-        } else if (decision instanceof Decision.Message) {
-            return "onMessage";
-        }
-        return "authenticate";
     }
 
     // ------------------------------------------------------------------------------------------
@@ -598,7 +388,7 @@ final class Connection implements SessionOutput, SessionContext {
     @Override
     public void send(byte[] reply) {
         lastProgress = t.now;
-        if (engine != null && handshaking) {
+        if (tls != null && tls.handshaking()) {
             return; // nothing can be said in the middle of a handshake
         }
         t.staging.append(reply);
@@ -630,13 +420,13 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public void startTls() {
-        tlsRequested = true;
+        phase = ConnectionPhase.TLS_REQUESTED;
     }
 
     @Override
     public void close() {
-        if (!closing) {
-            closing = true;
+        if (phase != ConnectionPhase.CLOSING && phase != ConnectionPhase.CLOSED) {
+            phase = ConnectionPhase.CLOSING;
             closeDeadline = t.now + Math.min(LINGER_NANOS, t.idleNanos);
         }
     }
@@ -647,26 +437,26 @@ final class Connection implements SessionOutput, SessionContext {
     /** Ends every event: writes what was staged, closes or starts TLS when due, sets interest. */
     private void afterEvent() {
         while (true) {
-            if (!closed && t.shuttingDown && isIdle()) {
+            if (phase != ConnectionPhase.CLOSED && t.shuttingDown && isIdle()) {
                 log.debug("[{}] closing for shutdown", id);
                 session.terminate(Reply.SHUTTING_DOWN);
             }
             flush();
-            if (closed) {
+            if (phase == ConnectionPhase.CLOSED) {
                 return;
             }
-            if ((closing || session.isClosed()) && pendingOut == null) {
+            if ((phase == ConnectionPhase.CLOSING || session.isClosed()) && out.isEmpty()) {
                 closeNow(session.isClosed() ? "closed" : "closing");
                 return;
             }
-            if (tlsRequested && engine == null && pendingOut == null) {
+            if (phase == ConnectionPhase.TLS_REQUESTED && tls == null && out.isEmpty()) {
                 beginTls();
                 flush();
             }
             // Input held back only because this event's replies filled the output bound: they
             // are written now, so go on with it. Stop when a round consumes nothing (a partial
             // TLS record waits for more bytes from the socket).
-            if ((pendingIn != null || pendingNet != null) && canTakeInput()) {
+            if ((pendingIn != null || (tls != null && tls.hasHeld())) && canTakeInput()) {
                 int before = held();
                 resumeInput();
                 if (held() < before) {
@@ -682,13 +472,13 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private int held() {
-        return (pendingIn == null ? 0 : pendingIn.remaining()) + (pendingNet == null ? 0 : pendingNet.remaining());
+        return (pendingIn == null ? 0 : pendingIn.remaining()) + (tls == null ? 0 : tls.heldOctets());
     }
 
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
     private boolean isIdle() {
         SessionState state = session.state();
-        return started && !hookRunning && !handshaking && !tlsRequested && !session.isClosed()
+        return phase == ConnectionPhase.OPEN && !hooks.waiting() && !session.isClosed()
                 && state != SessionState.DATA && state != SessionState.BDAT;
     }
 
@@ -696,17 +486,17 @@ final class Connection implements SessionOutput, SessionContext {
         Bytes plain = t.staging;
         Bytes wire = t.wireStaging;
         try {
-            if (closed) {
+            if (phase == ConnectionPhase.CLOSED) {
                 return;
             }
             ByteBuffer data;
-            if (engine == null) {
+            if (tls == null) {
                 data = plain.buffer();
             } else {
-                if (!plain.isEmpty() && !handshaking) {
+                if (!plain.isEmpty() && !tls.handshaking()) {
                     ByteBuffer source = plain.buffer();
                     while (source.hasRemaining()) {
-                        if (!wrap(source)) {
+                        if (!tls.wrap(source)) {
                             return;
                         }
                     }
@@ -722,82 +512,31 @@ final class Connection implements SessionOutput, SessionContext {
         }
     }
 
-    /** Wraps {@code source} (or a handshake message) into the wire staging; false if the connection closed. */
-    private boolean wrap(ByteBuffer source) {
-        ByteBuffer net = t.tlsNetBuffer;
-        SSLEngineResult result;
-        while (true) {
-            net.clear();
-            try {
-                result = engine.wrap(source, net);
-            } catch (SSLException e) {
-                tlsFailed(e);
-                return false;
-            }
-            if (result.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                break;
-            }
-            // Nothing was consumed or produced: without a larger buffer this would spin forever.
-            net = larger(net, engine.getSession().getPacketBufferSize());
-            if (net == null) {
-                tlsFailed(new SSLException("TLS record larger than " + t.tlsNetBuffer.capacity() + " octets"));
-                return false;
-            }
-            t.tlsNetBuffer = net;
-        }
-        net.flip();
-        t.wireStaging.append(net);
-        if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-            closing = true;
-            closeDeadline = t.now + LINGER_NANOS;
-            return !source.hasRemaining();
-        }
-        if (result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED) {
-            handshakeFinished();
-        }
-        return true;
-    }
-
     private void write(ByteBuffer data) {
-        if (pendingOut == null) {
-            try {
-                channel.write(data);
-            } catch (IOException e) {
-                closeNow("write failed: " + e.getMessage());
-                return;
-            }
-            if (data.hasRemaining()) {
-                pendingOut = copy(data);
-            }
-        } else {
-            ByteBuffer joined = ByteBuffer.allocate(pendingOut.remaining() + data.remaining());
-            joined.put(pendingOut).put(data).flip();
-            pendingOut = joined;
-            writePending();
+        try {
+            out.write(data);
+        } catch (IOException e) {
+            closeNow("write failed: " + e.getMessage());
         }
     }
 
     private void writePending() {
-        if (pendingOut == null || closed) {
+        if (phase == ConnectionPhase.CLOSED) {
             return;
         }
         try {
-            channel.write(pendingOut);
+            out.writePending();
         } catch (IOException e) {
             closeNow("write failed: " + e.getMessage());
-            return;
-        }
-        if (!pendingOut.hasRemaining()) {
-            pendingOut = null;
         }
     }
 
     private void updateInterest() {
         int ops = 0;
-        if (pendingOut != null) {
+        if (!out.isEmpty()) {
             ops |= SelectionKey.OP_WRITE;
         }
-        if ((handshaking && !tlsTasksRunning) || (canTakeInput() && pendingIn == null)) {
+        if ((tls != null && tls.wantsHandshakeInput()) || (canTakeInput() && pendingIn == null)) {
             ops |= SelectionKey.OP_READ;
         }
         if (ops != interest && key.isValid()) {
@@ -810,90 +549,43 @@ final class Connection implements SessionOutput, SessionContext {
     // TLS (RFC 3207 STARTTLS, RFC 8314 implicit TLS)
 
     private void beginTls() {
-        tlsRequested = false;
+        phase = sessionStarted ? ConnectionPhase.TLS_HANDSHAKE : ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION;
         pendingIn = null;
         try {
-            engine = t.newEngine(remote);
-            engine.beginHandshake();
+            tls = new TlsLayer(t, t.newEngine(remote), new TlsEvents());
+            tls.begin();
         } catch (SSLException | RuntimeException e) {
             tlsFailed(e);
             return;
         }
-        handshaking = true;
         lastProgress = t.now;
     }
 
-    /**
-     * Runs the handshake's key exchange and signature work on the executor: a millisecond or two
-     * each (more with RSA keys), which the event loop must not spend while other clients wait.
-     * The handshake goes on once they are done; input that arrives meanwhile waits.
-     */
-    private void runDelegatedTasks() {
-        java.util.List<Runnable> work = new java.util.ArrayList<>(2);
-        Runnable task;
-        while ((task = engine.getDelegatedTask()) != null) {
-            work.add(task);
+    /** How the TLS layer reaches this connection; made when TLS begins, so plain connections pay nothing. */
+    private final class TlsEvents implements TlsLayer.Peer {
+        @Override public boolean canTakeInput() { return Connection.this.canTakeInput(); }
+        @Override public void receive(ByteBuffer plaintext) { feed(plaintext, true); }
+        @Override public void established(SSLSession tlsSession) { handshakeFinished(tlsSession); }
+        @Override public void closeNow(String why) { Connection.this.closeNow(why); }
+        @Override public void failed(Exception e) { tlsFailed(e); }
+        @Override public void outboundClosed() {
+            if (phase != ConnectionPhase.CLOSED) {
+                phase = ConnectionPhase.CLOSING;
+            }
+            closeDeadline = t.now + LINGER_NANOS;
         }
-        if (work.isEmpty()) {
-            return;
-        }
-        tlsTasksRunning = true;
-        try {
-            t.executor.execute(() -> {
-                try {
-                    work.forEach(Runnable::run);
-                } finally {
-                    t.execute(this::tlsTasksDone);
-                }
-            });
-        } catch (RuntimeException e) { // refused, however the executor says it
-            work.forEach(Runnable::run);
-            tlsTasksRunning = false;
-        }
+        @Override public void tasksDone() { afterEvent(); }
+        @Override public boolean isClosed() { return phase == ConnectionPhase.CLOSED; }
     }
 
-    private void tlsTasksDone() {
-        tlsTasksRunning = false;
-        if (closed) {
-            return;
-        }
-        ByteBuffer net = pendingNet != null ? pendingNet : EMPTY;
-        pendingNet = null;
-        unwrapAndFeed(net, false);
-        afterEvent();
-    }
-
-    /**
-     * True if the client started a new handshake after the first one finished. Only TLS 1.2 has
-     * renegotiation; TLS 1.3 post-handshake messages (KeyUpdate, tickets) are let through.
-     */
-    private boolean isRenegotiation(SSLEngineResult.HandshakeStatus status) {
-        return status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
-                && tlsSession != null && "TLSv1.2".equals(tlsSession.getProtocol());
-    }
-
-    /** TLS records are at most about 16 KiB (32 KiB with large fragments); this is plenty. */
-    private static final int MAX_TLS_BUFFER = 256 * 1024;
-
-    /**
-     * A replacement for a loop TLS buffer that proved too small: room for {@code wanted} octets
-     * and at least twice the old size; {@code null} past {@link #MAX_TLS_BUFFER}.
-     */
-    private static ByteBuffer larger(ByteBuffer old, int wanted) {
-        long size = Math.max((long) wanted + 1024, 2L * old.capacity());
-        return old.capacity() >= MAX_TLS_BUFFER ? null : ByteBuffer.allocate((int) Math.min(size, MAX_TLS_BUFFER));
-    }
-
-    private void handshakeFinished() {
-        if (!handshaking) {
-            return;
-        }
-        handshaking = false;
+    private void handshakeFinished(SSLSession tlsSession) {
         lastProgress = t.now;
-        tlsSession = engine.getSession();
         log.debug("[{}] TLS established: {} {}", id, tlsSession.getProtocol(), tlsSession.getCipherSuite());
-        if (!started) {
-            started = true;
+        if (phase.settingUpTls()) {
+            phase = ConnectionPhase.OPEN;
+        }
+        if (!sessionStarted) {
+            sessionStarted = true;
             session.startSecure();
         } else {
             session.tlsStarted(true);
@@ -903,7 +595,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void tlsFailed(Exception e) {
         log.debug("[{}] TLS failed: {}", id, Printable.of(e.getMessage()));
-        if (started && session.state() == SessionState.TLS) {
+        if (sessionStarted && session.state() == SessionState.TLS) {
             session.tlsStarted(false);
         }
         t.staging.clear();
@@ -914,24 +606,25 @@ final class Connection implements SessionOutput, SessionContext {
     // Closing
 
     void closeNow(String why) {
-        if (closed) {
+        if (phase == ConnectionPhase.CLOSED) {
             return;
         }
-        if (engine != null && !handshaking && pendingOut == null && channel.isOpen()) {
-            sendCloseNotify();
+        if (tls != null && !tls.handshaking() && out.isEmpty() && channel.isOpen()) {
+            tls.closeOutbound(channel);
         }
-        closed = true;
-        if (started) {
+        phase = ConnectionPhase.CLOSED;
+        if (sessionStarted) {
             session.connectionLost();
         }
         if (spool != null) {
             spool.discard();
         }
         pendingIn = null;
-        pendingOut = null;
-        pendingNet = null;
-        t.buffers.give(buffersHeld);
-        buffersHeld = 0;
+        out.drop();
+        if (tls != null) {
+            tls.dropHeld();
+        }
+        memory.releaseBuffers();
         releaseEnvelopeIfDone();
         if (key != null) {
             key.cancel();
@@ -943,46 +636,11 @@ final class Connection implements SessionOutput, SessionContext {
         }
         log.debug("[{}] disconnect: {}", id, Printable.of(why));
         t.removed(this);
-        if ((hookState.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
-            return; // a hook still runs: the worker calls onClose once it returns
-        }
-        if (t.hooks.close) {
-            try {
-                t.executor.execute(this::callOnClose);
-            } catch (RuntimeException e) { // refused, however the executor says it
-                log.debug("[{}] onClose not run: executor refused it", id);
-            }
-        }
+        hooks.closed();
     }
 
-    /** On a worker. */
-    private void callOnClose() {
-        if (!t.hooks.close) {
-            return;
-        }
-        MDC.put("session", id);
-        Transport.HOOK_OWNER.set(t);
-        try {
-            t.settings.handler().onClose(this);
-        } catch (RuntimeException e) {
-            log.warn("[{}] handler onClose failed", id, Printable.exception(e));
-        } finally {
-            Transport.HOOK_OWNER.remove();
-            MDC.remove("session");
-        }
-    }
-
-    private void sendCloseNotify() {
-        try {
-            engine.closeOutbound();
-            ByteBuffer net = t.tlsNetBuffer;
-            net.clear();
-            engine.wrap(EMPTY, net);
-            net.flip();
-            channel.write(net); // best effort, once
-        } catch (IOException | RuntimeException ignored) {
-            // the peer may be gone already
-        }
+    boolean isClosed() {
+        return phase == ConnectionPhase.CLOSED;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1008,21 +666,9 @@ final class Connection implements SessionOutput, SessionContext {
         return view;
     }
 
-    /** The session seen through {@link SessionInfo} only: a handler cannot cast it back and drive it. */
-    private final SessionInfo view = new SessionInfo() {
-        @Override public SessionState state() { return session.state(); }
-        @Override public String heloName() { return session.heloName(); }
-        @Override public boolean isExtended() { return session.isExtended(); }
-        @Override public boolean isSecure() { return session.isSecure(); }
-        @Override public String authenticatedUser() { return session.authenticatedUser(); }
-        @Override public MailPath reversePath() { return session.reversePath(); }
-        @Override public java.util.List<MailPath> recipients() { return session.recipients(); }
-        @Override public io.smtpkit.protocol.SessionConfig config() { return session.config(); }
-    };
-
     @Override
     public SSLSession tlsSession() {
-        return tlsSession;
+        return tls == null ? null : tls.session();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Envelope;
+import io.smtpkit.protocol.SessionInfo;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -30,13 +31,19 @@ final class ReceivedHeader {
 
     private ReceivedHeader() {}
 
-    static byte[] build(String heloName, InetAddress client, String hostname, boolean extended, boolean tls,
-            boolean authenticated, String id, Envelope envelope, ZonedDateTime now) {
-        String with = !extended ? "SMTP" : "ESMTP" + (tls ? "S" : "") + (authenticated ? "A" : "");
+    /**
+     * The header for a message received in {@code session} (its HELO name, protocol and our
+     * hostname come from there), from {@code client}, under trace id {@code id}. Each argument is
+     * of its own type, so none can take another's place.
+     */
+    static byte[] build(SessionInfo session, InetAddress client, String id, Envelope envelope, ZonedDateTime now) {
+        String heloName = session.heloName();
+        String with = !session.isExtended() ? "SMTP"
+                : "ESMTP" + (session.isSecure() ? "S" : "") + (session.authenticatedUser() != null ? "A" : "");
         StringBuilder h = new StringBuilder(200);
         h.append("Received: from ").append(heloName == null ? "unknown" : sanitise(heloName))
                 .append(" (").append(literal(client)).append(")\r\n")
-                .append("\tby ").append(hostname).append(" with ").append(with).append(" id ").append(id);
+                .append("\tby ").append(session.config().hostname()).append(" with ").append(with).append(" id ").append(id);
         if (envelope != null && envelope.recipients().size() == 1) {
             // Only with one recipient: naming them all would disclose Bcc recipients to each other.
             h.append("\r\n\tfor <").append(sanitise(envelope.recipients().get(0).address())).append('>');

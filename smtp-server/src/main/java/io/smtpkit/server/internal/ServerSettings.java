@@ -3,47 +3,98 @@ package io.smtpkit.server.internal;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.Authenticator;
 import io.smtpkit.server.SmtpHandler;
+import io.smtpkit.server.SmtpServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
 /**
- * What the transport needs from {@link io.smtpkit.server.SmtpServer.Builder}, frozen at build
- * time. Not API.
- *
- * @param executor the executor for hooks, or {@code null} to let the transport make (and own) one
- * @param envelopeMemory octets all envelopes may hold together, 0 for no limit
- * @param bufferMemory octets all held input and unsent output may take together, 0 for no limit
- * @param spoolDirectory where spool files go, or {@code null} for the JVM's temporary directory
- * @param authLimits how AUTH is rationed; used only with an authenticator
+ * What the transport needs from {@link SmtpServer.Builder}, frozen at build time. Every value is
+ * copied by name from a {@link Draft}: with some twenty settings, several of them of the same type,
+ * a positional list would let two of them trade places unnoticed. Not API.
  */
-public record ServerSettings(
-        List<InetSocketAddress> addresses,
-        List<InetSocketAddress> tlsAddresses,
-        SessionConfig config,
-        SmtpHandler handler,
-        SSLContext sslContext,
-        Authenticator authenticator,
-        ExecutorService executor,
-        int maxConnections,
-        int maxConnectionsPerClient,
-        int maxConnectionRatePerClient,
-        Duration idleTimeout,
-        long spoolThreshold,
-        long envelopeMemory,
-        long bufferMemory,
-        Path spoolDirectory,
-        boolean receivedHeader,
-        Duration shutdownTimeout,
-        Consumer<? super Throwable> onFatalError,
-        AuthLimits authLimits) {
+public final class ServerSettings {
 
-    public ServerSettings {
-        addresses = List.copyOf(addresses);
-        tlsAddresses = List.copyOf(tlsAddresses);
+    /**
+     * The settings while {@link SmtpServer.Builder} collects them, with their defaults (each is
+     * documented on the builder's method of the same name). Not API.
+     */
+    public static final class Draft {
+        public final List<InetSocketAddress> addresses = new ArrayList<>();
+        public final List<InetSocketAddress> tlsAddresses = new ArrayList<>();
+        public SessionConfig config = SessionConfig.builder().build();
+        public SmtpHandler handler;
+        public SSLContext sslContext;
+        public Authenticator authenticator;
+        public Duration authFailureDelay = Duration.ofSeconds(2);
+        public int maxConcurrentAuthPerClient = 3;
+        public int maxAuthFailuresPerClient = 30;
+        public int authenticatorThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        /** The executor for hooks, or {@code null} to let the transport make (and own) one. */
+        public ExecutorService executor;
+        public int maxConnections = 1000;
+        public int maxConnectionsPerClient = 50;
+        public int maxConnectionRatePerClient = 600;
+        public Duration idleTimeout = Duration.ofMinutes(5);
+        public long spoolThreshold = 1 << 20;
+        /** Octets all envelopes may hold together, 0 for no limit. */
+        public long envelopeMemory = Runtime.getRuntime().maxMemory() / 8;
+        /** Octets all held input and unsent output may take together, 0 for no limit. */
+        public long bufferMemory = Runtime.getRuntime().maxMemory() / 8;
+        /** Where spool files go, or {@code null} for the JVM's temporary directory. */
+        public Path spoolDirectory;
+        public boolean receivedHeader = true;
+        public Duration shutdownTimeout = Duration.ofSeconds(30);
+        public Consumer<? super Throwable> onFatalError = Transport::exitProcess;
+    }
+
+    final List<InetSocketAddress> addresses;
+    final List<InetSocketAddress> tlsAddresses;
+    final SessionConfig config;
+    final SmtpHandler handler;
+    final SSLContext sslContext;
+    final Authenticator authenticator;
+    final ExecutorService executor;
+    final int maxConnections;
+    final int maxConnectionsPerClient;
+    final int maxConnectionRatePerClient;
+    final Duration idleTimeout;
+    final long spoolThreshold;
+    final long envelopeMemory;
+    final long bufferMemory;
+    final Path spoolDirectory;
+    final boolean receivedHeader;
+    final Duration shutdownTimeout;
+    final Consumer<? super Throwable> onFatalError;
+    /** How AUTH is rationed; used only with an authenticator. */
+    final AuthLimits authLimits;
+
+    /** @param fallback where to listen when the draft names no address at all */
+    public ServerSettings(Draft d, InetSocketAddress fallback) {
+        addresses = d.addresses.isEmpty() && d.tlsAddresses.isEmpty() ? List.of(fallback) : List.copyOf(d.addresses);
+        tlsAddresses = List.copyOf(d.tlsAddresses);
+        config = d.config;
+        handler = d.handler;
+        sslContext = d.sslContext;
+        authenticator = d.authenticator;
+        executor = d.executor;
+        maxConnections = d.maxConnections;
+        maxConnectionsPerClient = d.maxConnectionsPerClient;
+        maxConnectionRatePerClient = d.maxConnectionRatePerClient;
+        idleTimeout = d.idleTimeout;
+        spoolThreshold = d.spoolThreshold;
+        envelopeMemory = d.envelopeMemory;
+        bufferMemory = d.bufferMemory;
+        spoolDirectory = d.spoolDirectory;
+        receivedHeader = d.receivedHeader;
+        shutdownTimeout = d.shutdownTimeout;
+        onFatalError = d.onFatalError;
+        authLimits = new AuthLimits(d.authFailureDelay, d.maxConcurrentAuthPerClient, d.maxAuthFailuresPerClient,
+                d.authenticatorThreads);
     }
 }

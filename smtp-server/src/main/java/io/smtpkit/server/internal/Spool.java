@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -155,7 +156,7 @@ final class Spool {
         }
         try {
             lane.submit(task);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             lost = true;
             undo.run();
         }
@@ -183,15 +184,15 @@ final class Spool {
             }
             file = null;
             fileBuffer = null;
-            finished = new Finished(header, null, null, null, size);
+            finished = new Lost();
         } else if (file != null) {
-            finished = new Finished(header, null, file, lane, size);
+            finished = new OnFile(header, file, lane, size);
             file = null;
             fileBuffer = null;
         } else {
             byte[] held = memory;
-            finished = new Finished(header, new SpooledMessage(header, held == null ? new byte[0] : held, memoryLength,
-                    null, size, () -> release(held)), null, null, size);
+            finished = new InMemory(new SpooledMessage(header, held == null ? new byte[0] : held, memoryLength,
+                    null, size, () -> release(held)));
             memory = null;
         }
         reset();
@@ -204,7 +205,7 @@ final class Spool {
             SpoolFile doomed = file;
             try {
                 lane.submit(doomed::delete);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 doomed.delete(); // the executor is gone; nothing else writes this file any more
             }
             file = null;
@@ -221,10 +222,18 @@ final class Spool {
         size = 0;
     }
 
+    /** What {@link #finish} hands over: one of the three records below. */
+    sealed interface Finished permits InMemory, OnFile, Lost {}
+
+    /** The whole message is on the heap, ready for the handler. */
+    record InMemory(SpooledMessage message) implements Finished {}
+
     /**
-     * A finished message: in memory ({@code message} set), or in a file that the lane is still
-     * writing ({@code file} and {@code lane} set: run the handler on that lane, after the writes),
-     * or lost (neither: the executor refused the writes).
+     * The message is in a file that tasks queued on {@code lane} are still writing: run the
+     * handler on that lane, after them, and {@link SpoolFile#finish} the file there first.
      */
-    record Finished(byte[] header, SpooledMessage message, SpoolFile file, SerialLane lane, long size) {}
+    record OnFile(byte[] header, SpoolFile file, SerialLane lane, long size) implements Finished {}
+
+    /** The executor refused a file write: the message is gone and is answered 452. */
+    record Lost() implements Finished {}
 }

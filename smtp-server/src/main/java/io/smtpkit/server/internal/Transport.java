@@ -2,6 +2,7 @@ package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,7 +31,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,8 +97,7 @@ public final class Transport {
     final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
     final Bytes staging = new Bytes(8 * 1024);
     final Bytes wireStaging = new Bytes(8 * 1024);
-    ByteBuffer tlsAppBuffer;
-    ByteBuffer tlsNetBuffer;
+    final TlsBuffers tlsBuffers = new TlsBuffers();
     long now = System.nanoTime();
     boolean shuttingDown;
     private volatile boolean running;
@@ -111,28 +110,28 @@ public final class Transport {
 
     public Transport(ServerSettings settings) throws IOException {
         this.settings = settings;
-        SessionConfig.Builder config = settings.config().toBuilder();
-        if (settings.sslContext() != null) {
+        SessionConfig.Builder config = settings.config.toBuilder();
+        if (settings.sslContext != null) {
             config.startTls(true);
         }
-        if (settings.authenticator() != null) {
+        if (settings.authenticator != null) {
             config.authentication(true);
         }
         this.config = config.build();
-        this.hooks = new Hooks(settings.handler());
-        this.idleNanos = settings.idleTimeout().toNanos();
-        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient());
-        this.envelopes = new Budget(settings.envelopeMemory());
-        this.buffers = new Budget(settings.bufferMemory());
-        if (settings.sslContext() != null) {
+        this.hooks = new Hooks(settings.handler);
+        this.idleNanos = settings.idleTimeout.toNanos();
+        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient);
+        this.envelopes = new Budget(settings.envelopeMemory);
+        this.buffers = new Budget(settings.bufferMemory);
+        if (settings.sslContext != null) {
             // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
-            List<String> supported = Arrays.asList(settings.sslContext().getSupportedSSLParameters().getProtocols());
+            List<String> supported = Arrays.asList(settings.sslContext.getSupportedSSLParameters().getProtocols());
             this.tlsProtocols = List.of("TLSv1.3", "TLSv1.2").stream().filter(supported::contains).toArray(String[]::new);
         } else {
             this.tlsProtocols = new String[0];
         }
-        if (settings.executor() != null) {
-            this.executor = settings.executor();
+        if (settings.executor != null) {
+            this.executor = settings.executor;
             this.ownsExecutor = false;
         } else {
             int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
@@ -144,8 +143,8 @@ public final class Transport {
             this.executor = pool;
             this.ownsExecutor = true;
         }
-        this.auth = settings.authenticator() == null ? null
-                : new AuthGuard(this, settings.authenticator(), settings.authLimits());
+        this.auth = settings.authenticator == null ? null
+                : new AuthGuard(this, settings.authenticator, settings.authLimits);
         this.selector = Selector.open();
     }
 
@@ -167,10 +166,10 @@ public final class Transport {
             throw new IllegalStateException("server closed");
         }
         try {
-            for (InetSocketAddress address : settings.addresses()) {
+            for (InetSocketAddress address : settings.addresses) {
                 bind(address, false);
             }
-            for (InetSocketAddress address : settings.tlsAddresses()) {
+            for (InetSocketAddress address : settings.tlsAddresses) {
                 bind(address, true);
             }
         } catch (IOException e) {
@@ -229,7 +228,7 @@ public final class Transport {
             return;
         }
         if (closeCalls.getAndIncrement() > 0) {
-            awaitQuietly(stopped, settings.shutdownTimeout().toMillis() + 10_000);
+            awaitQuietly(stopped, settings.shutdownTimeout.toMillis() + 10_000);
             return;
         }
         Thread thread;
@@ -249,7 +248,7 @@ public final class Transport {
         }
         execute(this::beginShutdown);
         if (Thread.currentThread() != thread) {
-            awaitQuietly(drained, settings.shutdownTimeout().toMillis());
+            awaitQuietly(drained, settings.shutdownTimeout.toMillis());
         }
         execute(this::stopLoop);
         if (Thread.currentThread() != thread) {
@@ -354,7 +353,7 @@ public final class Transport {
             } catch (Throwable ignored) {
                 // the handler below still runs
             }
-            settings.onFatalError().accept(fatal);
+            settings.onFatalError.accept(fatal);
         }
     }
 
@@ -415,7 +414,7 @@ public final class Transport {
             if (key.isWritable()) {
                 c.onWritable();
             }
-            if (key.isValid() && key.isReadable() && !c.closed) {
+            if (key.isValid() && key.isReadable() && !c.isClosed()) {
                 c.onReadable();
             }
         } catch (RuntimeException | Error e) {
@@ -534,8 +533,8 @@ public final class Transport {
 
     /** Why a new connection from {@code client} is refused, or null; counts it against the rate if not. */
     private String refusal(Object client) {
-        int max = settings.maxConnections();
-        int maxPerClient = settings.maxConnectionsPerClient();
+        int max = settings.maxConnections;
+        int maxPerClient = settings.maxConnectionsPerClient;
         if (shuttingDown) {
             return "shutting down";
         } else if (max > 0 && connections.size() >= max) {
@@ -554,7 +553,7 @@ public final class Transport {
      * leave the others without room for a single recipient.
      */
     boolean takeEnvelope(Object client, long octets) {
-        long limit = settings.envelopeMemory();
+        long limit = settings.envelopeMemory;
         long held = envelopesByClient.getOrDefault(client, 0L);
         if (limit > 0 && held + octets > limit / 4) {
             return false;
@@ -611,7 +610,7 @@ public final class Transport {
         }
     }
 
-    private static void closeQuietly(java.io.Closeable channel) {
+    private static void closeQuietly(Closeable channel) {
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -620,16 +619,10 @@ public final class Transport {
     }
 
     SSLEngine newEngine(InetSocketAddress remote) {
-        SSLEngine engine = settings.sslContext().createSSLEngine(remote.getHostString(), remote.getPort());
+        SSLEngine engine = settings.sslContext.createSSLEngine(remote.getHostString(), remote.getPort());
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(tlsProtocols);
-        SSLSession session = engine.getSession();
-        if (tlsAppBuffer == null || tlsAppBuffer.capacity() < session.getApplicationBufferSize()) {
-            tlsAppBuffer = ByteBuffer.allocate(session.getApplicationBufferSize() + 1024);
-        }
-        if (tlsNetBuffer == null || tlsNetBuffer.capacity() < session.getPacketBufferSize()) {
-            tlsNetBuffer = ByteBuffer.allocate(session.getPacketBufferSize() + 1024);
-        }
+        tlsBuffers.fit(engine.getSession());
         return engine;
     }
 

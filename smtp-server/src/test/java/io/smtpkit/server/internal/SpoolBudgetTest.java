@@ -2,6 +2,7 @@ package io.smtpkit.server.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -27,11 +28,8 @@ class SpoolBudgetTest {
         content[5999] = 42;
         first.write(ByteBuffer.wrap(content));
         second.write(ByteBuffer.wrap(content));
-        Spool.Finished fa = first.finish(new byte[0]);
-        Spool.Finished fb = second.finish(new byte[0]);
-        assertNotNull(fa.message(), "the first fits the budget");
-        assertNull(fa.file());
-        assertNull(fb.message(), "the second does not");
+        Spool.InMemory fa = assertInstanceOf(Spool.InMemory.class, first.finish(new byte[0]), "the first fits the budget");
+        Spool.OnFile fb = assertInstanceOf(Spool.OnFile.class, second.finish(new byte[0]), "the second does not");
         SpooledMessage a = fa.message();
         SpooledMessage b = fb.file().finish(new byte[0], fb.size());
         assertNull(a.file());
@@ -58,7 +56,7 @@ class SpoolBudgetTest {
         queued.remove(0).run();
         assertEquals(false, spool.backlogged());
         assertEquals(1, drained[0]);
-        Spool.Finished finished = spool.finish(new byte[] {'H'});
+        Spool.OnFile finished = assertInstanceOf(Spool.OnFile.class, spool.finish(new byte[] {'H'}));
         queued.forEach(Runnable::run);
         SpooledMessage message = finished.file().finish(finished.header(), finished.size());
         assertEquals(1 + 5 * chunk.length, message.size());
@@ -80,9 +78,7 @@ class SpoolBudgetTest {
         spool.write(ByteBuffer.wrap(new byte[70_000])); // one 64 KiB buffer written, the rest held
         assertEquals(1, Files.list(dir).count());
         refuse[0] = true; // the executor shuts down before the end of data
-        Spool.Finished finished = spool.finish(new byte[0]);
-        assertNull(finished.file());
-        assertNull(finished.message());
+        assertInstanceOf(Spool.Lost.class, spool.finish(new byte[0]));
         assertEquals(0, Files.list(dir).count(), "the lost message left its spool file behind");
     }
 

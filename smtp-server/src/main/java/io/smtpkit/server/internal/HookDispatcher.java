@@ -1,0 +1,211 @@
+package io.smtpkit.server.internal;
+
+import io.smtpkit.protocol.Decision;
+import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.SessionContext;
+import io.smtpkit.server.SmtpHandler;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.MDC;
+
+/**
+ * Runs one connection's handler hooks where they belong (the executor, or the loop for a
+ * {@link SmtpHandler.NonBlocking} handler) and hands each answer back to the loop; calls onClose
+ * once, and never while another hook of the connection still runs.
+ */
+final class HookDispatcher {
+
+    private static final Logger log = Transport.log;
+
+    /**
+     * Runs a {@link SmtpHandler.NonBlocking} handler's hook in place, on the event loop. The
+     * hook's answer still goes through the task queue, exactly as from a worker. An Error the
+     * hook threw has been answered (451) by then; it is logged, not let loose on the loop.
+     */
+    private static final Executor ON_LOOP = task -> {
+        try {
+            task.run();
+        } catch (Error e) {
+            log.error("handler hook failed on the event loop", Printable.exception(e));
+        }
+    };
+
+    /** Bits of {@link #state}: a hook is out on a worker; the connection is closed. */
+    private static final int HOOK_OUT = 1;
+    private static final int CLOSED = 2;
+
+    private final Transport t;
+    private final SessionContext context;
+    private final String id;
+    /** Called on the loop with each hook's answer. */
+    private final Consumer<Reply> answer;
+    private final SmtpHandler handler;
+    /** The session waits for an answer (from a hook, or from the AUTH checks). */
+    private boolean waiting;
+    /**
+     * {@link #HOOK_OUT} and {@link #CLOSED}, shared with the workers: whoever clears the last of
+     * the two conditions calls onClose, so it comes once, and never while another hook of this
+     * connection still runs (the connection can be closed under a hook: shutdown timeout,
+     * client reset).
+     */
+    private final AtomicInteger state = new AtomicInteger();
+
+    HookDispatcher(Transport t, SessionContext context, String id, Consumer<Reply> answer) {
+        this.t = t;
+        this.context = context;
+        this.id = id;
+        this.answer = answer;
+        this.handler = t.settings.handler;
+    }
+
+    /** True while the session waits for an answer: no other decision may go out meanwhile. */
+    boolean waiting() {
+        return waiting;
+    }
+
+    /** An answer is on its way from elsewhere (the AUTH checks), to come through {@code answer}. */
+    void expectAnswer() {
+        waiting = true;
+    }
+
+    /** On the loop, when the answer has come. */
+    void answered() {
+        waiting = false;
+    }
+
+    /**
+     * The handler's hook for a decision of the envelope (connect, HELO, MAIL, RCPT), or null when
+     * the handler keeps the default and the loop may answer at once.
+     */
+    Callable<Reply> hookFor(Decision decision) {
+        Hooks hooks = t.hooks;
+        if (decision instanceof Decision.Connect) {
+            return hooks.connect ? () -> handler.onConnect(context) : null;
+        } else if (decision instanceof Decision.Hello hello) {
+            return hooks.hello ? () -> handler.onHello(context, hello.domain(), hello.extended()) : null;
+        } else if (decision instanceof Decision.Mail mail) {
+            return hooks.mail ? () -> handler.onMail(context, mail.reversePath(), mail.parameters()) : null;
+        } else if (decision instanceof Decision.Rcpt rcpt) {
+            return hooks.rcpt ? () -> handler.onRcpt(context, rcpt.recipient(), rcpt.parameters()) : null;
+        }
+        return null;
+    }
+
+    /** Runs {@code hook} on the executor, or in place for a non-blocking handler. */
+    void run(Decision decision, Callable<Reply> hook, SpooledMessage message) {
+        run(decision, hook, message, t.hooks.inline ? ON_LOOP : t.executor);
+    }
+
+    /**
+     * Runs {@code hook} on {@code where}; {@code message}, if any, is deleted once the hook is
+     * over. The answer comes through the loop's task queue in every case, refusal included.
+     */
+    void run(Decision decision, Callable<Reply> hook, SpooledMessage message, Executor where) {
+        waiting = true;
+        state.getAndUpdate(s -> s | HOOK_OUT);
+        String name = hookName(decision);
+        try {
+            where.execute(() -> {
+                Reply reply;
+                enter();
+                try {
+                    reply = hook.call();
+                } catch (Throwable e) {
+                    log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
+                    reply = Reply.LOCAL_ERROR;
+                    if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
+                        hookAnswered(reply, message);
+                        throw (Error) e;
+                    }
+                } finally {
+                    leave();
+                    hookReturned();
+                }
+                hookAnswered(reply, message);
+            });
+        } catch (RuntimeException e) {
+            // RejectedExecutionException, or whatever else an executor throws: the hook will
+            // not run, and nothing thrown here may reach the event loop.
+            log.warn("[{}] executor refused the {} hook: {}", id, name, e.toString());
+            state.getAndUpdate(s -> s & ~HOOK_OUT); // still open: this runs on the loop
+            if (message != null) {
+                message.delete();
+            }
+            // Answered through the task queue like any hook, not from inside the caller.
+            t.execute(() -> answer.accept(Reply.LOCAL_ERROR));
+        }
+    }
+
+    /** On the loop, once the connection is closed: onClose now, or when the hook still out returns. */
+    void closed() {
+        if ((state.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
+            return; // a hook still runs: the worker calls onClose once it returns
+        }
+        if (t.hooks.close) {
+            try {
+                t.executor.execute(this::callOnClose);
+            } catch (RuntimeException e) { // refused, however the executor says it
+                log.debug("[{}] onClose not run: executor refused it", id);
+            }
+        }
+    }
+
+    /** On the worker, when a hook is over: if the connection closed meanwhile, its onClose is due now. */
+    private void hookReturned() {
+        if ((state.getAndUpdate(s -> s & ~HOOK_OUT) & CLOSED) != 0) {
+            callOnClose();
+        }
+    }
+
+    /** On the worker: the message is no longer needed; hand the answer to the loop. */
+    private void hookAnswered(Reply reply, SpooledMessage message) {
+        if (message != null) {
+            message.delete();
+        }
+        t.execute(() -> answer.accept(reply));
+    }
+
+    /** On a worker. */
+    private void callOnClose() {
+        if (!t.hooks.close) {
+            return;
+        }
+        enter();
+        try {
+            handler.onClose(context);
+        } catch (RuntimeException e) {
+            log.warn("[{}] handler onClose failed", id, Printable.exception(e));
+        } finally {
+            leave();
+        }
+    }
+
+    /** What a hook's thread carries while it runs: the session id for the logs, the owner for close(). */
+    private void enter() {
+        MDC.put("session", id);
+        Transport.HOOK_OWNER.set(t);
+    }
+
+    private void leave() {
+        Transport.HOOK_OWNER.remove();
+        MDC.remove("session");
+    }
+
+    private static String hookName(Decision decision) {
+        if (decision instanceof Decision.Connect) {
+            return "onConnect";
+        } else if (decision instanceof Decision.Hello) {
+            return "onHello";
+        } else if (decision instanceof Decision.Mail) {
+            return "onMail";
+        } else if (decision instanceof Decision.Rcpt) {
+            return "onRcpt";
+        } else if (decision instanceof Decision.Message) {
+            return "onMessage";
+        }
+        return "authenticate";
+    }
+}

@@ -1,5 +1,6 @@
 package io.smtpkit.protocol;
 
+import io.smtpkit.protocol.internal.Extension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -200,20 +201,7 @@ public final class SessionConfig {
      * AUTH= 500 (RFC 4954 §5) and DSN's RET/ENVID 100 (RFC 3461 §4).
      */
     public int maxMailLine() {
-        int limit = maxCommandLine + 26;
-        if (eightBitMime || binaryMime) {
-            limit += 16;
-        }
-        if (smtpUtf8) {
-            limit += 10;
-        }
-        if (authentication) {
-            limit += 500;
-        }
-        if (dsn) {
-            limit += 100;
-        }
-        return limit;
+        return maxCommandLine + Extension.mailLineAllowance(this);
     }
 
     /**
@@ -221,7 +209,7 @@ public final class SessionConfig {
      * NOTIFY and ORCPT (RFC 3461 §4) when DSN is on.
      */
     public int maxRcptLine() {
-        return maxCommandLine + (dsn ? 500 : 0);
+        return maxCommandLine + Extension.rcptLineAllowance(this);
     }
 
     /**

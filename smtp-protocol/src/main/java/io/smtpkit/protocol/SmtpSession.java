@@ -4,6 +4,7 @@ import static io.smtpkit.protocol.internal.Replies.*;
 
 import io.smtpkit.protocol.internal.ChunkReader;
 import io.smtpkit.protocol.internal.DataDecoder;
+import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
 import io.smtpkit.protocol.internal.PathParser;
 import io.smtpkit.protocol.internal.SaslExchange;
@@ -601,38 +602,11 @@ public final class SmtpSession implements SessionInfo {
         send(extended ? ehloReply() : helo(config.hostname()));
     }
 
+    /** EHLO's reply: the hostname, the keywords of {@link Extension}, of the command extensions, and HELP. */
     private Reply ehloReply() {
         List<String> keywords = new ArrayList<>();
         keywords.add(config.hostname());
-        long size = config.maxMessageSize();
-        keywords.add("SIZE " + size);
-        if (config.eightBitMime()) {
-            keywords.add("8BITMIME");
-        }
-        if (config.smtpUtf8()) {
-            keywords.add("SMTPUTF8");
-        }
-        if (config.pipelining()) {
-            keywords.add("PIPELINING");
-        }
-        if (config.enhancedStatusCodes()) {
-            keywords.add("ENHANCEDSTATUSCODES");
-        }
-        if (config.chunking()) {
-            keywords.add("CHUNKING");
-        }
-        if (config.binaryMime()) {
-            keywords.add("BINARYMIME");
-        }
-        if (config.dsn()) {
-            keywords.add("DSN");
-        }
-        if (config.startTls() && !secure) {
-            keywords.add("STARTTLS");
-        }
-        if (authOffered()) {
-            keywords.add("AUTH PLAIN LOGIN");
-        }
+        keywords.addAll(Extension.keywords(config, secure));
         for (CommandExtension extension : config.extensions()) {
             if (extension.ehloKeyword() != null) {
                 keywords.add(extension.ehloKeyword());
@@ -643,7 +617,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     private boolean authOffered() {
-        return config.authentication() && (secure || config.allowInsecureAuth());
+        return Extension.AUTH.offered(config, secure);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -694,44 +668,12 @@ public final class SmtpSession implements SessionInfo {
         ask(mail, reply -> mailDecided(mail, reply));
     }
 
-    /** RFC 1870, 6152, 3030, 6531, 4954 §5 and 3461 §4: the MAIL parameters this session knows. */
+    /** The MAIL parameters are those of the offered {@link Extension}s, and only after EHLO. */
     private Reply checkMailParameters(Map<String, String> params) {
         if (!params.isEmpty() && !extended) {
             return UNKNOWN_MAIL_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.2)
         }
-        for (Map.Entry<String, String> p : params.entrySet()) {
-            String value = p.getValue();
-            Reply problem = switch (p.getKey()) {
-                case "SIZE" -> {
-                    // RFC 1870 §3: size-value = 1*20DIGIT; 19 and 20 digits overflow a long and
-                    // are more than any limit anyway.
-                    if (value == null || value.length() > 20 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                        yield PARAMETER_SYNTAX;
-                    }
-                    long declared = value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
-                    yield config.maxMessageSize() > 0 && declared > config.maxMessageSize() ? Reply.MESSAGE_TOO_BIG : null;
-                }
-                case "BODY" -> {
-                    String body = value == null ? "" : value.toUpperCase(Locale.ROOT);
-                    boolean known = body.equals("7BIT")
-                            || (body.equals("8BITMIME") && config.eightBitMime())
-                            || (body.equals("BINARYMIME") && config.binaryMime());
-                    yield known ? null : UNSUPPORTED_BODY;
-                }
-                case "SMTPUTF8" -> !config.smtpUtf8() ? UNKNOWN_MAIL_PARAMETER
-                        : value != null ? PARAMETER_SYNTAX : null;
-                case "AUTH" -> !authOffered() ? UNKNOWN_MAIL_PARAMETER : value == null ? PARAMETER_SYNTAX : null;
-                case "RET" -> !config.dsn() ? UNKNOWN_MAIL_PARAMETER
-                        : value != null && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS")) ? null
-                        : PARAMETER_SYNTAX;
-                case "ENVID" -> !config.dsn() ? UNKNOWN_MAIL_PARAMETER : value == null || value.length() > 100 ? PARAMETER_SYNTAX : null;
-                default -> UNKNOWN_MAIL_PARAMETER;
-            };
-            if (problem != null) {
-                return problem;
-            }
-        }
-        return null;
+        return Extension.checkMail(params, config, secure);
     }
 
     private void mailDecided(Decision.Mail mail, Reply reply) {
@@ -799,33 +741,12 @@ public final class SmtpSession implements SessionInfo {
         ask(rcpt, reply -> rcptDecided(rcpt, reply));
     }
 
-    /** RFC 3461 §4.1, §4.2: NOTIFY and ORCPT, only with DSN on; there are no other RCPT parameters. */
+    /** The RCPT parameters are those of the offered {@link Extension}s (DSN's), and only after EHLO. */
     private Reply checkRcptParameters(Map<String, String> params) {
         if (!params.isEmpty() && !extended) {
             return UNKNOWN_RCPT_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.3), as on MAIL
         }
-        for (Map.Entry<String, String> p : params.entrySet()) {
-            String value = p.getValue();
-            Reply problem = switch (p.getKey()) {
-                case "NOTIFY" -> !config.dsn() ? UNKNOWN_RCPT_PARAMETER
-                        : value != null && isNotifyList(value) ? null : PARAMETER_SYNTAX;
-                case "ORCPT" -> !config.dsn() ? UNKNOWN_RCPT_PARAMETER
-                        : value != null && value.indexOf(';') > 0 ? null : PARAMETER_SYNTAX;
-                default -> UNKNOWN_RCPT_PARAMETER;
-            };
-            if (problem != null) {
-                return problem;
-            }
-        }
-        return null;
-    }
-
-    private static boolean isNotifyList(String value) {
-        List<String> items = List.of(value.toUpperCase(Locale.ROOT).split(",", -1));
-        if (items.contains("NEVER")) {
-            return items.size() == 1;
-        }
-        return items.stream().allMatch(i -> i.equals("SUCCESS") || i.equals("FAILURE") || i.equals("DELAY"));
+        return Extension.checkRcpt(params, config, secure);
     }
 
     private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {

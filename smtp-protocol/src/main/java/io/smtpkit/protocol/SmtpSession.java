@@ -1071,8 +1071,7 @@ public final class SmtpSession implements SessionInfo {
     /** Pauses on {@code decision}; {@code then} is what its answer does (see {@link #resume}). */
     private void ask(Decision decision, Consumer<Reply> then) {
         awaiting = decision;
-        onAnswer = then;
-        out.decide(decision);
+        onAnswer = then; // the transport sees the decision through awaiting(), after the call returns
     }
 
     private void send(Reply reply) {

@@ -30,12 +30,13 @@ class SmtpSessionTest {
         return session;
     }
 
-    /** Feeds text and answers every decision with the default. */
-    private static void send(SmtpSession session, String text) {
+    /** Feeds text and answers every decision with the default, recording it first. */
+    private void send(SmtpSession session, String text) {
         ByteBuffer in = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         while (in.hasRemaining() && !session.isClosed() && session.state() != SessionState.TLS) {
             session.receive(in);
             if (session.awaiting() != null) {
+                out.decided(session.awaiting());
                 session.resume(null);
             }
         }

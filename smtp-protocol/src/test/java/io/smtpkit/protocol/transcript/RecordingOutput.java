@@ -52,8 +52,11 @@ public final class RecordingOutput implements SessionOutput {
         partialReply.write(reply, start, reply.length - start);
     }
 
-    @Override
-    public void decide(Decision decision) {
+    /**
+     * Records a decision the driver found in {@link io.smtpkit.protocol.SmtpSession#awaiting()}
+     * (the session does not push decisions: the transport pulls them).
+     */
+    public void decided(Decision decision) {
         if (closed) {
             throw new AssertionError("decision after close: " + decision);
         }
@@ -120,7 +123,7 @@ public final class RecordingOutput implements SessionOutput {
         return lines[lines.length - 1];
     }
 
-    /** Every decision the session asked, in order. */
+    /** Every decision {@linkplain #decided recorded}, in order. */
     public List<Decision> decisions() {
         return decisions;
     }

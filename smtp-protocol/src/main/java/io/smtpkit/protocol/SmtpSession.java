@@ -3,15 +3,13 @@ package io.smtpkit.protocol;
 import static io.smtpkit.protocol.internal.Replies.*;
 
 import io.smtpkit.protocol.internal.ChunkReader;
+import io.smtpkit.protocol.internal.CommandText;
 import io.smtpkit.protocol.internal.DataDecoder;
 import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
 import io.smtpkit.protocol.internal.PathParser;
 import io.smtpkit.protocol.internal.SaslExchange;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -119,6 +117,7 @@ public final class SmtpSession implements SessionInfo {
     private final SessionOutput out;
     private final LineReader lines;
     private final DataDecoder decoder;
+    private final CommandText commandText;
     private final Consumer<ByteBuffer> contentSink = this::content; // DATA: counted against the limit
     private final Consumer<ByteBuffer> chunkSink; // BDAT: checked against the limit up front
 
@@ -163,6 +162,7 @@ public final class SmtpSession implements SessionInfo {
         this.lines = new LineReader(config.maxLineBuffer());
         this.decoder = new DataDecoder(config.bareLineEndings() == BareLineEndings.NORMALIZE);
         this.chunkSink = out::content;
+        this.commandText = new CommandText(config.smtpUtf8());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -391,8 +391,9 @@ public final class SmtpSession implements SessionInfo {
             lineError(BARE_LF);
             return;
         }
-        String text = decodeLine(bytes, length);
+        String text = commandText.decode(bytes, length);
         if (text == null) {
+            lineError(commandText.problem());
             return;
         }
         if (state == SessionState.AUTH) {
@@ -400,52 +401,6 @@ public final class SmtpSession implements SessionInfo {
         } else {
             command(text, in);
         }
-    }
-
-    /** The line as text, or {@code null} after answering a line that cannot be a command. */
-    private String decodeLine(byte[] bytes, int length) {
-        boolean ascii = true;
-        for (int i = 0; i < length; i++) {
-            int b = bytes[i];
-            if (b < 0) {
-                ascii = false;
-            } else if (b < 0x20 || b == 0x7f) {
-                // NUL, bare CR and the other controls have no place in a command (RFC 5321 §4.1.1).
-                lineError(CONTROL_CHARACTERS);
-                return null;
-            }
-        }
-        if (ascii) {
-            return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
-        }
-        if (!config.smtpUtf8()) {
-            lineError(startsWithAddressVerb(bytes, length) ? NEEDS_SMTPUTF8 : EIGHT_BIT_COMMAND);
-            return null;
-        }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 0, length))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            lineError(BAD_UTF8);
-            return null;
-        }
-        // The C1 controls and U+2028/U+2029 are UTF-8 too, but no more welcome than C0 ones: a
-        // HELO name or a VRFY argument ends up in logs and headers. MAIL and RCPT go on, so that
-        // their paths get the more telling 553 (PathParser.hasControl).
-        if (!startsWithAddressVerb(bytes, length) && PathParser.hasControl(text, 0, text.length())) {
-            lineError(CONTROL_CHARACTERS);
-            return null;
-        }
-        return text;
-    }
-
-    private static boolean startsWithAddressVerb(byte[] bytes, int length) {
-        String head = new String(bytes, 0, Math.min(length, 5), StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT);
-        return head.startsWith("MAIL ") || head.startsWith("RCPT ");
     }
 
     private void command(String text, ByteBuffer in) {
@@ -520,16 +475,7 @@ public final class SmtpSession implements SessionInfo {
             case AUTH -> config.maxLineBuffer();
             default -> config.maxCommandLine();
         };
-        return octets(text) + 2 <= limit;
-    }
-
-    private static int octets(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            if (text.charAt(i) > 127) {
-                return text.getBytes(StandardCharsets.UTF_8).length;
-            }
-        }
-        return text.length();
+        return CommandText.octets(text) + 2 <= limit;
     }
 
     private boolean isEnabled(Verb verb) {

@@ -7,7 +7,7 @@ import io.smtpkit.protocol.internal.CommandText;
 import io.smtpkit.protocol.internal.DataDecoder;
 import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
-import io.smtpkit.protocol.internal.PathParser;
+import io.smtpkit.protocol.internal.MailArguments;
 import io.smtpkit.protocol.internal.SaslExchange;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,8 +22,10 @@ import java.util.function.Predicate;
 
 /**
  * One SMTP server session, without I/O (RFC 5321 §3, §4): bytes from the client go in through
- * {@link #receive(ByteBuffer)}; replies, message content and {@link Decision}s come out through
- * the {@link SessionOutput} given at construction.
+ * {@link #receive(ByteBuffer)}; replies and message content come out through the
+ * {@link SessionOutput} given at construction, and the {@link Decision} it waits for is
+ * {@link #awaiting()}, which the transport looks at after every call (decisions are pulled, not
+ * pushed).
  *
  * <p>The life of a session:
  * <ol>
@@ -44,9 +46,11 @@ import java.util.function.Predicate;
  * decision is usually answered on another thread), provided the caller hands it over safely, for
  * example through an executor or a queue.
  *
- * <p>Rules from the RFCs live here and can be found by section number: command state checks in
- * {@link #outOfSequence}, line limits in {@link SessionConfig#maxMailLine()}, dot-unstuffing in
- * {@link DataDecoder}.
+ * <p>Rules from the RFCs can be found by section number: which command goes where in the verb
+ * table ({@code Verb}) and {@link #outOfSequence}; each ESMTP extension's keyword, parameters and
+ * line allowance in {@link io.smtpkit.protocol.internal.Extension}; dot-unstuffing in
+ * {@link DataDecoder}; BDAT chunks in {@link io.smtpkit.protocol.internal.ChunkReader}; AUTH in
+ * {@link io.smtpkit.protocol.internal.SaslExchange}.
  */
 public final class SmtpSession implements SessionInfo {
 
@@ -578,25 +582,12 @@ public final class SmtpSession implements SessionInfo {
             refuse(AUTH_REQUIRED);
             return;
         }
-        int at = prefixEnd(argument, "FROM:");
-        if (at < 0) {
-            refuseSyntax(Verb.MAIL);
+        MailArguments parsed = MailArguments.mail(argument, config.smtpUtf8(), Verb.MAIL.syntax);
+        if (parsed.problem() != null) {
+            refuse(parsed.problem());
             return;
         }
-        PathParser.Parsed parsed = PathParser.parsePath(argument, at, config.smtpUtf8(), true, false);
-        if (parsed == null) {
-            refuse(argument.indexOf('<', at) == at ? BAD_SENDER : syntax(Verb.MAIL.syntax));
-            return;
-        }
-        if (PathParser.hasControl(argument, at, parsed.end())) {
-            refuse(SENDER_CONTROLS);
-            return;
-        }
-        Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), config.smtpUtf8());
-        if (params == null) {
-            refuse(PARAMETER_SYNTAX);
-            return;
-        }
+        Map<String, String> params = parsed.parameters();
         Reply problem = checkMailParameters(params);
         if (problem == null && parsed.path().isInternationalized() && !params.containsKey("SMTPUTF8")) {
             problem = NEEDS_SMTPUTF8;
@@ -638,34 +629,12 @@ public final class SmtpSession implements SessionInfo {
     }
 
     private void rcpt(String argument) {
-        int at = prefixEnd(argument, "TO:");
-        if (at < 0) {
-            refuseSyntax(Verb.RCPT);
+        MailArguments parsed = MailArguments.rcpt(argument, smtpUtf8, Verb.RCPT.syntax);
+        if (parsed.problem() != null) {
+            refuse(parsed.problem());
             return;
         }
-        PathParser.Parsed parsed = PathParser.parsePath(argument, at, smtpUtf8, false, true);
-        if (parsed == null) {
-            PathParser.Parsed utf8 = smtpUtf8 ? null : PathParser.parsePath(argument, at, true, false, true);
-            if (utf8 != null) {
-                // RFC 6531 §3.5: a UTF-8 address in a transaction without SMTPUTF8 is a 553 5.6.7
-                // (RFC 5248), as on MAIL, not a syntax error; one with controls would be refused
-                // even with SMTPUTF8, so that is the answer that tells the client the truth.
-                refuse(PathParser.hasControl(argument, at, utf8.end()) ? RECIPIENT_CONTROLS : NEEDS_SMTPUTF8);
-                return;
-            }
-            // Includes RCPT TO:<>, which RFC 5321 §4.1.1.3 does not allow.
-            refuse(argument.indexOf('<', at) == at ? BAD_RECIPIENT : syntax(Verb.RCPT.syntax));
-            return;
-        }
-        if (PathParser.hasControl(argument, at, parsed.end())) {
-            refuse(RECIPIENT_CONTROLS);
-            return;
-        }
-        Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), smtpUtf8);
-        if (params == null) {
-            refuse(PARAMETER_SYNTAX);
-            return;
-        }
+        Map<String, String> params = parsed.parameters();
         Reply problem = checkRcptParameters(params);
         if (problem != null) {
             refuse(problem);
@@ -704,21 +673,6 @@ public final class SmtpSession implements SessionInfo {
         recipientParameters.add(rcpt.parameters());
         enter(Verb.RCPT);
         send(reply != null ? reply : Reply.RECIPIENT_OK);
-    }
-
-    /**
-     * The index after {@code "FROM:"} or {@code "TO:"} (any case) and any spaces after it, which
-     * many clients send though RFC 5321 has none; -1 if the prefix is missing.
-     */
-    private static int prefixEnd(String argument, String prefix) {
-        if (!argument.regionMatches(true, 0, prefix, 0, prefix.length())) {
-            return -1;
-        }
-        int i = prefix.length();
-        while (i < argument.length() && argument.charAt(i) == ' ') {
-            i++;
-        }
-        return i;
     }
 
     // ------------------------------------------------------------------------------------------

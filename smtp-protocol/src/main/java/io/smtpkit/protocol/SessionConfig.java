@@ -66,14 +66,17 @@ public final class SessionConfig {
     }
 
     private final Settings set;
-    // Looked up for every MAIL and RCPT line, so worked out once from the Extension table.
+    // Derived once, not stored as settings: the line limits are looked up for every MAIL and RCPT
+    // line (from the Extension table), the greeting for every session.
     private final int maxMailLine;
     private final int maxRcptLine;
+    private final String greeting; // the default follows the hostname
 
     private SessionConfig(Settings settings) {
         set = settings.copy(true);
         maxMailLine = set.maxCommandLine + Extension.mailLineAllowance(this);
         maxRcptLine = set.maxCommandLine + Extension.rcptLineAllowance(this);
+        greeting = set.greeting != null ? set.greeting : set.hostname + " ESMTP smtpkit";
     }
 
     /** A builder with the defaults described above. */
@@ -93,7 +96,7 @@ public final class SessionConfig {
     /** The name the server gives itself in the greeting, in HELO/EHLO replies and in Received headers. */
     public String hostname() { return set.hostname; }
     /** The text of the 220 greeting. */
-    public String greeting() { return set.greeting != null ? set.greeting : set.hostname + " ESMTP smtpkit"; }
+    public String greeting() { return greeting; }
     /** The largest message accepted in octets, 0 for no limit (RFC 1870). */
     public long maxMessageSize() { return set.maxMessageSize; }
     /**

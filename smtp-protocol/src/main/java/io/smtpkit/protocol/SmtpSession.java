@@ -95,6 +95,8 @@ public final class SmtpSession implements SessionInfo {
         STARTTLS(GREETED, SessionState.TLS,    SessionConfig::startTls,     "STARTTLS", (s, a, in) -> s.startTls(a, in)),
         AUTH(GREETED,    SessionState.AUTH,    SessionConfig::authentication, "AUTH mechanism [initial-response]", (s, a, in) -> s.auth(a));
 
+        static final Verb[] ALL = values(); // values() copies the array on every call
+
         final Set<SessionState> allowed;
         final SessionState next;
         final Predicate<SessionConfig> offeredBy;
@@ -458,7 +460,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     private static Verb verbOf(String text) {
-        for (Verb v : Verb.values()) {
+        for (Verb v : Verb.ALL) {
             if (v.name().equals(text)) {
                 return v;
             }
@@ -846,7 +848,7 @@ public final class SmtpSession implements SessionInfo {
 
     private List<String> supportedVerbs() {
         List<String> verbs = new ArrayList<>();
-        for (Verb v : Verb.values()) {
+        for (Verb v : Verb.ALL) {
             if (isEnabled(v) && v.help != null) {
                 verbs.add(v.name());
             }

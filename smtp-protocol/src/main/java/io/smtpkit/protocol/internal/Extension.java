@@ -51,6 +51,8 @@ public enum Extension {
         Reply check(String value, SessionConfig config);
     }
 
+    private static final Extension[] ALL = values(); // values() copies the array on every call
+
     private final Function<SessionConfig, String> keyword;
     private final BiPredicate<SessionConfig, Boolean> offered;
     private final ToIntFunction<SessionConfig> mailOctets;
@@ -77,7 +79,7 @@ public enum Extension {
     /** The EHLO keywords offered, in table order (RFC 5321 §4.1.1.1). */
     public static List<String> keywords(SessionConfig config, boolean secure) {
         List<String> keywords = new ArrayList<>();
-        for (Extension e : values()) {
+        for (Extension e : ALL) {
             if (e.keyword != null && e.offered(config, secure)) {
                 keywords.add(e.keyword.apply(config));
             }
@@ -88,7 +90,7 @@ public enum Extension {
     /** What the extensions {@code config} enables add to the MAIL line limit. */
     public static int mailLineAllowance(SessionConfig config) {
         int octets = 0;
-        for (Extension e : values()) {
+        for (Extension e : ALL) {
             octets += e.mailOctets.applyAsInt(config);
         }
         return octets;
@@ -97,7 +99,7 @@ public enum Extension {
     /** What the extensions {@code config} enables add to the RCPT line limit. */
     public static int rcptLineAllowance(SessionConfig config) {
         int octets = 0;
-        for (Extension e : values()) {
+        for (Extension e : ALL) {
             octets += e.rcptOctets.applyAsInt(config);
         }
         return octets;
@@ -116,7 +118,7 @@ public enum Extension {
     private static Reply check(Map<String, String> params, SessionConfig config, boolean secure, boolean mail, Reply unknown) {
         for (Map.Entry<String, String> p : params.entrySet()) {
             Check check = null;
-            for (Extension e : values()) {
+            for (Extension e : ALL) {
                 Check c = (mail ? e.mailParameters : e.rcptParameters).get(p.getKey());
                 if (c != null) {
                     check = e.offered(config, secure) ? c : null;

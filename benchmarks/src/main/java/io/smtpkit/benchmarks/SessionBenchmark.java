@@ -1,6 +1,5 @@
 package io.smtpkit.benchmarks;
 
-import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionOutput;
 import io.smtpkit.protocol.SmtpSession;
@@ -41,7 +40,6 @@ public class SessionBenchmark {
         boolean closed;
 
         @Override public void send(byte[] reply) { replyBytes += reply.length; }
-        @Override public void decide(Decision decision) {}
         @Override public void content(ByteBuffer chunk) { contentBytes += chunk.remaining(); }
         @Override public void discardContent() { contentBytes = 0; }
         @Override public void startTls() {}

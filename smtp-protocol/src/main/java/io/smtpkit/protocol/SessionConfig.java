@@ -1,5 +1,6 @@
 package io.smtpkit.protocol;
 
+import io.smtpkit.protocol.internal.Extension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,61 +24,64 @@ public final class SessionConfig {
     /** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
     public static final int DEFAULT_MAX_COMMAND_LINE = 512;
 
-    private final String hostname;
-    private final String greeting;
-    private final String greetingSetting; // as given to the builder: null for the default
-    private final long maxMessageSize;
-    private final int maxRecipients;
-    private final int maxRecipientOvershoot;
-    private final int maxErrors;
-    private final int maxCommandLine;
-    private final boolean smtpUtf8;
-    private final boolean eightBitMime;
-    private final boolean eightBitMimeSetting; // as given to the builder, before the SMTPUTF8 rule
-    private final boolean pipelining;
-    private final boolean chunking;
-    private final boolean binaryMime;
-    private final boolean binaryMimeSetting; // as given to the builder, before the CHUNKING rule
-    private final boolean enhancedStatusCodes;
-    private final boolean dsn;
-    private final boolean startTls;
-    private final boolean authentication;
-    private final boolean allowInsecureAuth;
-    private final boolean requireTls;
-    private final boolean requireAuth;
-    private final BareLineEndings bareLineEndings;
-    private final List<CommandExtension> extensions;
+    /**
+     * The settings as they were given to the builder, each written once here: the builder fills a
+     * copy, a config keeps one, {@link #toBuilder()} copies it back. What the RFCs derive from
+     * them (SMTPUTF8 brings 8BITMIME, BINARYMIME needs CHUNKING, the greeting follows the
+     * hostname) is worked out in the accessors, so nothing derived is ever stored.
+     */
+    private static final class Settings implements Cloneable {
+        String hostname = "localhost";
+        String greeting; // null: the default, which follows the hostname
+        long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        int maxRecipients = 1000;
+        int maxRecipientOvershoot = 1000;
+        int maxErrors = 10;
+        int maxCommandLine = DEFAULT_MAX_COMMAND_LINE;
+        boolean smtpUtf8;
+        boolean eightBitMime = true;
+        boolean pipelining = true;
+        boolean chunking = true;
+        boolean binaryMime = true;
+        boolean enhancedStatusCodes = true;
+        boolean dsn;
+        boolean startTls;
+        boolean authentication;
+        boolean allowInsecureAuth;
+        boolean requireTls;
+        boolean requireAuth;
+        BareLineEndings bareLineEndings = BareLineEndings.NORMALIZE;
+        List<CommandExtension> extensions = new ArrayList<>();
 
-    private SessionConfig(Builder b) {
-        hostname = b.hostname;
-        greeting = b.greeting != null ? b.greeting : b.hostname + " ESMTP smtpkit";
-        greetingSetting = b.greeting;
-        maxMessageSize = b.maxMessageSize;
-        maxRecipients = b.maxRecipients;
-        maxRecipientOvershoot = b.maxRecipientOvershoot;
-        maxErrors = b.maxErrors;
-        maxCommandLine = b.maxCommandLine;
-        smtpUtf8 = b.smtpUtf8;
-        eightBitMime = b.eightBitMime || b.smtpUtf8; // RFC 6531 §3.1: SMTPUTF8 servers MUST offer 8BITMIME
-        eightBitMimeSetting = b.eightBitMime;
-        pipelining = b.pipelining;
-        chunking = b.chunking;
-        binaryMime = b.binaryMime && b.chunking; // RFC 3030 §3: BINARYMIME is only usable with BDAT
-        binaryMimeSetting = b.binaryMime;
-        enhancedStatusCodes = b.enhancedStatusCodes;
-        dsn = b.dsn;
-        startTls = b.startTls;
-        authentication = b.authentication;
-        allowInsecureAuth = b.allowInsecureAuth;
-        requireTls = b.requireTls;
-        requireAuth = b.requireAuth;
-        bareLineEndings = b.bareLineEndings;
-        extensions = List.copyOf(b.extensions);
+        /** A copy that shares nothing mutable with this one. */
+        Settings copy(boolean frozen) {
+            try {
+                Settings c = (Settings) clone();
+                c.extensions = frozen ? List.copyOf(extensions) : new ArrayList<>(extensions);
+                return c;
+            } catch (CloneNotSupportedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private final Settings set;
+    // Derived once, not stored as settings: the line limits are looked up for every MAIL and RCPT
+    // line (from the Extension table), the greeting for every session.
+    private final int maxMailLine;
+    private final int maxRcptLine;
+    private final String greeting; // the default follows the hostname
+
+    private SessionConfig(Settings settings) {
+        set = settings.copy(true);
+        maxMailLine = set.maxCommandLine + Extension.mailLineAllowance(this);
+        maxRcptLine = set.maxCommandLine + Extension.rcptLineAllowance(this);
+        greeting = set.greeting != null ? set.greeting : set.hostname + " ESMTP smtpkit";
     }
 
     /** A builder with the defaults described above. */
     public static Builder builder() {
-        return new Builder();
+        return new Builder(new Settings());
     }
 
     /**
@@ -86,42 +90,20 @@ public final class SessionConfig {
      * and 8BITMIME stays off as asked even while SMTPUTF8 turns it on.
      */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.hostname = hostname;
-        b.greeting = greetingSetting;
-        b.maxMessageSize = maxMessageSize;
-        b.maxRecipients = maxRecipients;
-        b.maxRecipientOvershoot = maxRecipientOvershoot;
-        b.maxErrors = maxErrors;
-        b.maxCommandLine = maxCommandLine;
-        b.smtpUtf8 = smtpUtf8;
-        b.eightBitMime = eightBitMimeSetting;
-        b.pipelining = pipelining;
-        b.chunking = chunking;
-        b.binaryMime = binaryMimeSetting;
-        b.enhancedStatusCodes = enhancedStatusCodes;
-        b.dsn = dsn;
-        b.startTls = startTls;
-        b.authentication = authentication;
-        b.allowInsecureAuth = allowInsecureAuth;
-        b.requireTls = requireTls;
-        b.requireAuth = requireAuth;
-        b.bareLineEndings = bareLineEndings;
-        b.extensions.addAll(extensions);
-        return b;
+        return new Builder(set);
     }
 
     /** The name the server gives itself in the greeting, in HELO/EHLO replies and in Received headers. */
-    public String hostname() { return hostname; }
+    public String hostname() { return set.hostname; }
     /** The text of the 220 greeting. */
     public String greeting() { return greeting; }
     /** The largest message accepted in octets, 0 for no limit (RFC 1870). */
-    public long maxMessageSize() { return maxMessageSize; }
+    public long maxMessageSize() { return set.maxMessageSize; }
     /**
      * The most recipients per message; more get {@code 452 4.5.3} (RFC 5321 §4.5.3.1.10), up to
      * {@link #maxRecipientOvershoot()} of them. 0 for no limit.
      */
-    public int maxRecipients() { return maxRecipients; }
+    public int maxRecipients() { return set.maxRecipients; }
     /**
      * RCPT commands refused with {@code 452 4.5.3} because the transaction already has
      * {@link #maxRecipients()} recipients; one more and the session answers
@@ -133,7 +115,7 @@ public final class SessionConfig {
      * off. Postfix goes on to count each RCPT past this limit as an error; closing at once is
      * simpler and ends the same way. 0 for no limit.
      */
-    public int maxRecipientOvershoot() { return maxRecipientOvershoot; }
+    public int maxRecipientOvershoot() { return set.maxRecipientOvershoot; }
     /**
      * Client errors answered as usual; one more and the session answers {@code 421 4.7.0} and
      * closes, as Postfix does with {@code smtpd_hard_error_limit}.
@@ -158,37 +140,37 @@ public final class SessionConfig {
      * recipients in each of many transactions is never cut off, while a client that only probes
      * is. STARTTLS starts it again too (RFC 3207 §4.2: the session starts over). 0 for no limit.
      */
-    public int maxErrors() { return maxErrors; }
+    public int maxErrors() { return set.maxErrors; }
     /** The base command line limit in octets with CRLF, before extension allowances. */
-    public int maxCommandLine() { return maxCommandLine; }
+    public int maxCommandLine() { return set.maxCommandLine; }
     /** Whether SMTPUTF8 (RFC 6531) is offered. */
-    public boolean smtpUtf8() { return smtpUtf8; }
+    public boolean smtpUtf8() { return set.smtpUtf8; }
     /** Whether 8BITMIME (RFC 6152) is offered; always with SMTPUTF8, which requires it (RFC 6531 §3.1). */
-    public boolean eightBitMime() { return eightBitMime; }
+    public boolean eightBitMime() { return set.eightBitMime || set.smtpUtf8; } // RFC 6531 §3.1: SMTPUTF8 servers MUST offer 8BITMIME
     /** Whether PIPELINING (RFC 2920) is advertised. Pipelined input is handled correctly either way. */
-    public boolean pipelining() { return pipelining; }
+    public boolean pipelining() { return set.pipelining; }
     /** Whether CHUNKING and BDAT (RFC 3030) are offered. */
-    public boolean chunking() { return chunking; }
+    public boolean chunking() { return set.chunking; }
     /** Whether BINARYMIME (RFC 3030 §3) is offered; only with CHUNKING. */
-    public boolean binaryMime() { return binaryMime; }
+    public boolean binaryMime() { return set.binaryMime && set.chunking; } // RFC 3030 §3: only usable with BDAT
     /** Whether ENHANCEDSTATUSCODES (RFC 2034) is offered. */
-    public boolean enhancedStatusCodes() { return enhancedStatusCodes; }
+    public boolean enhancedStatusCodes() { return set.enhancedStatusCodes; }
     /** Whether DSN (RFC 3461) parameters are accepted. The session records them; acting on them is the handler's job. */
-    public boolean dsn() { return dsn; }
+    public boolean dsn() { return set.dsn; }
     /** Whether the transport can do STARTTLS (RFC 3207). */
-    public boolean startTls() { return startTls; }
+    public boolean startTls() { return set.startTls; }
     /** Whether AUTH (RFC 4954) is offered: the transport answers {@link Decision.Authenticate}. */
-    public boolean authentication() { return authentication; }
+    public boolean authentication() { return set.authentication; }
     /** Whether AUTH is offered without TLS. Off by default: passwords would cross the network in clear. */
-    public boolean allowInsecureAuth() { return allowInsecureAuth; }
+    public boolean allowInsecureAuth() { return set.allowInsecureAuth; }
     /** Whether MAIL is refused ({@code 530 5.7.0}) until STARTTLS has been done. */
-    public boolean requireTls() { return requireTls; }
+    public boolean requireTls() { return set.requireTls; }
     /** Whether MAIL is refused ({@code 530 5.7.0}) until the client has authenticated. */
-    public boolean requireAuth() { return requireAuth; }
+    public boolean requireAuth() { return set.requireAuth; }
     /** What to do with bare CR and LF. */
-    public BareLineEndings bareLineEndings() { return bareLineEndings; }
+    public BareLineEndings bareLineEndings() { return set.bareLineEndings; }
     /** Registered command extensions, in registration order. */
-    public List<CommandExtension> extensions() { return extensions; }
+    public List<CommandExtension> extensions() { return set.extensions; }
 
     /**
      * The longest MAIL command line accepted, in octets with CRLF. RFC 5321 §4.5.3.1.4 sets 512;
@@ -200,20 +182,7 @@ public final class SessionConfig {
      * AUTH= 500 (RFC 4954 §5) and DSN's RET/ENVID 100 (RFC 3461 §4).
      */
     public int maxMailLine() {
-        int limit = maxCommandLine + 26;
-        if (eightBitMime || binaryMime) {
-            limit += 16;
-        }
-        if (smtpUtf8) {
-            limit += 10;
-        }
-        if (authentication) {
-            limit += 500;
-        }
-        if (dsn) {
-            limit += 100;
-        }
-        return limit;
+        return maxMailLine;
     }
 
     /**
@@ -221,7 +190,7 @@ public final class SessionConfig {
      * NOTIFY and ORCPT (RFC 3461 §4) when DSN is on.
      */
     public int maxRcptLine() {
-        return maxCommandLine + (dsn ? 500 : 0);
+        return maxRcptLine;
     }
 
     /**
@@ -230,42 +199,24 @@ public final class SessionConfig {
      */
     public int maxLineBuffer() {
         int limit = Math.max(maxMailLine(), maxRcptLine());
-        return authentication ? Math.max(limit, 12_288) : limit;
+        return set.authentication ? Math.max(limit, 12_288) : limit;
     }
 
     @Override
     public String toString() {
-        return "SessionConfig[hostname=" + hostname + ", maxMessageSize=" + maxMessageSize
-                + ", maxRecipients=" + maxRecipients + ", maxRecipientOvershoot=" + maxRecipientOvershoot
-                + ", smtpUtf8=" + smtpUtf8 + ", startTls=" + startTls
-                + ", authentication=" + authentication + ", bareLineEndings=" + bareLineEndings + "]";
+        return "SessionConfig[hostname=" + set.hostname + ", maxMessageSize=" + set.maxMessageSize
+                + ", maxRecipients=" + set.maxRecipients + ", maxRecipientOvershoot=" + set.maxRecipientOvershoot
+                + ", smtpUtf8=" + set.smtpUtf8 + ", startTls=" + set.startTls
+                + ", authentication=" + set.authentication + ", bareLineEndings=" + set.bareLineEndings + "]";
     }
 
     /** Builds a {@link SessionConfig}. Every setter checks its argument and returns the builder. */
     public static final class Builder {
-        private String hostname = "localhost";
-        private String greeting;
-        private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
-        private int maxRecipients = 1000;
-        private int maxRecipientOvershoot = 1000;
-        private int maxErrors = 10;
-        private int maxCommandLine = DEFAULT_MAX_COMMAND_LINE;
-        private boolean smtpUtf8;
-        private boolean eightBitMime = true;
-        private boolean pipelining = true;
-        private boolean chunking = true;
-        private boolean binaryMime = true;
-        private boolean enhancedStatusCodes = true;
-        private boolean dsn;
-        private boolean startTls;
-        private boolean authentication;
-        private boolean allowInsecureAuth;
-        private boolean requireTls;
-        private boolean requireAuth;
-        private BareLineEndings bareLineEndings = BareLineEndings.NORMALIZE;
-        private final List<CommandExtension> extensions = new ArrayList<>();
+        private final Settings set;
 
-        private Builder() {}
+        private Builder(Settings from) {
+            set = from.copy(false);
+        }
 
         /** The server's name; must be a plain token without spaces or control characters. */
         public Builder hostname(String hostname) {
@@ -273,7 +224,7 @@ public final class SessionConfig {
             if (hostname.isEmpty() || !hostname.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
                 throw new IllegalArgumentException("hostname must be printable ASCII without spaces: " + hostname);
             }
-            this.hostname = hostname;
+            set.hostname = hostname;
             return this;
         }
 
@@ -282,19 +233,19 @@ public final class SessionConfig {
             if (greeting != null && (greeting.indexOf('\r') >= 0 || greeting.indexOf('\n') >= 0)) {
                 throw new IllegalArgumentException("greeting must not contain CR or LF");
             }
-            this.greeting = greeting;
+            set.greeting = greeting;
             return this;
         }
 
         /** The largest message in octets; 0 for no limit. */
         public Builder maxMessageSize(long octets) {
-            this.maxMessageSize = requireNotNegative(octets, "maxMessageSize");
+            set.maxMessageSize = requireNotNegative(octets, "maxMessageSize");
             return this;
         }
 
         /** The most recipients per message; 0 for no limit. */
         public Builder maxRecipients(int recipients) {
-            this.maxRecipients = (int) requireNotNegative(recipients, "maxRecipients");
+            set.maxRecipients = (int) requireNotNegative(recipients, "maxRecipients");
             return this;
         }
 
@@ -304,7 +255,7 @@ public final class SessionConfig {
          * no limit.
          */
         public Builder maxRecipientOvershoot(int recipients) {
-            this.maxRecipientOvershoot = (int) requireNotNegative(recipients, "maxRecipientOvershoot");
+            set.maxRecipientOvershoot = (int) requireNotNegative(recipients, "maxRecipientOvershoot");
             return this;
         }
 
@@ -313,7 +264,7 @@ public final class SessionConfig {
          * {@link SessionConfig#maxErrors()}); 0 for no limit.
          */
         public Builder maxErrors(int errors) {
-            this.maxErrors = (int) requireNotNegative(errors, "maxErrors");
+            set.maxErrors = (int) requireNotNegative(errors, "maxErrors");
             return this;
         }
 
@@ -322,38 +273,38 @@ public final class SessionConfig {
             if (octets < 64) {
                 throw new IllegalArgumentException("maxCommandLine must be at least 64: " + octets);
             }
-            this.maxCommandLine = octets;
+            set.maxCommandLine = octets;
             return this;
         }
 
         /** Offer SMTPUTF8 (RFC 6531). */
-        public Builder smtpUtf8(boolean on) { this.smtpUtf8 = on; return this; }
+        public Builder smtpUtf8(boolean on) { set.smtpUtf8 = on; return this; }
         /** Offer 8BITMIME (RFC 6152); SMTPUTF8 turns it on whatever is set here (RFC 6531 §3.1). */
-        public Builder eightBitMime(boolean on) { this.eightBitMime = on; return this; }
+        public Builder eightBitMime(boolean on) { set.eightBitMime = on; return this; }
         /** Advertise PIPELINING (RFC 2920). */
-        public Builder pipelining(boolean on) { this.pipelining = on; return this; }
+        public Builder pipelining(boolean on) { set.pipelining = on; return this; }
         /** Offer CHUNKING/BDAT (RFC 3030). */
-        public Builder chunking(boolean on) { this.chunking = on; return this; }
+        public Builder chunking(boolean on) { set.chunking = on; return this; }
         /** Offer BINARYMIME (RFC 3030 §3); has no effect without CHUNKING. */
-        public Builder binaryMime(boolean on) { this.binaryMime = on; return this; }
+        public Builder binaryMime(boolean on) { set.binaryMime = on; return this; }
         /** Offer ENHANCEDSTATUSCODES (RFC 2034). */
-        public Builder enhancedStatusCodes(boolean on) { this.enhancedStatusCodes = on; return this; }
+        public Builder enhancedStatusCodes(boolean on) { set.enhancedStatusCodes = on; return this; }
         /** Accept DSN parameters (RFC 3461). */
-        public Builder dsn(boolean on) { this.dsn = on; return this; }
+        public Builder dsn(boolean on) { set.dsn = on; return this; }
         /** The transport can do STARTTLS. Set by the server when it has a TLS context. */
-        public Builder startTls(boolean on) { this.startTls = on; return this; }
+        public Builder startTls(boolean on) { set.startTls = on; return this; }
         /** Offer AUTH. Set by the server when it has an authenticator. */
-        public Builder authentication(boolean on) { this.authentication = on; return this; }
+        public Builder authentication(boolean on) { set.authentication = on; return this; }
         /** Offer AUTH on connections without TLS. */
-        public Builder allowInsecureAuth(boolean on) { this.allowInsecureAuth = on; return this; }
+        public Builder allowInsecureAuth(boolean on) { set.allowInsecureAuth = on; return this; }
         /** Refuse MAIL until TLS is active. */
-        public Builder requireTls(boolean on) { this.requireTls = on; return this; }
+        public Builder requireTls(boolean on) { set.requireTls = on; return this; }
         /** Refuse MAIL until the client has authenticated. */
-        public Builder requireAuth(boolean on) { this.requireAuth = on; return this; }
+        public Builder requireAuth(boolean on) { set.requireAuth = on; return this; }
 
         /** What to do with bare CR/LF. */
         public Builder bareLineEndings(BareLineEndings policy) {
-            this.bareLineEndings = Objects.requireNonNull(policy, "policy");
+            set.bareLineEndings = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
@@ -368,14 +319,14 @@ public final class SessionConfig {
             if (keyword != null && !keyword.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
                 throw new IllegalArgumentException("EHLO keyword must be printable ASCII: " + keyword);
             }
-            extensions.removeIf(e -> e.verb().toUpperCase(Locale.ROOT).equals(verb.toUpperCase(Locale.ROOT)));
-            extensions.add(extension);
+            set.extensions.removeIf(e -> e.verb().toUpperCase(Locale.ROOT).equals(verb.toUpperCase(Locale.ROOT)));
+            set.extensions.add(extension);
             return this;
         }
 
         /** The configuration. */
         public SessionConfig build() {
-            return new SessionConfig(this);
+            return new SessionConfig(set);
         }
 
         private static long requireNotNegative(long value, String name) {

@@ -7,6 +7,12 @@ import java.nio.ByteBuffer;
  * implement it to record a transcript. The session calls these methods only from inside its own
  * methods ({@code start}, {@code receive}, {@code resume}, …), on the caller's thread, and none of
  * them may call back into the session.
+ *
+ * <p>Decisions are not pushed here: the transport pulls them. After each call into the session it
+ * looks at {@link SmtpSession#awaiting()}; while that is non-null the session is paused, and the
+ * transport answers with {@link SmtpSession#resume(Reply)} (at once or later, from another
+ * thread), then feeds the rest of its input again. One way to learn of a decision keeps a
+ * transport from answering it twice.
  */
 public interface SessionOutput {
 
@@ -16,12 +22,6 @@ public interface SessionOutput {
      * write it once, so each reply (a multi-line EHLO too) leaves in one write.
      */
     void send(byte[] reply);
-
-    /**
-     * The session needs an answer before it can go on; it is paused until
-     * {@link SmtpSession#resume(Reply)}.
-     */
-    void decide(Decision decision);
 
     /**
      * Message content, already dot-unstuffed, in order. The buffer is only valid during this

@@ -1,15 +1,16 @@
 package io.smtpkit.protocol;
 
+import static io.smtpkit.protocol.internal.Replies.*;
+
+import io.smtpkit.protocol.internal.ChunkReader;
+import io.smtpkit.protocol.internal.CommandText;
 import io.smtpkit.protocol.internal.DataDecoder;
+import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
-import io.smtpkit.protocol.internal.PathParser;
-import io.smtpkit.protocol.internal.Sasl;
+import io.smtpkit.protocol.internal.MailArguments;
+import io.smtpkit.protocol.internal.SaslExchange;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -17,11 +18,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * One SMTP server session, without I/O (RFC 5321 §3, §4): bytes from the client go in through
- * {@link #receive(ByteBuffer)}; replies, message content and {@link Decision}s come out through
- * the {@link SessionOutput} given at construction.
+ * {@link #receive(ByteBuffer)}; replies and message content come out through the
+ * {@link SessionOutput} given at construction, and the {@link Decision} it waits for is
+ * {@link #awaiting()}, which the transport looks at after every call (decisions are pulled, not
+ * pushed).
  *
  * <p>The life of a session:
  * <ol>
@@ -42,72 +46,90 @@ import java.util.function.Consumer;
  * decision is usually answered on another thread), provided the caller hands it over safely, for
  * example through an executor or a queue.
  *
- * <p>Rules from the RFCs live here and can be found by section number: command state checks in
- * {@link #checkSequence}, line limits in {@link SessionConfig#maxMailLine()}, dot-unstuffing in
- * {@link DataDecoder}.
+ * <p>Rules from the RFCs can be found by section number: which command goes where in the verb
+ * table ({@code Verb}) and {@link #outOfSequence}; each ESMTP extension's keyword, parameters and
+ * line allowance in {@link io.smtpkit.protocol.internal.Extension}; dot-unstuffing in
+ * {@link DataDecoder}; BDAT chunks in {@link io.smtpkit.protocol.internal.ChunkReader}; AUTH in
+ * {@link io.smtpkit.protocol.internal.SaslExchange}.
  */
 public final class SmtpSession implements SessionInfo {
 
-    /** Built-in verbs. Anything else is an extension or unknown. */
-    private enum Verb { HELO, EHLO, MAIL, RCPT, DATA, BDAT, RSET, NOOP, QUIT, HELP, VRFY, EXPN, STARTTLS, AUTH }
+    private static final Set<SessionState> COMMANDS = EnumSet.of(
+            SessionState.CONNECTED, SessionState.GREETED, SessionState.MAIL, SessionState.RCPT, SessionState.BDAT);
+    private static final Set<SessionState> GREETED = EnumSet.of(SessionState.GREETED);
+    private static final Set<SessionState> SENDER = EnumSet.of(SessionState.MAIL, SessionState.RCPT);
+    private static final Set<SessionState> RECIPIENTS = EnumSet.of(SessionState.RCPT);
+    private static final Set<SessionState> CHUNKS = EnumSet.of(SessionState.RCPT, SessionState.BDAT);
 
-    /**
-     * The transition table: in which states each verb may be used (RFC 5321 §4.1.4, RFC 3030 §2,
-     * RFC 3207 §4, RFC 4954 §4). A verb used elsewhere gets a 503 chosen in {@link #checkSequence}.
-     */
-    private static final Map<Verb, Set<SessionState>> ALLOWED = new EnumMap<>(Verb.class);
-
-    static {
-        Set<SessionState> commandStates =
-                EnumSet.of(SessionState.CONNECTED, SessionState.GREETED, SessionState.MAIL, SessionState.RCPT, SessionState.BDAT);
-        for (Verb v : List.of(Verb.HELO, Verb.EHLO, Verb.RSET, Verb.NOOP, Verb.QUIT, Verb.HELP, Verb.VRFY, Verb.EXPN)) {
-            ALLOWED.put(v, commandStates);
-        }
-        ALLOWED.put(Verb.MAIL, EnumSet.of(SessionState.GREETED));
-        ALLOWED.put(Verb.RCPT, EnumSet.of(SessionState.MAIL, SessionState.RCPT));
-        ALLOWED.put(Verb.DATA, EnumSet.of(SessionState.RCPT));
-        ALLOWED.put(Verb.BDAT, EnumSet.of(SessionState.RCPT, SessionState.BDAT));
-        ALLOWED.put(Verb.STARTTLS, EnumSet.of(SessionState.GREETED));
-        ALLOWED.put(Verb.AUTH, EnumSet.of(SessionState.GREETED));
+    /** What a verb does once it may: the session, the argument after the verb, the input (for STARTTLS). */
+    private interface Handler {
+        void handle(SmtpSession session, String argument, ByteBuffer in);
     }
 
-    private static final Reply DATA_GO_AHEAD = Reply.of(354, "End data with <CR><LF>.<CR><LF>");
-    private static final Reply MESSAGE_ACCEPTED = Reply.OK;
-    private static final Reply BYE = Reply.of(221, "2.0.0", "Bye");
-    private static final Reply READY_FOR_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
-    private static final Reply TOO_MANY_ERRORS = Reply.of(421, "4.7.0", "Error: too many errors, closing connection");
-    private static final Reply RECIPIENT_OVERSHOOT = Reply.of(421, "4.7.0", "Error: too many recipients, closing connection");
-    private static final Reply LINE_TOO_LONG = Reply.of(500, "5.5.2", "Error: line too long");
-    private static final Reply SASL_LINE_TOO_LONG = Reply.of(500, "5.5.6", "Authentication Exchange line is too long");
-    private static final Reply BAD_SYNTAX = Reply.of(500, "5.5.2", "Error: bad syntax");
-    private static final Reply BARE_LF = Reply.of(500, "5.5.2", "Error: bare <LF> received, lines must end with <CR><LF>");
-    private static final Reply CONTROL_CHARACTERS = Reply.of(501, "5.5.2", "Error: control characters are not allowed");
-    private static final Reply BAD_UTF8 = Reply.of(501, "5.5.2", "Error: invalid UTF-8");
-    private static final Reply EIGHT_BIT_COMMAND = Reply.of(501, "5.5.2", "Error: 8-bit characters need SMTPUTF8");
-    private static final Reply NEEDS_SMTPUTF8 = Reply.of(553, "5.6.7", "Error: non-ASCII address needs SMTPUTF8");
-    private static final Reply SENDER_CONTROLS = Reply.of(553, "5.1.7", "Error: control characters are not allowed in addresses");
-    private static final Reply RECIPIENT_CONTROLS = Reply.of(553, "5.1.3", "Error: control characters are not allowed in addresses");
-    private static final Reply BAD_SENDER = Reply.of(501, "5.1.7", "Bad sender address syntax");
-    private static final Reply BAD_RECIPIENT = Reply.of(501, "5.1.3", "Bad recipient address syntax");
-    private static final Reply MAIL_SYNTAX = Reply.of(501, "5.5.4", "Syntax: MAIL FROM:<address> [parameters]");
-    private static final Reply RCPT_SYNTAX = Reply.of(501, "5.5.4", "Syntax: RCPT TO:<address> [parameters]");
-    private static final Reply PARAMETER_SYNTAX = Reply.of(501, "5.5.4", "Error: bad parameter syntax");
-    private static final Reply UNKNOWN_MAIL_PARAMETER = Reply.of(555, "5.5.4", "MAIL FROM parameters not recognized or not implemented");
-    private static final Reply UNKNOWN_RCPT_PARAMETER = Reply.of(555, "5.5.4", "RCPT TO parameters not recognized or not implemented");
-    private static final Reply BAD_MESSAGE_LINE_ENDINGS = Reply.of(550, "5.6.0", "Error: message contains bare <CR> or <LF>");
-    private static final Reply NO_VALID_RECIPIENTS = Reply.of(554, "5.5.1", "Error: no valid recipients");
-    private static final Reply AUTH_CANCELLED = Reply.of(501, "5.0.0", "Authentication cancelled");
-    private static final Reply AUTH_UNDECODABLE = Reply.of(501, "5.5.2", "Error: cannot decode response");
-    private static final Reply REFUSED_SESSION = Reply.of(503, "5.5.1", "Error: session refused, only QUIT is accepted");
+    /**
+     * The verb table (RFC 5321 §4.1.4, RFC 3030 §2, RFC 3207 §4, RFC 4954 §4), one row per built-in
+     * verb: the states it may be used in (elsewhere it gets the 503 of {@link #outOfSequence}), the
+     * state its success leads to ({@code null}: none of its own), the setting that offers it
+     * ({@code null}: always; otherwise 502), the syntax its 501 quotes, the syntax HELP shows
+     * ({@code null}: not listed) and its handler. Anything not here is a {@link CommandExtension}
+     * or unknown.
+     */
+    private enum Verb {
+        //       allowed in  success leads to       offered by                   501 "Syntax:" and HELP text
+        HELO(COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello(a, false)),
+        EHLO(COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello(a, true)),
+        MAIL(GREETED,    SessionState.MAIL,    null,                        "MAIL FROM:<address> [parameters]",
+                "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8]", (s, a, in) -> s.mail(a)),
+        RCPT(SENDER,     SessionState.RCPT,    null,                        "RCPT TO:<address> [parameters]",
+                "RCPT TO:<address>", (s, a, in) -> s.rcpt(a)),
+        DATA(RECIPIENTS, SessionState.DATA,    null,                        "DATA", (s, a, in) -> s.data(a)),
+        BDAT(CHUNKS,     SessionState.BDAT,    SessionConfig::chunking,     "BDAT size [LAST]", (s, a, in) -> s.bdat(a)),
+        RSET(COMMANDS,   null,                 null,                        "RSET", (s, a, in) -> s.rset(a)),
+        // RFC 5321 §4.1.1.9: a NOOP argument is ignored.
+        NOOP(COMMANDS,   null,                 null,                        "NOOP", (s, a, in) -> s.send(Reply.OK)),
+        QUIT(COMMANDS,   null,                 null,                        "QUIT", (s, a, in) -> s.quit()),
+        HELP(COMMANDS,   null,                 null,                        "HELP [command]", (s, a, in) -> s.help(a)),
+        VRFY(COMMANDS,   null,                 null,                        "VRFY <address>", (s, a, in) -> s.vrfy(a)),
+        // Always answered 502, so HELP does not offer it.
+        EXPN(COMMANDS,   null,                 null,                        "EXPN <list>", null, (s, a, in) -> s.refuse(EXPN_NOT_IMPLEMENTED)),
+        STARTTLS(GREETED, SessionState.TLS,    SessionConfig::startTls,     "STARTTLS", (s, a, in) -> s.startTls(a, in)),
+        AUTH(GREETED,    SessionState.AUTH,    SessionConfig::authentication, "AUTH mechanism [initial-response]", (s, a, in) -> s.auth(a));
+
+        static final Verb[] ALL = values(); // values() copies the array on every call
+
+        final Set<SessionState> allowed;
+        final SessionState next;
+        final Predicate<SessionConfig> offeredBy;
+        final String syntax;
+        final String help;
+        final Handler handler;
+
+        Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, Handler handler) {
+            this(allowed, next, offeredBy, syntax, syntax, handler);
+        }
+
+        Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, String help,
+                Handler handler) {
+            this.allowed = allowed;
+            this.next = next;
+            this.offeredBy = offeredBy;
+            this.syntax = syntax;
+            this.help = help;
+            this.handler = handler;
+        }
+    }
 
     private final SessionConfig config;
     private final SessionOutput out;
     private final LineReader lines;
     private final DataDecoder decoder;
-    private final Consumer<ByteBuffer> contentSink = this::content;
+    private final CommandText commandText;
+    private final Consumer<ByteBuffer> contentSink = this::content; // DATA: counted against the limit
+    private final Consumer<ByteBuffer> chunkSink; // BDAT: checked against the limit up front
 
     private SessionState state = SessionState.CONNECTED;
     private Decision awaiting;
+    private Consumer<Reply> onAnswer; // what the answer to awaiting does, chosen when it was asked
     private boolean started;
     private boolean refused;
     private int errors;
@@ -134,15 +156,8 @@ public final class SmtpSession implements SessionInfo {
     private long contentSize;
     private boolean contentTooBig;
 
-    // A BDAT chunk being read (RFC 3030 §2); a refused chunk is read too, and thrown away.
-    private long chunkRemaining = -1;
-    private boolean chunkKept;
-    private boolean chunkLast;
-    private Reply chunkRefusal;
-
-    // An AUTH exchange (RFC 4954 §4).
-    private String saslMechanism;
-    private String saslUsername;
+    private final ChunkReader chunk = new ChunkReader(); // a BDAT chunk (RFC 3030 §2)
+    private SaslExchange sasl; // an AUTH exchange (RFC 4954 §4), while the state is AUTH
 
     /**
      * A session that writes to {@code out}. Nothing happens until {@link #start()}.
@@ -152,6 +167,8 @@ public final class SmtpSession implements SessionInfo {
         this.out = Objects.requireNonNull(out, "out");
         this.lines = new LineReader(config.maxLineBuffer());
         this.decoder = new DataDecoder(config.bareLineEndings() == BareLineEndings.NORMALIZE);
+        this.chunkSink = out::content;
+        this.commandText = new CommandText(config.smtpUtf8());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -176,7 +193,7 @@ public final class SmtpSession implements SessionInfo {
             throw new IllegalStateException("session already started");
         }
         started = true;
-        ask(new Decision.Connect());
+        ask(new Decision.Connect(), this::connected);
     }
 
     /**
@@ -195,9 +212,9 @@ public final class SmtpSession implements SessionInfo {
      */
     public void receive(ByteBuffer in) {
         while (in.hasRemaining() && canRead()) {
-            if (chunkRemaining >= 0) {
-                readChunk(in);
-                if (chunkRemaining < 0) {
+            if (chunk.isOpen()) {
+                contentSize += chunk.read(in, chunkSink);
+                if (finishChunkIfDone()) {
                     return; // the chunk is done: commands may follow
                 }
             } else if (state == SessionState.DATA) {
@@ -225,7 +242,7 @@ public final class SmtpSession implements SessionInfo {
      * use it to feed content in whole buffers and commands in slices (see {@link #receive}).
      */
     public boolean isReceivingContent() {
-        return canRead() && (chunkRemaining > 0 || state == SessionState.DATA);
+        return canRead() && (chunk.expectsOctets() || state == SessionState.DATA);
     }
 
     /** The decision the session waits for, or {@code null} when it is not paused. */
@@ -249,26 +266,17 @@ public final class SmtpSession implements SessionInfo {
     public void resume(Reply reply) {
         if (state == SessionState.CLOSED) {
             awaiting = null;
+            onAnswer = null;
             return;
         }
         Decision decision = awaiting;
         if (decision == null) {
             throw new IllegalStateException("no decision is pending");
         }
+        Consumer<Reply> then = onAnswer;
         awaiting = null;
-        if (decision instanceof Decision.Connect) {
-            connected(reply);
-        } else if (decision instanceof Decision.Hello hello) {
-            greeted(hello, reply);
-        } else if (decision instanceof Decision.Mail mail) {
-            mailDecided(mail, reply);
-        } else if (decision instanceof Decision.Rcpt rcpt) {
-            rcptDecided(rcpt, reply);
-        } else if (decision instanceof Decision.Message) {
-            messageDecided(reply);
-        } else if (decision instanceof Decision.Authenticate authenticate) {
-            authDecided(authenticate, reply);
-        }
+        onAnswer = null;
+        then.accept(reply);
         if (reply != null && reply.code() == 421 && state != SessionState.CLOSED) {
             // RFC 5321 §3.8: a 421 announces that the server closes the channel, whatever it answers.
             close();
@@ -319,6 +327,7 @@ public final class SmtpSession implements SessionInfo {
             discardOpenContent();
             state = SessionState.CLOSED;
             awaiting = null;
+            onAnswer = null;
         }
     }
 
@@ -388,8 +397,9 @@ public final class SmtpSession implements SessionInfo {
             lineError(BARE_LF);
             return;
         }
-        String text = decodeLine(bytes, length);
+        String text = commandText.decode(bytes, length);
         if (text == null) {
+            lineError(commandText.problem());
             return;
         }
         if (state == SessionState.AUTH) {
@@ -397,52 +407,6 @@ public final class SmtpSession implements SessionInfo {
         } else {
             command(text, in);
         }
-    }
-
-    /** The line as text, or {@code null} after answering a line that cannot be a command. */
-    private String decodeLine(byte[] bytes, int length) {
-        boolean ascii = true;
-        for (int i = 0; i < length; i++) {
-            int b = bytes[i];
-            if (b < 0) {
-                ascii = false;
-            } else if (b < 0x20 || b == 0x7f) {
-                // NUL, bare CR and the other controls have no place in a command (RFC 5321 §4.1.1).
-                lineError(CONTROL_CHARACTERS);
-                return null;
-            }
-        }
-        if (ascii) {
-            return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
-        }
-        if (!config.smtpUtf8()) {
-            lineError(startsWithAddressVerb(bytes, length) ? NEEDS_SMTPUTF8 : EIGHT_BIT_COMMAND);
-            return null;
-        }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 0, length))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            lineError(BAD_UTF8);
-            return null;
-        }
-        // The C1 controls and U+2028/U+2029 are UTF-8 too, but no more welcome than C0 ones: a
-        // HELO name or a VRFY argument ends up in logs and headers. MAIL and RCPT go on, so that
-        // their paths get the more telling 553 (PathParser.hasControl).
-        if (!startsWithAddressVerb(bytes, length) && PathParser.hasControl(text, 0, text.length())) {
-            lineError(CONTROL_CHARACTERS);
-            return null;
-        }
-        return text;
-    }
-
-    private static boolean startsWithAddressVerb(byte[] bytes, int length) {
-        String head = new String(bytes, 0, Math.min(length, 5), StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT);
-        return head.startsWith("MAIL ") || head.startsWith("RCPT ");
     }
 
     private void command(String text, ByteBuffer in) {
@@ -469,8 +433,7 @@ public final class SmtpSession implements SessionInfo {
         }
         Verb verb = verbOf(verbText);
         if (verb == null) {
-            String shown = verbText.length() > 32 ? verbText.substring(0, 32) + "..." : verbText;
-            refuse(Reply.of(500, "5.5.2", "Error: command \"" + shown + "\" not recognized"));
+            refuse(notRecognized(verbText));
             return;
         }
         if (!lineFits(verb, text)) {
@@ -478,13 +441,13 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         if (!isEnabled(verb)) {
-            refuse(Reply.of(502, "5.5.1", "Error: command " + verb + " not implemented"));
+            refuse(notImplemented(verb.name()));
             if (verb == Verb.BDAT) {
                 skipChunkOf(argument);
             }
             return;
         }
-        Reply outOfSequence = checkSequence(verb);
+        Reply outOfSequence = outOfSequence(verb);
         if (outOfSequence != null) {
             if (verb == Verb.BDAT) {
                 refuseChunk(argument, outOfSequence);
@@ -493,26 +456,11 @@ public final class SmtpSession implements SessionInfo {
             }
             return;
         }
-        switch (verb) {
-            case HELO -> hello(argument, false);
-            case EHLO -> hello(argument, true);
-            case MAIL -> mail(argument);
-            case RCPT -> rcpt(argument);
-            case DATA -> data(argument);
-            case BDAT -> bdat(argument);
-            case RSET -> rset(argument);
-            case NOOP -> send(Reply.OK); // RFC 5321 §4.1.1.9: a NOOP argument is ignored
-            case QUIT -> quit();
-            case HELP -> help(argument);
-            case VRFY -> vrfy(argument);
-            case EXPN -> refuse(Reply.of(502, "5.5.1", "Error: EXPN not implemented"));
-            case STARTTLS -> startTls(argument, in);
-            case AUTH -> auth(argument);
-        }
+        verb.handler.handle(this, argument, in);
     }
 
     private static Verb verbOf(String text) {
-        for (Verb v : Verb.values()) {
+        for (Verb v : Verb.ALL) {
             if (v.name().equals(text)) {
                 return v;
             }
@@ -533,55 +481,43 @@ public final class SmtpSession implements SessionInfo {
             case AUTH -> config.maxLineBuffer();
             default -> config.maxCommandLine();
         };
-        return octets(text) + 2 <= limit;
-    }
-
-    private static int octets(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            if (text.charAt(i) > 127) {
-                return text.getBytes(StandardCharsets.UTF_8).length;
-            }
-        }
-        return text.length();
+        return CommandText.octets(text) + 2 <= limit;
     }
 
     private boolean isEnabled(Verb verb) {
-        return switch (verb) {
-            case BDAT -> config.chunking();
-            case STARTTLS -> config.startTls();
-            case AUTH -> config.authentication();
-            default -> true;
-        };
+        return verb.offeredBy == null || verb.offeredBy.test(config);
     }
 
     /**
-     * Checks the verb against {@link #ALLOWED} and picks the RFC 5321 §4.1.4 / RFC 2920 §3.1
-     * reply for a command out of sequence, or {@code null} when it may go ahead.
+     * Checks the verb against its row of {@link Verb} and picks the RFC 5321 §4.1.4 / RFC 2920
+     * §3.1 reply for a command out of sequence, or {@code null} when it may go ahead.
      */
-    private Reply checkSequence(Verb verb) {
-        if (ALLOWED.get(verb).contains(state)) {
+    private Reply outOfSequence(Verb verb) {
+        if (verb.allowed.contains(state)) {
             return null;
         }
         if (state == SessionState.CONNECTED) {
-            return Reply.of(503, "5.5.1", "Error: send " + (verb == Verb.STARTTLS || verb == Verb.AUTH ? "EHLO" : "HELO/EHLO") + " first");
+            return verb == Verb.STARTTLS || verb == Verb.AUTH ? SEND_EHLO_FIRST : SEND_HELO_FIRST;
         }
         return switch (verb) {
-            case MAIL -> Reply.of(503, "5.5.1", "Error: nested MAIL command");
-            case RCPT -> state == SessionState.BDAT
-                    ? Reply.of(503, "5.5.1", "Error: RCPT not allowed after BDAT")
-                    : Reply.of(503, "5.5.1", "Error: need MAIL command");
-            case DATA, BDAT -> {
-                if (state == SessionState.BDAT) {
-                    yield Reply.of(503, "5.5.1", "Error: DATA not allowed after BDAT");
-                }
-                if (state == SessionState.MAIL) {
-                    yield recipientAttempts > 0 ? NO_VALID_RECIPIENTS : Reply.of(503, "5.5.1", "Error: need RCPT command");
-                }
-                yield Reply.of(503, "5.5.1", "Error: need MAIL command");
-            }
-            case STARTTLS, AUTH -> Reply.of(503, "5.5.1", "Error: MAIL transaction in progress");
-            default -> Reply.of(503, "5.5.1", "Error: bad sequence of commands");
+            case MAIL -> NESTED_MAIL;
+            case RCPT -> state == SessionState.BDAT ? RCPT_AFTER_BDAT : NEED_MAIL;
+            case DATA, BDAT -> state == SessionState.BDAT ? DATA_AFTER_BDAT
+                    : state == SessionState.MAIL ? (recipientAttempts > 0 ? NO_VALID_RECIPIENTS : NEED_RCPT)
+                    : NEED_MAIL;
+            case STARTTLS, AUTH -> TRANSACTION_IN_PROGRESS;
+            default -> BAD_SEQUENCE;
         };
+    }
+
+    /** Answers a known verb whose arguments are wrong, quoting its row of {@link Verb}. */
+    private void refuseSyntax(Verb verb) {
+        refuse(syntax(verb.syntax));
+    }
+
+    /** The verb succeeded: the session moves to the state its row names. */
+    private void enter(Verb verb) {
+        state = verb.next;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -596,10 +532,11 @@ public final class SmtpSession implements SessionInfo {
     private void hello(String argument, boolean extendedHello) {
         String domain = argument.strip();
         if (domain.isEmpty() || domain.indexOf(' ') >= 0) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: " + (extendedHello ? "EHLO" : "HELO") + " hostname"));
+            refuseSyntax(extendedHello ? Verb.EHLO : Verb.HELO);
             return;
         }
-        ask(new Decision.Hello(domain, extendedHello));
+        Decision.Hello hello = new Decision.Hello(domain, extendedHello);
+        ask(hello, reply -> greeted(hello, reply));
     }
 
     private void greeted(Decision.Hello hello, Reply reply) {
@@ -613,53 +550,26 @@ public final class SmtpSession implements SessionInfo {
         heloName = hello.domain();
         extended = hello.extended();
         enhancedCodes = extended && config.enhancedStatusCodes();
-        state = SessionState.GREETED;
-        send(extended ? ehloReply() : Reply.of(250, config.hostname()));
+        enter(extended ? Verb.EHLO : Verb.HELO);
+        send(extended ? ehloReply() : helo(config.hostname()));
     }
 
+    /** EHLO's reply: the hostname, the keywords of {@link Extension}, of the command extensions, and HELP. */
     private Reply ehloReply() {
         List<String> keywords = new ArrayList<>();
         keywords.add(config.hostname());
-        long size = config.maxMessageSize();
-        keywords.add("SIZE " + size);
-        if (config.eightBitMime()) {
-            keywords.add("8BITMIME");
-        }
-        if (config.smtpUtf8()) {
-            keywords.add("SMTPUTF8");
-        }
-        if (config.pipelining()) {
-            keywords.add("PIPELINING");
-        }
-        if (config.enhancedStatusCodes()) {
-            keywords.add("ENHANCEDSTATUSCODES");
-        }
-        if (config.chunking()) {
-            keywords.add("CHUNKING");
-        }
-        if (config.binaryMime()) {
-            keywords.add("BINARYMIME");
-        }
-        if (config.dsn()) {
-            keywords.add("DSN");
-        }
-        if (config.startTls() && !secure) {
-            keywords.add("STARTTLS");
-        }
-        if (authOffered()) {
-            keywords.add("AUTH PLAIN LOGIN");
-        }
+        keywords.addAll(Extension.keywords(config, secure));
         for (CommandExtension extension : config.extensions()) {
             if (extension.ehloKeyword() != null) {
                 keywords.add(extension.ehloKeyword());
             }
         }
         keywords.add("HELP");
-        return new Reply(250, null, keywords);
+        return ehlo(keywords);
     }
 
     private boolean authOffered() {
-        return config.authentication() && (secure || config.allowInsecureAuth());
+        return Extension.AUTH.offered(config, secure);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -667,32 +577,19 @@ public final class SmtpSession implements SessionInfo {
 
     private void mail(String argument) {
         if (config.requireTls() && !secure) {
-            refuse(Reply.of(530, "5.7.0", "Must issue a STARTTLS command first"));
+            refuse(TLS_REQUIRED);
             return;
         }
         if (config.requireAuth() && authenticatedUser == null) {
-            refuse(Reply.of(530, "5.7.0", "Authentication required"));
+            refuse(AUTH_REQUIRED);
             return;
         }
-        int at = prefixEnd(argument, "FROM:");
-        if (at < 0) {
-            refuse(MAIL_SYNTAX);
+        MailArguments parsed = MailArguments.mail(argument, config.smtpUtf8(), Verb.MAIL.syntax);
+        if (parsed.problem() != null) {
+            refuse(parsed.problem());
             return;
         }
-        PathParser.Parsed parsed = PathParser.parsePath(argument, at, config.smtpUtf8(), true, false);
-        if (parsed == null) {
-            refuse(argument.indexOf('<', at) == at ? BAD_SENDER : MAIL_SYNTAX);
-            return;
-        }
-        if (PathParser.hasControl(argument, at, parsed.end())) {
-            refuse(SENDER_CONTROLS);
-            return;
-        }
-        Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), config.smtpUtf8());
-        if (params == null) {
-            refuse(PARAMETER_SYNTAX);
-            return;
-        }
+        Map<String, String> params = parsed.parameters();
         Reply problem = checkMailParameters(params);
         if (problem == null && parsed.path().isInternationalized() && !params.containsKey("SMTPUTF8")) {
             problem = NEEDS_SMTPUTF8;
@@ -706,47 +603,16 @@ public final class SmtpSession implements SessionInfo {
             // the server MUST behave as if AUTH=<> was given.
             params.put("AUTH", "<>");
         }
-        ask(new Decision.Mail(parsed.path(), params));
+        Decision.Mail mail = new Decision.Mail(parsed.path(), params);
+        ask(mail, reply -> mailDecided(mail, reply));
     }
 
-    /** RFC 1870, 6152, 3030, 6531, 4954 §5 and 3461 §4: the MAIL parameters this session knows. */
+    /** The MAIL parameters are those of the offered {@link Extension}s, and only after EHLO. */
     private Reply checkMailParameters(Map<String, String> params) {
         if (!params.isEmpty() && !extended) {
             return UNKNOWN_MAIL_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.2)
         }
-        for (Map.Entry<String, String> p : params.entrySet()) {
-            String value = p.getValue();
-            Reply problem = switch (p.getKey()) {
-                case "SIZE" -> {
-                    // RFC 1870 §3: size-value = 1*20DIGIT; 19 and 20 digits overflow a long and
-                    // are more than any limit anyway.
-                    if (value == null || value.length() > 20 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                        yield PARAMETER_SYNTAX;
-                    }
-                    long declared = value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
-                    yield config.maxMessageSize() > 0 && declared > config.maxMessageSize() ? Reply.MESSAGE_TOO_BIG : null;
-                }
-                case "BODY" -> {
-                    String body = value == null ? "" : value.toUpperCase(Locale.ROOT);
-                    boolean known = body.equals("7BIT")
-                            || (body.equals("8BITMIME") && config.eightBitMime())
-                            || (body.equals("BINARYMIME") && config.binaryMime());
-                    yield known ? null : Reply.of(501, "5.5.4", "Error: unsupported BODY type");
-                }
-                case "SMTPUTF8" -> !config.smtpUtf8() ? UNKNOWN_MAIL_PARAMETER
-                        : value != null ? PARAMETER_SYNTAX : null;
-                case "AUTH" -> !authOffered() ? UNKNOWN_MAIL_PARAMETER : value == null ? PARAMETER_SYNTAX : null;
-                case "RET" -> !config.dsn() ? UNKNOWN_MAIL_PARAMETER
-                        : value != null && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS")) ? null
-                        : PARAMETER_SYNTAX;
-                case "ENVID" -> !config.dsn() ? UNKNOWN_MAIL_PARAMETER : value == null || value.length() > 100 ? PARAMETER_SYNTAX : null;
-                default -> UNKNOWN_MAIL_PARAMETER;
-            };
-            if (problem != null) {
-                return problem;
-            }
-        }
-        return null;
+        return Extension.checkMail(params, config, secure);
     }
 
     private void mailDecided(Decision.Mail mail, Reply reply) {
@@ -760,39 +626,17 @@ public final class SmtpSession implements SessionInfo {
         bodyType = body == null || body.equalsIgnoreCase("7BIT") ? BodyType.SEVEN_BIT
                 : body.equalsIgnoreCase("8BITMIME") ? BodyType.EIGHT_BIT_MIME : BodyType.BINARY_MIME;
         smtpUtf8 = mailParameters.containsKey("SMTPUTF8");
-        state = SessionState.MAIL;
+        enter(Verb.MAIL);
         send(reply != null ? reply : Reply.SENDER_OK);
     }
 
     private void rcpt(String argument) {
-        int at = prefixEnd(argument, "TO:");
-        if (at < 0) {
-            refuse(RCPT_SYNTAX);
+        MailArguments parsed = MailArguments.rcpt(argument, smtpUtf8, Verb.RCPT.syntax);
+        if (parsed.problem() != null) {
+            refuse(parsed.problem());
             return;
         }
-        PathParser.Parsed parsed = PathParser.parsePath(argument, at, smtpUtf8, false, true);
-        if (parsed == null) {
-            PathParser.Parsed utf8 = smtpUtf8 ? null : PathParser.parsePath(argument, at, true, false, true);
-            if (utf8 != null) {
-                // RFC 6531 §3.5: a UTF-8 address in a transaction without SMTPUTF8 is a 553 5.6.7
-                // (RFC 5248), as on MAIL, not a syntax error; one with controls would be refused
-                // even with SMTPUTF8, so that is the answer that tells the client the truth.
-                refuse(PathParser.hasControl(argument, at, utf8.end()) ? RECIPIENT_CONTROLS : NEEDS_SMTPUTF8);
-                return;
-            }
-            // Includes RCPT TO:<>, which RFC 5321 §4.1.1.3 does not allow.
-            refuse(argument.indexOf('<', at) == at ? BAD_RECIPIENT : RCPT_SYNTAX);
-            return;
-        }
-        if (PathParser.hasControl(argument, at, parsed.end())) {
-            refuse(RECIPIENT_CONTROLS);
-            return;
-        }
-        Map<String, String> params = PathParser.parseParameters(argument, parsed.end(), smtpUtf8);
-        if (params == null) {
-            refuse(PARAMETER_SYNTAX);
-            return;
-        }
+        Map<String, String> params = parsed.parameters();
         Reply problem = checkRcptParameters(params);
         if (problem != null) {
             refuse(problem);
@@ -810,36 +654,16 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         recipientAttempts++;
-        ask(new Decision.Rcpt(parsed.path(), params));
+        Decision.Rcpt rcpt = new Decision.Rcpt(parsed.path(), params);
+        ask(rcpt, reply -> rcptDecided(rcpt, reply));
     }
 
-    /** RFC 3461 §4.1, §4.2: NOTIFY and ORCPT, only with DSN on; there are no other RCPT parameters. */
+    /** The RCPT parameters are those of the offered {@link Extension}s (DSN's), and only after EHLO. */
     private Reply checkRcptParameters(Map<String, String> params) {
         if (!params.isEmpty() && !extended) {
             return UNKNOWN_RCPT_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.3), as on MAIL
         }
-        for (Map.Entry<String, String> p : params.entrySet()) {
-            String value = p.getValue();
-            Reply problem = switch (p.getKey()) {
-                case "NOTIFY" -> !config.dsn() ? UNKNOWN_RCPT_PARAMETER
-                        : value != null && isNotifyList(value) ? null : PARAMETER_SYNTAX;
-                case "ORCPT" -> !config.dsn() ? UNKNOWN_RCPT_PARAMETER
-                        : value != null && value.indexOf(';') > 0 ? null : PARAMETER_SYNTAX;
-                default -> UNKNOWN_RCPT_PARAMETER;
-            };
-            if (problem != null) {
-                return problem;
-            }
-        }
-        return null;
-    }
-
-    private static boolean isNotifyList(String value) {
-        List<String> items = List.of(value.toUpperCase(Locale.ROOT).split(",", -1));
-        if (items.contains("NEVER")) {
-            return items.size() == 1;
-        }
-        return items.stream().allMatch(i -> i.equals("SUCCESS") || i.equals("FAILURE") || i.equals("DELAY"));
+        return Extension.checkRcpt(params, config, secure);
     }
 
     private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {
@@ -849,43 +673,45 @@ public final class SmtpSession implements SessionInfo {
         }
         recipients.add(rcpt.recipient());
         recipientParameters.add(rcpt.parameters());
-        state = SessionState.RCPT;
+        enter(Verb.RCPT);
         send(reply != null ? reply : Reply.RECIPIENT_OK);
     }
 
-    /**
-     * The index after {@code "FROM:"} or {@code "TO:"} (any case) and any spaces after it, which
-     * many clients send though RFC 5321 has none; -1 if the prefix is missing.
-     */
-    private static int prefixEnd(String argument, String prefix) {
-        if (!argument.regionMatches(true, 0, prefix, 0, prefix.length())) {
-            return -1;
-        }
-        int i = prefix.length();
-        while (i < argument.length() && argument.charAt(i) == ' ') {
-            i++;
-        }
-        return i;
-    }
-
     // ------------------------------------------------------------------------------------------
-    // DATA (RFC 5321 §4.1.1.4)
+    // DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2): one set-up, one hand-off
 
     private void data(String argument) {
         if (!argument.isEmpty()) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: DATA"));
+            refuseSyntax(Verb.DATA);
             return;
         }
         if (bodyType == BodyType.BINARY_MIME) {
-            refuse(Reply.of(503, "5.5.1", "Error: BODY=BINARYMIME requires BDAT")); // RFC 3030 §3
+            refuse(BINARYMIME_NEEDS_BDAT); // RFC 3030 §3
             return;
         }
+        openContent(Verb.DATA);
+        decoder.reset();
+        send(DATA_GO_AHEAD);
+    }
+
+    /** The first DATA or BDAT of a transaction: content starts, and may become a message. */
+    private void openContent(Verb verb) {
         contentSize = 0;
         contentTooBig = false;
         contentOpen = true;
-        decoder.reset();
-        state = SessionState.DATA;
-        send(DATA_GO_AHEAD);
+        enter(verb);
+    }
+
+    /** All content is in and within the rules: the owner decides on the message. */
+    private void messageComplete() {
+        contentOpen = false;
+        ask(new Decision.Message(envelope(), contentSize), this::messageDecided);
+    }
+
+    /** The message grew past the limit: RFC 1870 §6.3 for DATA, RFC 3030 §2 for BDAT (later BDATs get 503). */
+    private void messageTooBig() {
+        send(Reply.MESSAGE_TOO_BIG);
+        resetTransaction();
     }
 
     /** Counts content and hands it on while it is within the size limit (RFC 1870 §6.3). */
@@ -907,15 +733,13 @@ public final class SmtpSession implements SessionInfo {
 
     private void endOfData() {
         if (contentTooBig) {
-            send(Reply.MESSAGE_TOO_BIG);
-            resetTransaction();
+            messageTooBig();
         } else if (decoder.sawBareLineEnding() && config.bareLineEndings() == BareLineEndings.REJECT) {
             discardOpenContent();
             send(BAD_MESSAGE_LINE_ENDINGS);
             resetTransaction();
         } else {
-            contentOpen = false;
-            ask(new Decision.Message(envelope(), contentSize));
+            messageComplete();
         }
     }
 
@@ -926,109 +750,69 @@ public final class SmtpSession implements SessionInfo {
             // Postfix forgives them (SessionConfig.maxErrors).
             errors = 0;
         }
-        send(reply != null ? reply : MESSAGE_ACCEPTED);
+        send(reply != null ? reply : Reply.OK);
     }
 
-    // ------------------------------------------------------------------------------------------
-    // BDAT (RFC 3030 §2): the size is known up front, so even a refused chunk is read and dropped.
+    // The size of a BDAT chunk is known up front, so even a refused chunk is read and dropped.
 
     private void bdat(String argument) {
-        long size = chunkSize(argument);
+        long size = ChunkReader.size(argument);
         if (size < 0) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: BDAT size [LAST]"));
+            refuseSyntax(Verb.BDAT);
             return;
         }
         if (state == SessionState.RCPT) {
-            contentSize = 0;
-            contentTooBig = false;
-            contentOpen = true;
-            state = SessionState.BDAT;
+            openContent(Verb.BDAT);
         }
-        chunkLast = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
+        boolean last = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
         long max = config.maxMessageSize();
-        chunkKept = !contentTooBig;
+        boolean kept = !contentTooBig;
         if (max > 0 && size > max - contentSize) { // contentSize <= max: no overflow
-            chunkKept = false;
+            kept = false;
             contentTooBig = true;
             discardOpenContent();
         }
-        chunkRefusal = null;
-        chunkRemaining = size;
+        chunk.begin(size, kept, last, null);
         finishChunkIfDone();
     }
 
+    /** A BDAT out of sequence: its octets are read and dropped, then {@code refusal} is the answer. */
     private void refuseChunk(String argument, Reply refusal) {
-        long size = chunkSize(argument);
+        long size = ChunkReader.size(argument);
         if (size < 0) {
             refuse(refusal);
             return;
         }
-        chunkKept = false;
-        chunkLast = false;
-        chunkRefusal = refusal;
-        chunkRemaining = size;
+        chunk.begin(size, false, false, refusal);
         finishChunkIfDone();
     }
 
+    /** A BDAT while CHUNKING is off, already answered 502: its octets, if any, are read and dropped. */
     private void skipChunkOf(String argument) {
-        long size = chunkSize(argument);
+        long size = ChunkReader.size(argument);
         if (size > 0) {
-            chunkKept = false;
-            chunkRefusal = null;
-            chunkRemaining = size;
+            chunk.begin(size, false, false, null);
         }
     }
 
-    /**
-     * {@code BDAT SP chunk-size [SP end-marker]}: the size, or -1 if the syntax is wrong.
-     * chunk-size is 1*DIGIT (RFC 3030 §2) with no upper bound: a size past a long still announces
-     * a chunk, so it reads as {@link Long#MAX_VALUE} (more than any limit) rather than as a syntax
-     * error, which would make the session take the chunk's octets for commands.
-     */
-    private static long chunkSize(String argument) {
-        String[] words = argument.strip().split(" +");
-        if (words.length < 1 || words.length > 2 || words[0].isEmpty()
-                || !words[0].chars().allMatch(c -> c >= '0' && c <= '9')
-                || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
-            return -1;
+    /** Answers the chunk once its last octet is in; true if it was done. */
+    private boolean finishChunkIfDone() {
+        if (!chunk.isComplete()) {
+            return false;
         }
-        String digits = words[0].replaceFirst("^0+(?=.)", "");
-        return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
-    }
-
-    private void readChunk(ByteBuffer in) {
-        int n = (int) Math.min(in.remaining(), chunkRemaining);
-        if (chunkKept && n > 0) {
-            ByteBuffer view = in.duplicate();
-            view.limit(view.position() + n);
-            contentSize += n;
-            out.content(view);
-        }
-        in.position(in.position() + n);
-        chunkRemaining -= n;
-        finishChunkIfDone();
-    }
-
-    private void finishChunkIfDone() {
-        if (chunkRemaining != 0) {
-            return;
-        }
-        chunkRemaining = -1;
-        if (chunkRefusal != null) {
-            refuse(chunkRefusal);
-            chunkRefusal = null;
-        } else if (!chunkKept && contentTooBig) {
-            // RFC 3030 §2: a refused chunk ends the transaction; later BDATs get 503.
-            send(Reply.MESSAGE_TOO_BIG);
-            resetTransaction();
-        } else if (!chunkKept) {
-            return; // BDAT while CHUNKING is off: already answered with 502
-        } else if (chunkLast) {
-            contentOpen = false;
-            ask(new Decision.Message(envelope(), contentSize));
+        chunk.end();
+        if (chunk.refusal() != null) {
+            refuse(chunk.refusal());
+        } else if (!chunk.kept() && contentTooBig) {
+            messageTooBig();
+        } else if (!chunk.kept()) {
+            return true; // BDAT while CHUNKING is off: already answered with 502
+        } else if (chunk.last()) {
+            messageComplete();
         } else {
-            send(Reply.of(250, "2.0.0", "OK: " + contentSize + " octets received"));
+            send(chunkReceived(contentSize));
         }
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1036,7 +820,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void rset(String argument) {
         if (!argument.isEmpty()) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: RSET"));
+            refuseSyntax(Verb.RSET);
             return;
         }
         resetTransaction();
@@ -1051,34 +835,21 @@ public final class SmtpSession implements SessionInfo {
     private void help(String argument) {
         String topic = argument.strip().toUpperCase(Locale.ROOT);
         if (topic.isEmpty()) {
-            send(Reply.of(214, "2.0.0", "Supported commands: " + String.join(" ", supportedVerbs())));
+            send(supportedCommands(supportedVerbs()));
             return;
         }
-        String syntax = switch (topic) {
-            case "HELO" -> "HELO hostname";
-            case "EHLO" -> "EHLO hostname";
-            case "MAIL" -> "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8]";
-            case "RCPT" -> "RCPT TO:<address>";
-            case "DATA", "RSET", "NOOP", "QUIT", "STARTTLS" -> topic;
-            case "BDAT" -> "BDAT size [LAST]";
-            case "HELP" -> "HELP [command]";
-            case "VRFY" -> "VRFY <address>";
-            case "EXPN" -> "EXPN <list>";
-            case "AUTH" -> "AUTH mechanism [initial-response]";
-            default -> null;
-        };
-        if (syntax == null || !supportedVerbs().contains(topic)) {
-            refuse(Reply.of(501, "5.5.4", "Supported commands: " + String.join(" ", supportedVerbs())));
+        Verb verb = verbOf(topic);
+        if (verb == null || verb.help == null || !supportedVerbs().contains(topic)) {
+            refuse(unknownHelpTopic(supportedVerbs()));
         } else {
-            send(Reply.of(214, "2.0.0", "Syntax: " + syntax));
+            send(helpSyntax(verb.help));
         }
     }
 
     private List<String> supportedVerbs() {
         List<String> verbs = new ArrayList<>();
-        for (Verb v : Verb.values()) {
-            // EXPN is always answered 502, so HELP does not offer it.
-            if (isEnabled(v) && v != Verb.EXPN) {
+        for (Verb v : Verb.ALL) {
+            if (isEnabled(v) && v.help != null) {
                 verbs.add(v.name());
             }
         }
@@ -1094,10 +865,9 @@ public final class SmtpSession implements SessionInfo {
 
     private void vrfy(String argument) {
         if (argument.isBlank()) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: VRFY <address>"));
+            refuseSyntax(Verb.VRFY);
         } else {
-            // RFC 5321 §3.5.3: 252 when the server will not verify but will accept mail.
-            send(Reply.of(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+            send(CANNOT_VRFY);
         }
     }
 
@@ -1106,11 +876,11 @@ public final class SmtpSession implements SessionInfo {
 
     private void startTls(String argument, ByteBuffer in) {
         if (secure) {
-            refuse(Reply.of(503, "5.5.1", "Error: TLS already active"));
+            refuse(TLS_ALREADY_ACTIVE);
             return;
         }
         if (!argument.isEmpty()) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: STARTTLS"));
+            refuseSyntax(Verb.STARTTLS);
             return;
         }
         send(READY_FOR_TLS);
@@ -1118,75 +888,51 @@ public final class SmtpSession implements SessionInfo {
         // plaintext and must not be executed inside the TLS session.
         in.position(in.limit());
         lines.reset();
-        state = SessionState.TLS;
+        enter(Verb.STARTTLS);
         out.startTls();
     }
 
     // ------------------------------------------------------------------------------------------
-    // AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN
+    // AUTH (RFC 4954): the exchange itself is a SaslExchange
 
     private void auth(String argument) {
         if (!authOffered()) {
-            refuse(Reply.of(538, "5.7.11", "Encryption required for requested authentication mechanism"));
+            refuse(ENCRYPTION_REQUIRED);
             return;
         }
         if (authenticatedUser != null) {
-            refuse(Reply.of(503, "5.5.1", "Error: already authenticated"));
+            refuse(ALREADY_AUTHENTICATED);
             return;
         }
         String[] words = argument.strip().split(" +");
         if (words[0].isEmpty() || words.length > 2) {
-            refuse(Reply.of(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]"));
+            refuseSyntax(Verb.AUTH);
             return;
         }
-        String mechanism = words[0].toUpperCase(Locale.ROOT);
-        String initial = words.length == 2 ? words[1] : null;
-        if (!mechanism.equals("PLAIN") && !mechanism.equals("LOGIN")) {
-            refuse(Reply.of(504, "5.5.4", "Error: unrecognized authentication type"));
+        SaslExchange exchange = SaslExchange.start(words[0]);
+        if (exchange == null) {
+            refuse(UNKNOWN_MECHANISM);
             return;
         }
-        saslMechanism = mechanism;
-        saslUsername = null;
-        state = SessionState.AUTH;
-        if (initial == null) {
-            send(Reply.of(334, mechanism.equals("PLAIN") ? "" : Sasl.LOGIN_USERNAME_CHALLENGE));
+        sasl = exchange;
+        enter(Verb.AUTH);
+        if (words.length == 1) {
+            send(exchange.firstChallenge());
         } else {
-            saslResponse(initial);
+            saslResponse(words[1]);
         }
     }
 
     private void saslResponse(String response) {
-        if (response.equals("*")) {
+        SaslExchange.Step step = sasl.respond(response);
+        if (step.challenge() != null) {
+            send(step.challenge());
+        } else if (step.refusal() != null) {
             endSasl();
-            refuse(AUTH_CANCELLED);
-            return;
-        }
-        String decoded = Sasl.decode(response.strip());
-        if (decoded == null) {
-            endSasl();
-            refuse(AUTH_UNDECODABLE);
-            return;
-        }
-        if (saslMechanism.equals("PLAIN")) {
-            Sasl.PlainCredentials credentials = Sasl.plain(decoded);
-            if (credentials == null) {
-                endSasl();
-                refuse(AUTH_UNDECODABLE);
-                return;
-            }
-            ask(new Decision.Authenticate("PLAIN", credentials.authorizationId(), credentials.username(), credentials.password()));
-        } else if (saslUsername == null) {
-            if (decoded.isEmpty()) {
-                // As PLAIN refuses an empty authcid (RFC 4616 §2, Sasl.plain): an authenticator
-                // must never be asked about a user without a name.
-                endSasl();
-                refuse(AUTH_UNDECODABLE);
-                return;
-            }
-            saslUsername = decoded;
-            send(Reply.of(334, Sasl.LOGIN_PASSWORD_CHALLENGE));
+            refuse(step.refusal());
         } else {
-            ask(new Decision.Authenticate("LOGIN", "", saslUsername, decoded));
+            Decision.Authenticate credentials = step.credentials();
+            ask(credentials, reply -> authDecided(credentials, reply));
         }
     }
 
@@ -1201,8 +947,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     private void endSasl() {
-        saslMechanism = null;
-        saslUsername = null;
+        sasl = null;
         state = SessionState.GREETED;
     }
 
@@ -1211,7 +956,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void connected(Reply reply) {
         if (reply == null) {
-            send(Reply.of(220, config.greeting()));
+            send(greeting(config.greeting()));
             return;
         }
         send(reply);
@@ -1225,9 +970,10 @@ public final class SmtpSession implements SessionInfo {
     // ------------------------------------------------------------------------------------------
     // Helpers
 
-    private void ask(Decision decision) {
+    /** Pauses on {@code decision}; {@code then} is what its answer does (see {@link #resume}). */
+    private void ask(Decision decision, Consumer<Reply> then) {
         awaiting = decision;
-        out.decide(decision);
+        onAnswer = then; // the transport sees the decision through awaiting(), after the call returns
     }
 
     private void send(Reply reply) {
@@ -1273,7 +1019,6 @@ public final class SmtpSession implements SessionInfo {
         recipientOvershoot = 0;
         contentSize = 0;
         contentTooBig = false;
-        chunkLast = false;
         if (state == SessionState.MAIL || state == SessionState.RCPT || state == SessionState.BDAT
                 || state == SessionState.DATA) {
             state = SessionState.GREETED;
@@ -1298,6 +1043,7 @@ public final class SmtpSession implements SessionInfo {
     private void close() {
         discardOpenContent();
         awaiting = null;
+        onAnswer = null;
         state = SessionState.CLOSED;
         out.close();
     }

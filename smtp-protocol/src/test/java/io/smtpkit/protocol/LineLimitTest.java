@@ -2,6 +2,7 @@ package io.smtpkit.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.smtpkit.protocol.transcript.RecordingOutput;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -75,15 +76,7 @@ class LineLimitTest {
 
     /** The last reply line after EHLO, {@code first}, {@code second} (if any) and a NOOP that must still work. */
     private static String reply(SessionConfig config, String first, String second) {
-        StringBuilder replies = new StringBuilder();
-        SessionOutput out = new SessionOutput() {
-            @Override public void send(byte[] reply) { replies.append(new String(reply, StandardCharsets.UTF_8)); }
-            @Override public void decide(Decision decision) {}
-            @Override public void content(ByteBuffer chunk) {}
-            @Override public void discardContent() {}
-            @Override public void startTls() {}
-            @Override public void close() {}
-        };
+        RecordingOutput out = new RecordingOutput();
         SmtpSession session = new SmtpSession(config, out);
         session.start();
         session.resume(null);
@@ -95,11 +88,10 @@ class LineLimitTest {
                 session.resume(null);
             }
         }
-        String[] lines = replies.toString().split("\r\n");
-        String last = lines[lines.length - 1];
-        replies.setLength(0);
+        String last = out.lastReply();
+        out.clearReplies();
         session.receive(ByteBuffer.wrap("NOOP\r\n".getBytes(StandardCharsets.US_ASCII)));
-        assertEquals("250 2.0.0 OK\r\n", replies.toString(), "the session goes on");
+        assertEquals("250 2.0.0 OK\r\n", out.replies(), "the session goes on");
         return last;
     }
 }

@@ -3,6 +3,7 @@ package io.smtpkit.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.protocol.transcript.RecordingOutput;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -80,7 +81,7 @@ class SessionPropertiesTest {
     void randomInputNeverBreaksTheSession(@ForAll("configs") SessionConfig config, @ForAll("inputs") byte[] input,
             @ForAll @Size(max = 10) List<@IntRange(min = 0, max = 3000) Integer> cuts, @ForAll("seeds") long seed) {
         Random random = new Random(seed);
-        Output out = new Output();
+        RecordingOutput out = new RecordingOutput();
         SmtpSession session = new SmtpSession(config, out);
         session.start();
         answer(session, random);
@@ -102,14 +103,14 @@ class SessionPropertiesTest {
                 }
             }
         }
-        out.assertWellFormed();
+        assertWellFormed(out);
         if (random.nextBoolean()) {
             session.timeout();
         } else {
             session.connectionLost();
         }
         assertTrue(session.isClosed());
-        out.assertWellFormed();
+        assertWellFormed(out);
     }
 
     @Provide
@@ -129,7 +130,7 @@ class SessionPropertiesTest {
     void everyCommandLineGetsExactlyOneReply(@ForAll("configs") SessionConfig config,
             @ForAll("commandLines") List<String> lines, @ForAll("seeds") long seed) {
         Random random = new Random(seed);
-        Output out = new Output();
+        RecordingOutput out = new RecordingOutput();
         SmtpSession session = new SmtpSession(config, out);
         session.start();
         answer(session, random);
@@ -138,7 +139,7 @@ class SessionPropertiesTest {
                 break;
             }
             SessionState before = session.state();
-            int repliesBefore = out.finalLines();
+            int repliesBefore = finalLines(out);
             ByteBuffer in = ByteBuffer.wrap((line + "\r\n").getBytes(StandardCharsets.UTF_8));
             while (in.hasRemaining() && !session.isClosed() && session.state() != SessionState.TLS) {
                 session.receive(in);
@@ -150,11 +151,11 @@ class SessionPropertiesTest {
             boolean command = before == SessionState.CONNECTED || before == SessionState.GREETED
                     || before == SessionState.MAIL || before == SessionState.RCPT || before == SessionState.AUTH;
             if (command) {
-                assertEquals(1, out.finalLines() - repliesBefore,
-                        () -> "replies to '" + line + "' in " + before + ":\n" + out.text());
+                assertEquals(1, finalLines(out) - repliesBefore,
+                        () -> "replies to '" + line + "' in " + before + ":\n" + out.replies());
             }
         }
-        out.assertWellFormed();
+        assertWellFormed(out);
     }
 
     private static void answer(SmtpSession session, Random random) {
@@ -186,73 +187,34 @@ class SessionPropertiesTest {
         }
     }
 
-    /** Collects reply bytes and checks that they are whole, well-formed reply lines. */
-    private static final class Output implements SessionOutput {
-        private final StringBuilder replies = new StringBuilder();
-        private boolean closed;
-
-        @Override
-        public void send(byte[] reply) {
-            assertTrue(!closed, "reply after close");
-            assertTrue(reply.length >= 2 && reply[reply.length - 2] == '\r' && reply[reply.length - 1] == '\n',
-                    "a reply ends in CRLF");
-            replies.append(new String(reply, StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public void decide(Decision decision) {
-            assertTrue(!closed, "decision after close");
-        }
-
-        @Override
-        public void content(ByteBuffer chunk) {
-            assertTrue(!closed, "content after close");
-            assertTrue(chunk.hasRemaining(), "no empty content chunks");
-        }
-
-        @Override
-        public void discardContent() {}
-
-        @Override
-        public void startTls() {}
-
-        @Override
-        public void close() {
-            assertTrue(!closed, "closed twice");
-            closed = true;
-        }
-
-        String text() {
-            return replies.toString();
-        }
-
-        int finalLines() {
-            int n = 0;
-            for (String line : replies.toString().split("\r\n")) {
-                if (line.length() >= 4 && line.charAt(3) == ' ') {
-                    n++;
-                }
+    /** How many replies were completed: final lines, "NNN text". */
+    private static int finalLines(RecordingOutput out) {
+        int n = 0;
+        for (String line : out.replies().split("\r\n")) {
+            if (line.length() >= 4 && line.charAt(3) == ' ') {
+                n++;
             }
-            return n;
         }
+        return n;
+    }
 
-        void assertWellFormed() {
-            String all = replies.toString();
-            if (all.isEmpty()) {
-                return;
-            }
-            assertTrue(all.endsWith("\r\n"));
-            String previousCode = null;
-            for (String line : all.substring(0, all.length() - 2).split("\r\n", -1)) {
-                assertTrue(REPLY_LINE.matcher(line).matches(), () -> "malformed reply line: " + line);
-                String code = line.substring(0, 3);
-                if (previousCode != null) {
-                    assertEquals(previousCode, code, "a multi-line reply keeps its code");
-                }
-                previousCode = line.charAt(3) == '-' ? code : null;
-            }
-            assertEquals(null, previousCode, "the last reply is complete");
-            assertTrue(!all.toLowerCase(Locale.ROOT).contains("exception"), "no stack traces on the wire");
+    /** Checks that the replies are whole, well-formed reply lines. */
+    private static void assertWellFormed(RecordingOutput out) {
+        String all = out.replies();
+        if (all.isEmpty()) {
+            return;
         }
+        assertTrue(all.endsWith("\r\n"));
+        String previousCode = null;
+        for (String line : all.substring(0, all.length() - 2).split("\r\n", -1)) {
+            assertTrue(REPLY_LINE.matcher(line).matches(), () -> "malformed reply line: " + line);
+            String code = line.substring(0, 3);
+            if (previousCode != null) {
+                assertEquals(previousCode, code, "a multi-line reply keeps its code");
+            }
+            previousCode = line.charAt(3) == '-' ? code : null;
+        }
+        assertEquals(null, previousCode, "the last reply is complete");
+        assertTrue(!all.toLowerCase(Locale.ROOT).contains("exception"), "no stack traces on the wire");
     }
 }

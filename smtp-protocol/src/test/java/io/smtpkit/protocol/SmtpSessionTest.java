@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
+import io.smtpkit.protocol.transcript.RecordingOutput;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -21,29 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class SmtpSessionTest {
 
-    /** Records decisions and replies; answers nothing by itself. */
-    static final class Recorder implements SessionOutput {
-        final List<Decision> decisions = new ArrayList<>();
-        final StringBuilder replies = new StringBuilder();
-        final ByteArrayOutputStream content = new ByteArrayOutputStream();
-        int discards;
-        int closes;
-
-        @Override public void send(byte[] reply) { replies.append(new String(reply, StandardCharsets.UTF_8)); }
-        @Override public void decide(Decision decision) { decisions.add(decision); }
-        @Override public void content(ByteBuffer chunk) { byte[] b = new byte[chunk.remaining()]; chunk.duplicate().get(b); content.writeBytes(b); }
-        @Override public void discardContent() { discards++; content.reset(); }
-        @Override public void startTls() {}
-        @Override public void close() { closes++; }
-
-        Decision last() { return decisions.get(decisions.size() - 1); }
-        String lastReply() {
-            String[] lines = replies.toString().split("\r\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    private final Recorder out = new Recorder();
+    private final RecordingOutput out = new RecordingOutput();
 
     private SmtpSession started(SessionConfig config) {
         SmtpSession session = new SmtpSession(config, out);
@@ -52,12 +30,13 @@ class SmtpSessionTest {
         return session;
     }
 
-    /** Feeds text and answers every decision with the default. */
-    private static void send(SmtpSession session, String text) {
+    /** Feeds text and answers every decision with the default, recording it first. */
+    private void send(SmtpSession session, String text) {
         ByteBuffer in = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         while (in.hasRemaining() && !session.isClosed() && session.state() != SessionState.TLS) {
             session.receive(in);
             if (session.awaiting() != null) {
+                out.decided(session.awaiting());
                 session.resume(null);
             }
         }
@@ -67,18 +46,18 @@ class SmtpSessionTest {
     void decisionsCarryParsedPathsAndParameters() {
         SmtpSession session = started(SessionConfig.builder().dsn(true).smtpUtf8(true).build());
         send(session, "EHLO client.example\r\n");
-        assertEquals(new Decision.Hello("client.example", true), out.last());
+        assertEquals(new Decision.Hello("client.example", true), out.lastDecision());
         send(session, "MAIL FROM:<@hop.example,@[192.0.2.1]:jösé@example.org> size=10 Body=8BITMIME SMTPUTF8 ENVID=x+2By\r\n");
         Map<String, String> mailParams = new LinkedHashMap<>();
         mailParams.put("SIZE", "10");
         mailParams.put("BODY", "8BITMIME");
         mailParams.put("SMTPUTF8", null);
         mailParams.put("ENVID", "x+2By");
-        assertEquals(new Decision.Mail(new MailPath("jösé", "example.org"), mailParams), out.last());
-        assertEquals(List.copyOf(mailParams.keySet()), List.copyOf(((Decision.Mail) out.last()).parameters().keySet()), "order kept");
+        assertEquals(new Decision.Mail(new MailPath("jösé", "example.org"), mailParams), out.lastDecision());
+        assertEquals(List.copyOf(mailParams.keySet()), List.copyOf(((Decision.Mail) out.lastDecision()).parameters().keySet()), "order kept");
         send(session, "RCPT TO:<\"b b\"@[IPv6:2001:db8::1]> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;b@example.org\r\n");
         assertEquals(new Decision.Rcpt(new MailPath("\"b b\"", "[IPv6:2001:db8::1]"),
-                Map.of("NOTIFY", "SUCCESS,DELAY", "ORCPT", "rfc822;b@example.org")), out.last());
+                Map.of("NOTIFY", "SUCCESS,DELAY", "ORCPT", "rfc822;b@example.org")), out.lastDecision());
         send(session, "RCPT TO:<refused@example.org>\r\n");
         session.receive(ByteBuffer.allocate(0));
         // Refuse the next recipient by hand.
@@ -90,7 +69,7 @@ class SmtpSessionTest {
         Decision.Message message = (Decision.Message) session.awaiting();
         Envelope envelope = message.envelope();
         assertEquals(4, message.size());
-        assertEquals("hi\r\n", out.content.toString(StandardCharsets.US_ASCII));
+        assertEquals("hi\r\n", out.contentText());
         assertEquals(new MailPath("jösé", "example.org"), envelope.reversePath());
         assertEquals(List.of("\"b b\"@[IPv6:2001:db8::1]", "refused@example.org"), envelope.recipientAddresses());
         assertEquals(BodyType.EIGHT_BIT_MIME, envelope.bodyType());
@@ -177,7 +156,7 @@ class SmtpSessionTest {
         };
         SmtpSession session = started(SessionConfig.builder().extension(xclient).extension(vrfy).build());
         send(session, "EHLO c.example\r\n");
-        assertTrue(out.replies.toString().contains("250-XCLIENT NAME ADDR\r\n"));
+        assertTrue(out.replies().contains("250-XCLIENT NAME ADDR\r\n"));
         send(session, "xclient NAME=x ADDR=192.0.2.1\r\n");
         assertEquals("220 2.0.0 fine", out.lastReply());
         assertEquals(List.of("NAME=x ADDR=192.0.2.1|c.example"), seen);
@@ -197,7 +176,7 @@ class SmtpSessionTest {
         send(session, "XBYE\r\nNOOP\r\n");
         assertEquals("421 going away", out.lastReply());
         assertTrue(session.isClosed());
-        assertEquals(1, out.closes);
+        assertEquals(1, out.closes());
     }
 
     @Test
@@ -217,10 +196,10 @@ class SmtpSessionTest {
         session.resume(null);
         session.terminate(Reply.SHUTTING_DOWN);
         assertEquals("421 4.3.2 Service shutting down, closing transmission channel", out.lastReply());
-        assertEquals(1, out.closes);
+        assertEquals(1, out.closes());
         session.terminate(Reply.SHUTTING_DOWN);
         session.timeout();
-        assertEquals(1, out.closes, "closing twice does nothing");
+        assertEquals(1, out.closes(), "closing twice does nothing");
         in = ByteBuffer.wrap("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
         session.receive(in);
         assertEquals(0, in.position(), "a closed session reads nothing");
@@ -231,7 +210,7 @@ class SmtpSessionTest {
         // A handler may still be running when the connection drops; its answer must not blow up
         // the transport, whichever way the session was closed.
         for (int way = 0; way < 2; way++) {
-            Recorder recorder = new Recorder();
+            RecordingOutput recorder = new RecordingOutput();
             SmtpSession session = new SmtpSession(SessionConfig.builder().build(), recorder);
             session.start();
             session.resume(null);
@@ -253,10 +232,10 @@ class SmtpSessionTest {
     void contentOfALostConnectionIsDiscarded() {
         SmtpSession session = started(SessionConfig.builder().build());
         send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\npartial\r\n");
-        assertEquals("partial\r\n", out.content.toString(StandardCharsets.US_ASCII));
+        assertEquals("partial\r\n", out.contentText());
         session.connectionLost();
-        assertEquals(1, out.discards);
-        assertEquals(0, out.closes, "the connection is already gone: nothing to close");
+        assertEquals(1, out.discards());
+        assertEquals(0, out.closes(), "the connection is already gone: nothing to close");
         assertTrue(session.isClosed());
     }
 
@@ -264,8 +243,8 @@ class SmtpSessionTest {
     void contentAfterAnAcceptedMessageIsNotDiscarded() {
         SmtpSession session = started(SessionConfig.builder().build());
         send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nm\r\n.\r\nQUIT\r\n");
-        assertEquals(0, out.discards);
-        assertEquals("m\r\n", out.content.toString(StandardCharsets.US_ASCII));
+        assertEquals(0, out.discards());
+        assertEquals("m\r\n", out.contentText());
     }
 
     /**
@@ -282,7 +261,7 @@ class SmtpSessionTest {
             session.receive(block);
             assertFalse(block.hasRemaining(), "every chunk octet is consumed");
         }
-        assertEquals(0, out.content.size());
+        assertEquals(0, out.content().length);
         assertTrue(session.awaiting() == null && !session.isClosed());
         assertEquals("552 5.3.4 Message size exceeds fixed maximum message size", out.lastReply());
         send(session, "NOOP\r\n");
@@ -300,10 +279,10 @@ class SmtpSessionTest {
         send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
         send(session, "BDAT 2\r\nok");
         assertEquals("250 2.0.0 OK: 2 octets received", out.lastReply());
-        String before = out.replies.toString();
+        String before = out.replies();
         send(session, "BDAT 99999999999999999999999 LAST\r\nRSET\r\nMAIL FROM:<evil@example>\r\n");
-        assertEquals(before, out.replies.toString(), "the bytes after BDAT are chunk data, not commands");
-        assertEquals(0, out.content.size(), "past the size limit: nothing kept, the first chunk dropped");
+        assertEquals(before, out.replies(), "the bytes after BDAT are chunk data, not commands");
+        assertEquals(0, out.content().length, "past the size limit: nothing kept, the first chunk dropped");
         assertEquals(SessionState.BDAT, session.state());
     }
 
@@ -379,20 +358,20 @@ class SmtpSessionTest {
     void receiveReturnsAfterAChunkAndGoesOnWhenCalledAgain() {
         SmtpSession session = started(SessionConfig.builder().build());
         send(session, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
-        out.replies.setLength(0);
+        out.clearReplies();
         ByteBuffer in = bytes("BDAT 3\r\nabcNOOP\r\nBDAT 2\r\nxyRSET\r\nNOOP\r\n");
         session.receive(in);
         assertEquals("NOOP\r\nBDAT 2\r\nxyRSET\r\nNOOP\r\n", rest(in), "stopped after the chunk");
-        assertEquals("250 2.0.0 OK: 3 octets received\r\n", out.replies.toString());
+        assertEquals("250 2.0.0 OK: 3 octets received\r\n", out.replies());
         assertFalse(session.isReceivingContent());
         session.receive(in);
         assertEquals("RSET\r\nNOOP\r\n", rest(in), "a command, then the next chunk, then stop again");
-        assertEquals("abcxy", out.content.toString(StandardCharsets.US_ASCII));
+        assertEquals("abcxy", out.contentText());
         session.receive(in);
         assertFalse(in.hasRemaining());
         assertEquals("250 2.0.0 OK: 3 octets received\r\n250 2.0.0 OK\r\n250 2.0.0 OK: 5 octets received\r\n"
-                + "250 2.0.0 OK\r\n250 2.0.0 OK\r\n", out.replies.toString());
-        assertEquals(1, out.discards, "RSET dropped the chunks");
+                + "250 2.0.0 OK\r\n250 2.0.0 OK\r\n", out.replies());
+        assertEquals(1, out.discards(), "RSET dropped the chunks");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.smtpkit.protocol;
 
+import io.smtpkit.protocol.transcript.RecordingOutput;
 import io.smtpkit.protocol.transcript.Transcript;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,7 +49,7 @@ final class TranscriptRunner {
 
     /** The same, feeding direct buffers instead of heap ones when {@code direct}. */
     static List<String> run(Transcript transcript, int splitPhase, Splitter splitter, boolean direct) {
-        Recorder out = new Recorder();
+        RecordingOutput out = new RecordingOutput();
         SmtpSession session = new SmtpSession(transcript.sessionConfig(), out);
         Transcript.Script script = transcript.script();
         session.start();
@@ -64,24 +64,24 @@ final class TranscriptRunner {
             }
             Transcript.Step action = phase.action();
             if (action instanceof Transcript.Tls tls) {
-                if (!out.tlsRequested) {
+                if (!out.takeTlsRequest()) {
                     throw new AssertionError("T: tls, but the session did not accept STARTTLS; events so far:\n"
-                            + Transcript.render(out.events));
+                            + Transcript.render(out.events()));
                 }
-                out.tlsRequested = false;
                 session.tlsStarted(tls.success());
             } else if (action instanceof Transcript.Timeout) {
                 session.timeout();
             }
             settle(session, script, out);
         }
-        out.flushCheck();
-        return out.events;
+        out.assertNoPartialReply();
+        script.assertAllUsed();
+        return out.events();
     }
 
-    private static void feed(SmtpSession session, Transcript.Script script, Recorder out, ByteBuffer in) {
+    private static void feed(SmtpSession session, Transcript.Script script, RecordingOutput out, ByteBuffer in) {
         while (in.hasRemaining()) {
-            if (session.isClosed() || out.tlsRequested) {
+            if (session.isClosed() || out.tlsRequested()) {
                 return; // what a transport does: nothing more is read, the plaintext is dropped
             }
             int before = in.position();
@@ -93,7 +93,7 @@ final class TranscriptRunner {
             // Otherwise receive() only returns early where content has just ended (a chunk's last
             // octet, the end-of-data line), so that the caller may slice the commands after it: it
             // must have read something, and what follows must be commands.
-            if (in.hasRemaining() && !session.isClosed() && !out.tlsRequested
+            if (in.hasRemaining() && !session.isClosed() && !out.tlsRequested()
                     && (in.position() == before || session.isReceivingContent())) {
                 throw new AssertionError("receive() returned with " + in.remaining()
                         + " bytes left while not paused, closed, in TLS or at the end of content (state "
@@ -103,93 +103,18 @@ final class TranscriptRunner {
     }
 
     /** Answers decisions until the session no longer waits for one. */
-    private static void settle(SmtpSession session, Transcript.Script script, Recorder out) {
+    private static void settle(SmtpSession session, Transcript.Script script, RecordingOutput out) {
         Decision decision;
         while ((decision = session.awaiting()) != null) {
             if (decision instanceof Decision.Message m) {
-                byte[] content = out.content.toByteArray();
+                byte[] content = out.takeContent();
                 if (m.size() != content.length) {
                     throw new AssertionError("Decision.Message size " + m.size() + " but " + content.length
                             + " content bytes were handed out");
                 }
-                out.events.add(Transcript.messageEvent(content));
-                out.content.reset();
+                out.events().add(Transcript.messageEvent(content));
             }
             session.resume(script.answer(decision));
-        }
-    }
-
-    /** A {@link SessionOutput} that records events and checks the output rules. */
-    static final class Recorder implements SessionOutput {
-        final List<String> events = new ArrayList<>();
-        final ByteArrayOutputStream content = new ByteArrayOutputStream();
-        private final ByteArrayOutputStream partialReply = new ByteArrayOutputStream();
-        boolean tlsRequested;
-        boolean closed;
-
-        @Override
-        public void send(byte[] reply) {
-            if (closed) {
-                throw new AssertionError("reply after close: " + Transcript.escape(reply));
-            }
-            int start = 0;
-            for (int i = 0; i + 1 < reply.length; i++) {
-                if (reply[i] == '\r' && reply[i + 1] == '\n') {
-                    partialReply.write(reply, start, i - start);
-                    events.add(Transcript.replyEvent(partialReply.toByteArray()));
-                    partialReply.reset();
-                    start = i + 2;
-                    i++;
-                }
-            }
-            partialReply.write(reply, start, reply.length - start);
-        }
-
-        @Override
-        public void decide(Decision decision) {
-            if (closed) {
-                throw new AssertionError("decision after close: " + decision);
-            }
-        }
-
-        @Override
-        public void content(ByteBuffer chunk) {
-            if (closed) {
-                throw new AssertionError("content after close");
-            }
-            int before = chunk.position();
-            byte[] bytes = new byte[chunk.remaining()];
-            chunk.duplicate().get(bytes);
-            content.writeBytes(bytes);
-            if (chunk.position() != before) {
-                throw new AssertionError("content buffer moved");
-            }
-        }
-
-        @Override
-        public void discardContent() {
-            content.reset();
-        }
-
-        @Override
-        public void startTls() {
-            tlsRequested = true;
-            events.add(Transcript.STARTTLS_EVENT);
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                throw new AssertionError("closed twice");
-            }
-            closed = true;
-            events.add(Transcript.CLOSE_EVENT);
-        }
-
-        void flushCheck() {
-            if (partialReply.size() > 0) {
-                throw new AssertionError("reply bytes without CRLF: " + Transcript.escape(partialReply.toByteArray()));
-            }
         }
     }
 }

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.smtpkit.protocol.transcript.Transcript;
 import org.junit.jupiter.api.Test;
 
-/** The runner can fail: wrong replies, a missing or wrong message, a STARTTLS that did not happen. */
+/**
+ * The runner can fail: wrong replies, a missing or wrong message, a STARTTLS that did not happen,
+ * an answer ({@code D:}) to a decision that was never asked.
+ */
 class TranscriptRunnerTest {
 
     private static final String GOOD = String.join("\n",
@@ -45,6 +48,15 @@ class TranscriptRunnerTest {
     void aTlsStepNeedsAnAcceptedStarttls() {
         Transcript t = Transcript.parse("t", GOOD + "T: tls\n");
         assertThrows(AssertionError.class, () -> TranscriptRunner.run(t, -1, TranscriptRunner.WHOLE));
+    }
+
+    @Test
+    void everyAnswerLineMustBeUsed() {
+        Transcript used = Transcript.parse("t", GOOD.replace("C: HELO c\n", "C: HELO c\nD: HELLO default\n"));
+        assertEquals(used.expectedEvents(), TranscriptRunner.run(used, -1, TranscriptRunner.WHOLE));
+        // Two answers for the one greeting: the second says something the session never asked.
+        Transcript unused = Transcript.parse("t", GOOD.replace("C: HELO c\n", "C: HELO c\nD: HELLO default\nD: HELLO 550 no\n"));
+        assertThrows(AssertionError.class, () -> TranscriptRunner.run(unused, -1, TranscriptRunner.WHOLE));
     }
 
     @Test

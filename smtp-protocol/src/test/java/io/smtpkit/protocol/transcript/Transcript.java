@@ -358,6 +358,18 @@ public final class Transcript {
             Deque<Answer> queue = answers.get(DecisionKind.of(decision));
             return queue == null || queue.isEmpty() ? null : queue.poll().reply();
         }
+
+        /**
+         * Fails if a {@code D:} line was never used: the session asked fewer decisions of that
+         * kind than the transcript answers, so the transcript does not say what it seems to.
+         */
+        public void assertAllUsed() {
+            List<Answer> unused = new ArrayList<>();
+            answers.values().forEach(unused::addAll);
+            if (!unused.isEmpty()) {
+                throw new AssertionError("D: lines never used (the session asked no such decision): " + unused);
+            }
+        }
     }
 
     /** The client's input cut at each {@code T:} action: bytes that go to the session, then the action. */

@@ -395,11 +395,6 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     @Override
-    public void decide(Decision decision) {
-        // Looked at after the session returns: see dispatch().
-    }
-
-    @Override
     public void content(ByteBuffer chunk) {
         // Message content counts as progress per KiB, not per byte: a client trickling its
         // message a byte at a time still runs into the idle timeout (slowloris in DATA).

@@ -5,7 +5,7 @@
 #
 # Needs smtp-cli/target/smtpkit.jar (mvn -B -DskipTests package; .ci/run builds it with
 # `mvn -B verify`). Installs swaks, Postfix's smtp-source, python3 and openssl from Debian
-# packages when missing (root; see TOOLS.md), starts the jar on free ports of 127.0.0.1 and
+# packages when missing (root; see scripts/install-tools.sh), starts the jar on free ports of 127.0.0.1 and
 # checks: swaks plain, PIPELINING, STARTTLS, AUTH PLAIN/LOGIN, implicit TLS; Python smtplib
 # send_message, STARTTLS + login and SMTPUTF8; a 1000-message smtp-source burst into a Maildir.
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
@@ -46,10 +46,14 @@ fi
 
 # ---------------------------------------------------------------- tools (Debian packages)
 # Installs what is missing (swaks, its TLS modules, postfix for smtp-source, python3, openssl).
-. scripts/install-tools.sh
+if ! . scripts/install-tools.sh; then
+  fail "install-tools.sh: tools missing under CI=true"
+  summary
+  exit 1
+fi
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 stop_postfix() {
-  # No MTA daemon may stay running (TOOLS.md); installing postfix may have started one.
+  # No MTA daemon may stay running (docs/ARCHITECTURE.md); installing postfix may have started one.
   if pgrep -f 'postfix/master' >/dev/null 2>&1; then
     postfix stop >/dev/null 2>&1 || true
     for _ in $(seq 1 50); do pgrep -f 'postfix/master' >/dev/null 2>&1 || break; sleep 0.1; done

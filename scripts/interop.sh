@@ -32,6 +32,21 @@ check() {
     printf '%s\n' "$output" | tail -n 25 | sed 's/^/    | /'
   fi
 }
+# refused NAME PATTERN COMMAND...: PASS if the command fails within the timeout AND its output
+# matches the extended regex PATTERN (the exact reply or message expected), so that a refused
+# connection, a timeout or a crash cannot pass for the refusal the check is about.
+refused() {
+  local name=$1 pattern=$2; shift 2
+  local output status
+  output=$(timeout "${CHECK_TIMEOUT:-$CLIENT_TIMEOUT}" "$@" 2>&1)
+  status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && printf '%s\n' "$output" | grep -qE -- "$pattern"; then
+    pass "$name"
+  else
+    fail "$name (exit $status, expected output matching /$pattern/)"
+    printf '%s\n' "$output" | tail -n 25 | sed 's/^/    | /'
+  fi
+}
 summary() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
@@ -159,9 +174,10 @@ if start_server tls -c maildir -o "dir=$WORK/tls-mail" --tls-cert "$WORK/cert.pe
     --auth PLAIN --auth-user alice --auth-password wonderland
   check "swaks AUTH LOGIN over STARTTLS" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --tls \
     --auth LOGIN --auth-user alice --auth-password wonderland
-  check "swaks AUTH with a wrong password is refused" bash -c '! "$@"' _ "${SWAKS[@]}" \
+  # swaks prints each server line after "<~ " (TLS) or "<- " (plain), "<~* "/"<** " for errors.
+  refused "swaks AUTH with a wrong password is refused with 535" '^<~\*? *535 ' "${SWAKS[@]}" \
     --server "127.0.0.1:$PORT" --tls --auth PLAIN --auth-user alice --auth-password guessed
-  check "AUTH is not offered before STARTTLS" bash -c '! "$@"' _ "${SWAKS[@]}" \
+  refused "AUTH is not offered before STARTTLS" 'Host did not advertise authentication' "${SWAKS[@]}" \
     --server "127.0.0.1:$PORT" --auth PLAIN --auth-user alice --auth-password wonderland
   if [ -n "$TLS_PORT" ]; then
     check "swaks implicit TLS (--tls-port)" "${SWAKS[@]}" --server "127.0.0.1:$TLS_PORT" --tlsc \

@@ -3,15 +3,20 @@
 # swaks (and the Perl TLS modules it needs for --tls), Postfix for its smtp-source load
 # generator, python3 for smtplib, openssl for test certificates. Needs root (CI and the dev
 # machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
-# the Maven tests that use these tools (they skip without them) run in CI too.
-# Leaves no Postfix daemon running.
-missing=()
-command -v swaks >/dev/null 2>&1 || missing+=(swaks)
-# swaks needs these Perl modules for --tls; they are only "recommended" by the package.
-perl -MIO::Socket::SSL -e1 >/dev/null 2>&1 || missing+=(libio-socket-ssl-perl libnet-ssleay-perl)
-{ command -v smtp-source >/dev/null 2>&1 || [ -x /usr/sbin/smtp-source ]; } || missing+=(postfix)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# the Maven tests that use these tools run in CI too (they skip without them, except under
+# CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
+# script then returns (sourced) or exits (run) with status 1. Leaves no Postfix daemon running.
+smtpkit_tools_missing() {
+  local m=()
+  command -v swaks >/dev/null 2>&1 || m+=(swaks)
+  perl -MIO::Socket::SSL -e1 >/dev/null 2>&1 || m+=(libio-socket-ssl-perl libnet-ssleay-perl)
+  { command -v smtp-source >/dev/null 2>&1 || [ -x /usr/sbin/smtp-source ]; } || m+=(postfix)
+  command -v python3 >/dev/null 2>&1 || m+=(python3)
+  command -v openssl >/dev/null 2>&1 || m+=(openssl)
+  echo "${m[*]}"
+}
+# shellcheck disable=SC2207 # package names have no spaces
+missing=($(smtpkit_tools_missing))
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -20,7 +25,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   timeout 600 apt-get update -q >/dev/null 2>&1 || echo "apt-get update failed"
   timeout 900 apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || echo "apt-get install ${missing[*]} failed"
 fi
-# No MTA daemon may stay running (TOOLS.md); installing postfix may have started one.
+# No MTA daemon may stay running (docs/ARCHITECTURE.md); installing postfix may have started one.
 if pgrep -f 'postfix/master' >/dev/null 2>&1; then
   postfix stop >/dev/null 2>&1 || true
+fi
+still_missing=$(smtpkit_tools_missing)
+if [ -n "$still_missing" ]; then
+  echo "install-tools.sh: still missing: $still_missing"
+  if [ "${CI:-}" = true ]; then
+    echo "install-tools.sh: CI=true, so this is an error (the tests that need these tools would fail)" >&2
+    # return when sourced (interop.sh), exit when run (.ci/run)
+    return 1 2>/dev/null || exit 1
+  fi
 fi

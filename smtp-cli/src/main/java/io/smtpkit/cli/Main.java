@@ -1,37 +1,13 @@
 package io.smtpkit.cli;
 
-import io.smtpkit.protocol.SessionConfig;
-import io.smtpkit.server.Authenticator;
-import io.smtpkit.server.FileAuthenticator;
-import io.smtpkit.server.HandlerProvider;
-import io.smtpkit.server.HandlerRegistry;
-import io.smtpkit.server.PemTls;
-import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceConfigurationError;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.stream.Collectors;
-import javax.net.ssl.SSLContext;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Help.Ansi;
 import picocli.CommandLine.ParameterException;
@@ -57,16 +33,6 @@ public final class Main {
     /** Exit status for bad input, as picocli and most Unix commands use for usage errors. */
     public static final int USAGE = 2;
 
-    /**
-     * smtpd class names mapped here only when no handler claims them itself: a provider's
-     * {@link HandlerProvider#aliases()} always wins, so these fill in for handlers that do not
-     * declare them (yet).
-     */
-    private static final Map<String, String> SMTPD_ALIASES = Map.of(
-            "debuggingserver", "debug",
-            "pureproxy", "relay",
-            "mailmanproxy", "lmtp");
-
     // No static Logger: slf4j-simple reads its level once, when the first logger is made, and
     // -v/-q must set it before that (see configureLogging).
 
@@ -79,10 +45,7 @@ public final class Main {
             System.out.flush();
             System.exit(started.exitCode());
         }
-        // Closing in a shutdown hook makes SIGTERM and Ctrl-C graceful: idle sessions get 421,
-        // messages in flight finish. Never System.exit from here: the JVM is already exiting.
-        Runtime.getRuntime().addShutdownHook(new Thread(started::close, "smtpkit-shutdown"));
-        started.awaitClose();
+        serve(started);
     }
 
     /**
@@ -92,9 +55,13 @@ public final class Main {
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Started started = start(args, out, err);
-        if (!started.isRunning()) {
-            return started.exitCode();
-        }
+        return started.isRunning() ? serve(started) : started.exitCode();
+    }
+
+    /** Serves until the server is closed, by SIGTERM/Ctrl-C through a shutdown hook or by a caller. */
+    private static int serve(Started started) {
+        // Closing in a shutdown hook makes SIGTERM and Ctrl-C graceful: idle sessions get 421,
+        // messages in flight finish. Never System.exit from the hook: the JVM is already exiting.
         Thread hook = new Thread(started::close, "smtpkit-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         started.awaitClose();
@@ -187,396 +154,6 @@ public final class Main {
     private static void setIfAbsent(String key, String value) {
         if (System.getProperty(key) == null) {
             System.setProperty(key, value);
-        }
-    }
-
-    /** Turns parsed options into a started server, checking everything before binding. */
-    private static final class Launcher {
-        private final CliOptions options;
-        private final PrintStream out;
-        private URLClassLoader pluginLoader;
-
-        Launcher(CliOptions options, PrintStream out) {
-            this.options = options;
-            this.out = out;
-        }
-
-        Started launch() throws UsageError {
-            try {
-                return launchOrThrow();
-            } catch (UsageError | RuntimeException e) {
-                closeQuietly(pluginLoader);
-                throw e;
-            }
-        }
-
-        private Started launchOrThrow() throws UsageError {
-            HandlerRegistry registry = registry();
-            if (options.listHandlers) {
-                printHandlers(registry);
-                closeQuietly(pluginLoader);
-                return Started.exited(OK);
-            }
-            List<InetSocketAddress> listen = listenAddresses();
-            HandlerProvider provider = provider(registry, options.handler);
-            SmtpHandler handler = handler(provider);
-            SSLContext tls = tls();
-            Authenticator authenticator = authenticator(tls != null);
-
-            SmtpServer.Builder builder = SmtpServer.builder()
-                    .config(sessionConfig())
-                    .handler(handler);
-            listen.forEach(builder::listen);
-            if (options.tlsPort != null) {
-                builder.listenTls(Addresses.withPort(listen.get(0), options.tlsPort));
-            }
-            if (tls != null) {
-                builder.tls(tls);
-            }
-            if (authenticator != null) {
-                builder.authenticator(authenticator);
-            }
-            authLimits(builder);
-            if (options.maxConnections != null) {
-                builder.maxConnections(notNegative(options.maxConnections, "--max-connections"));
-            }
-            if (options.maxConnectionsPerClient != null) {
-                builder.maxConnectionsPerClient(notNegative(options.maxConnectionsPerClient, "--max-connections-per-client"));
-            }
-            if (options.maxConnectionRate != null) {
-                builder.maxConnectionRatePerClient(notNegative(options.maxConnectionRate, "--max-connection-rate"));
-            }
-            if (options.envelopeMemory != null) {
-                builder.envelopeMemory(notNegative(options.envelopeMemory, "--envelope-memory"));
-            }
-            if (options.bufferMemory != null) {
-                builder.bufferMemory(notNegative(options.bufferMemory, "--buffer-memory"));
-            }
-            if (options.timeout != null) {
-                if (options.timeout <= 0) {
-                    throw new UsageError("--timeout must be a positive number of seconds, not " + options.timeout);
-                }
-                builder.idleTimeout(Duration.ofSeconds(options.timeout));
-            }
-
-            SmtpServer server = builder.build();
-            try {
-                server.start();
-            } catch (IOException e) {
-                closeQuietly(server);
-                String message = oneLine(e.getMessage());
-                // The server's message names the address ("cannot listen on 127.0.0.1:25: ...").
-                throw new UsageError(message.startsWith("cannot listen")
-                        ? message : "cannot listen on " + describeRequested(listen) + ": " + message);
-            }
-            List<InetSocketAddress> bound = server.addresses();
-            out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
-                    + " (handler " + provider.name() + ")");
-            out.flush();
-            return Started.running(server, pluginLoader);
-        }
-
-        private HandlerRegistry registry() throws UsageError {
-            ClassLoader loader = Main.class.getClassLoader();
-            if (options.plugins != null) {
-                pluginLoader = pluginLoader(options.plugins);
-                loader = pluginLoader;
-            }
-            try {
-                return HandlerRegistry.load(loader);
-            } catch (IllegalStateException | ServiceConfigurationError | LinkageError e) {
-                throw new UsageError(oneLine(e.getMessage()));
-            }
-        }
-
-        /** A loader over every jar in {@code dir} whose parent is the application's loader. */
-        private static URLClassLoader pluginLoader(Path dir) throws UsageError {
-            if (!Files.isDirectory(dir)) {
-                throw new UsageError("--plugins " + dir + (Files.exists(dir) ? ": not a folder" : ": no such folder"));
-            }
-            List<URL> jars = new ArrayList<>();
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.jar")) {
-                for (Path jar : entries) {
-                    if (!Files.isReadable(jar)) {
-                        throw new UsageError("--plugins: cannot read " + jar);
-                    }
-                    // A URLClassLoader silently skips a broken jar; say so instead of "unknown handler".
-                    try (JarFile checked = new JarFile(jar.toFile())) {
-                        checked.getManifest(); // opening it proves the zip directory is readable
-                        jars.add(jar.toUri().toURL());
-                    } catch (IOException e) {
-                        throw new UsageError("--plugins: " + jar + " is not a readable jar (" + oneLine(e.getMessage()) + ")");
-                    }
-                }
-            } catch (MalformedURLException e) {
-                throw new UsageError("--plugins " + dir + ": " + oneLine(e.getMessage()));
-            } catch (IOException | SecurityException e) {
-                throw new UsageError("--plugins " + dir + ": cannot read the folder (" + oneLine(String.valueOf(e.getMessage())) + ")");
-            }
-            jars.sort((a, b) -> a.toString().compareTo(b.toString()));
-            if (jars.isEmpty()) {
-                LoggerFactory.getLogger(Main.class).warn("--plugins {}: no .jar files in this folder", dir);
-            }
-            return new URLClassLoader("smtpkit-plugins", jars.toArray(URL[]::new), Main.class.getClassLoader());
-        }
-
-        private void printHandlers(HandlerRegistry registry) {
-            for (HandlerProvider provider : registry.providers()) {
-                List<String> aliases = new ArrayList<>(provider.aliases());
-                SMTPD_ALIASES.forEach((alias, name) -> {
-                    if (name.equals(provider.name()) && registry.find(alias).isEmpty()) {
-                        aliases.add(smtpdSpelling(alias));
-                    }
-                });
-                out.println(provider.name() + (aliases.isEmpty() ? "" : " (aliases: " + String.join(", ", aliases) + ")"));
-                out.println("    " + provider.description());
-                for (Map.Entry<String, String> option : provider.options().entrySet()) {
-                    out.println(String.format(Locale.ROOT, "    -o %-18s %s", option.getKey() + "=...", option.getValue()));
-                }
-            }
-            out.flush();
-        }
-
-        private static String smtpdSpelling(String alias) {
-            switch (alias) {
-                case "debuggingserver": return "DebuggingServer";
-                case "pureproxy": return "PureProxy";
-                case "mailmanproxy": return "MailmanProxy";
-                default: return alias;
-            }
-        }
-
-        private List<InetSocketAddress> listenAddresses() throws UsageError {
-            List<InetSocketAddress> addresses = new ArrayList<>();
-            if (options.localAddress != null) {
-                addresses.add(Addresses.parse(options.localAddress, "LOCALHOST:PORT"));
-            }
-            for (String text : options.listen) {
-                addresses.add(Addresses.parse(text, "--listen"));
-            }
-            if (addresses.isEmpty()) {
-                addresses.add(SmtpServer.DEFAULT_ADDRESS);
-            }
-            if (options.remoteAddress != null) {
-                Addresses.parse(options.remoteAddress, "REMOTEHOST:PORT"); // fail early on a typo
-            }
-            if (options.tlsPort != null && (options.tlsPort < 0 || options.tlsPort > 65535)) {
-                throw new UsageError("--tls-port must be a number from 0 to 65535, not " + options.tlsPort);
-            }
-            return addresses;
-        }
-
-        /** By name or provider alias; smtpd's class names when no provider claims them. */
-        private static HandlerProvider provider(HandlerRegistry registry, String name) throws UsageError {
-            Optional<HandlerProvider> found = registry.find(name);
-            String mapped = SMTPD_ALIASES.get(name.toLowerCase(Locale.ROOT));
-            if (found.isEmpty() && mapped != null) {
-                found = registry.find(mapped);
-            }
-            if (found.isPresent()) {
-                return found.get();
-            }
-            String available = registry.providers().isEmpty() ? "none" : registry.names();
-            if (mapped != null) {
-                throw new UsageError("handler '" + name + "' is smtpkit's '" + mapped
-                        + "', which is not available in this build; available: " + available);
-            }
-            throw new UsageError("unknown handler '" + name + "'; available: " + available + " (see --list-handlers)");
-        }
-
-        private SmtpHandler handler(HandlerProvider provider) throws UsageError {
-            Map<String, String> handlerOptions = handlerOptions(options.handlerOptions);
-            if (options.remoteAddress != null) {
-                if (!provider.options().containsKey("upstream")) {
-                    throw new UsageError("handler '" + provider.name() + "' takes no upstream, so REMOTEHOST:PORT '"
-                            + options.remoteAddress + "' cannot be used (it is for a forwarding handler such as relay)");
-                }
-                if (handlerOptions.containsKey("upstream")) {
-                    throw new UsageError("the upstream is given twice: as REMOTEHOST:PORT and as -o upstream=");
-                }
-                handlerOptions.put("upstream", options.remoteAddress);
-            }
-            try {
-                SmtpHandler handler = provider.create(handlerOptions);
-                if (handler == null) {
-                    throw new UsageError("handler '" + provider.name() + "' could not be made (its provider returned null)");
-                }
-                return handler;
-            } catch (RuntimeException e) {
-                String message = oneLine(e.getMessage());
-                if (message.isEmpty()) {
-                    message = e.getClass().getSimpleName();
-                }
-                throw new UsageError(message.toLowerCase(Locale.ROOT).contains("handler")
-                        ? message : "handler '" + provider.name() + "': " + message);
-            }
-        }
-
-        /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice. */
-        private static Map<String, String> handlerOptions(List<String> pairs) throws UsageError {
-            Map<String, String> parsed = new LinkedHashMap<>();
-            for (String pair : pairs) {
-                int equals = pair.indexOf('=');
-                if (equals <= 0) {
-                    throw new UsageError("-o '" + pair + "' is not KEY=VALUE, e.g. -o dir=./mail");
-                }
-                String key = pair.substring(0, equals).strip();
-                if (parsed.put(key, pair.substring(equals + 1)) != null) {
-                    throw new UsageError("-o " + key + "= is given twice");
-                }
-            }
-            return parsed;
-        }
-
-        private SSLContext tls() throws UsageError {
-            if (options.tlsCert == null && options.tlsKey == null) {
-                if (options.tlsPort != null) {
-                    throw new UsageError("--tls-port needs --tls-cert and --tls-key");
-                }
-                return null;
-            }
-            if (options.tlsCert == null || options.tlsKey == null) {
-                throw new UsageError("--tls-cert and --tls-key must be given together");
-            }
-            readable(options.tlsCert, "--tls-cert");
-            readable(options.tlsKey, "--tls-key");
-            try {
-                return PemTls.load(options.tlsCert, options.tlsKey);
-            } catch (IOException e) {
-                throw new UsageError("cannot read --tls-cert/--tls-key: " + oneLine(e.getMessage()));
-            } catch (GeneralSecurityException | IllegalArgumentException e) {
-                throw new UsageError("--tls-cert " + options.tlsCert + " and --tls-key " + options.tlsKey
-                        + " are not a usable PEM certificate chain and private key: " + oneLine(e.getMessage()));
-            }
-        }
-
-        private Authenticator authenticator(boolean tls) throws UsageError {
-            if (options.authFile == null) {
-                if (options.requireAuth) {
-                    throw new UsageError("--require-auth needs --auth-file");
-                }
-                if (options.allowInsecureAuth) {
-                    throw new UsageError("--allow-insecure-auth needs --auth-file");
-                }
-                return null;
-            }
-            if (options.requireAuth && !tls && !options.allowInsecureAuth) {
-                throw new UsageError("--require-auth without --tls-cert/--tls-key or --allow-insecure-auth would refuse all mail");
-            }
-            readable(options.authFile, "--auth-file");
-            if (!tls && !options.allowInsecureAuth) {
-                LoggerFactory.getLogger(Main.class).warn(
-                        "--auth-file without TLS: AUTH will not be offered (add --tls-cert/--tls-key, or --allow-insecure-auth for tests)");
-            }
-            try {
-                FileAuthenticator users = FileAuthenticator.load(options.authFile);
-                if (users.size() == 0) {
-                    LoggerFactory.getLogger(Main.class).warn("--auth-file {} has no users: every AUTH will fail", options.authFile);
-                }
-                return users;
-            } catch (IOException e) {
-                throw new UsageError("--auth-file " + options.authFile + ": cannot read it (" + oneLine(e.getMessage()) + ")");
-            } catch (IllegalArgumentException e) {
-                // The message names the file and line, never a password.
-                throw new UsageError("--auth-file: " + oneLine(e.getMessage()));
-            }
-        }
-
-        /** --auth-failure-delay, --max-auth-per-client and --max-auth-failures: checked, and only with --auth-file. */
-        private void authLimits(SmtpServer.Builder builder) throws UsageError {
-            if (options.authFailureDelay != null && options.authFailureDelay < 0) {
-                throw new UsageError("--auth-failure-delay must be 0 (no delay) or a number of seconds, not "
-                        + options.authFailureDelay);
-            }
-            if (options.maxAuthPerClient != null) {
-                notNegative(options.maxAuthPerClient, "--max-auth-per-client");
-            }
-            if (options.maxAuthFailures != null) {
-                notNegative(options.maxAuthFailures, "--max-auth-failures");
-            }
-            if (options.authFile == null) {
-                String given = options.authFailureDelay != null ? "--auth-failure-delay"
-                        : options.maxAuthPerClient != null ? "--max-auth-per-client"
-                        : options.maxAuthFailures != null ? "--max-auth-failures"
-                        : null;
-                if (given != null) {
-                    throw new UsageError(given + " needs --auth-file");
-                }
-                return;
-            }
-            if (options.authFailureDelay != null) {
-                builder.authFailureDelay(Duration.ofSeconds(options.authFailureDelay));
-            }
-            if (options.maxAuthPerClient != null) {
-                builder.maxConcurrentAuthPerClient(options.maxAuthPerClient);
-            }
-            if (options.maxAuthFailures != null) {
-                builder.maxAuthFailuresPerClient(options.maxAuthFailures);
-            }
-        }
-
-        private SessionConfig sessionConfig() throws UsageError {
-            SessionConfig.Builder config = SessionConfig.builder();
-            if (options.hostname != null) {
-                try {
-                    config.hostname(options.hostname);
-                } catch (IllegalArgumentException e) {
-                    throw new UsageError("--hostname '" + options.hostname + "': must be printable ASCII without spaces");
-                }
-            }
-            if (options.size != null) {
-                if (options.size < 0) {
-                    throw new UsageError("--size must be 0 (no limit) or a positive number of bytes, not " + options.size);
-                }
-                config.maxMessageSize(options.size);
-            }
-            if (options.maxRecipients != null) {
-                config.maxRecipients(notNegative(options.maxRecipients, "--max-recipients"));
-            }
-            if (options.maxRecipientOvershoot != null) {
-                config.maxRecipientOvershoot(notNegative(options.maxRecipientOvershoot, "--max-recipient-overshoot"));
-            }
-            if (options.maxErrors != null) {
-                config.maxErrors(notNegative(options.maxErrors, "--max-errors"));
-            }
-            return config.smtpUtf8(options.smtpUtf8)
-                    .requireAuth(options.requireAuth)
-                    .allowInsecureAuth(options.allowInsecureAuth)
-                    .build();
-        }
-
-        private static int notNegative(int value, String option) throws UsageError {
-            return (int) notNegative((long) value, option);
-        }
-
-        private static long notNegative(long value, String option) throws UsageError {
-            if (value < 0) {
-                throw new UsageError(option + " must be 0 (no limit) or more, not " + value);
-            }
-            return value;
-        }
-
-        private static void readable(Path file, String option) throws UsageError {
-            if (!Files.exists(file)) {
-                throw new UsageError(option + " " + file + ": no such file");
-            }
-            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-                throw new UsageError(option + " " + file + ": cannot read this file");
-            }
-        }
-
-        private static String describeRequested(List<InetSocketAddress> listen) {
-            return listen.stream().map(Addresses::format).collect(Collectors.joining(", "));
-        }
-
-        private static String describeBound(List<InetSocketAddress> bound, int plain) {
-            String text = bound.subList(0, Math.min(plain, bound.size())).stream()
-                    .map(Addresses::format).collect(Collectors.joining(", "));
-            if (bound.size() > plain) {
-                text += " and with TLS on " + bound.subList(plain, bound.size()).stream()
-                        .map(Addresses::format).collect(Collectors.joining(", "));
-            }
-            return text;
         }
     }
 

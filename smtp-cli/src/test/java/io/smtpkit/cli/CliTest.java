@@ -179,11 +179,22 @@ class CliTest {
 
     @Test
     void smtpdProxyAliasesNameTheirSmtpkitHandler() {
-        // relay is not in this build yet; once it is, PureProxy starts it (see aliasesOfSmtpd...).
-        CliHarness.Result result = cli.run("--list-handlers");
-        if (!result.out().contains("relay")) {
-            String line = cli.run("-l", "127.0.0.1:0", "-c", "PureProxy").assertUsageError();
-            assertTrue(line.contains("relay"), line);
+        // relay and lmtp are not in this build yet: PureProxy and MailmanProxy name them. Once a
+        // handler is there, --list-handlers shows smtpd's name as its alias and the name starts it.
+        String list = cli.run("--list-handlers").out();
+        for (String[] alias : new String[][] {{"PureProxy", "relay"}, {"MailmanProxy", "lmtp"}}) {
+            String smtpd = alias[0];
+            String handler = alias[1];
+            java.util.Optional<String> shown = list.lines().filter(l -> l.startsWith(handler + " ")
+                    || l.equals(handler)).findFirst();
+            if (shown.isEmpty()) {
+                String line = cli.run("-l", "127.0.0.1:0", "-c", smtpd).assertUsageError();
+                assertTrue(line.contains("'" + handler + "'") && line.contains("not available"), line);
+            } else {
+                assertTrue(shown.get().contains(smtpd), smtpd + " is listed as an alias of " + handler + ": " + shown.get());
+                String line = cli.run("-l", "127.0.0.1:0", "-c", smtpd, "-o", "nonesuch=1").assertUsageError();
+                assertTrue(line.contains("'" + handler + "'"), smtpd + " picks " + handler + ": " + line);
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.ChildProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
@@ -28,23 +30,25 @@ class ProcessTest {
         return new ProcessBuilder(command).start();
     }
 
+    /** The command in a child JVM, to its end (at most 30 s); its output read from files, never a pipe. */
+    private static ChildProcess.Result finished(String... args) throws Exception {
+        return ChildProcess.run(ChildProcess.java(List.of(), Main.class.getName(), List.of(args)), Duration.ofSeconds(30));
+    }
+
     @Test
     void badInputExitsWithStatus2AndOneLine() throws Exception {
-        Process process = java("--listen", "nowhere");
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(2, process.exitValue(), err);
+        ChildProcess.Result result = finished("--listen", "nowhere");
+        String err = result.err();
+        assertEquals(2, result.exitCode(), err);
         assertEquals(1, err.lines().count(), err);
         assertFalse(err.contains("Exception"), err);
     }
 
     @Test
     void helpExitsWithStatus0() throws Exception {
-        Process process = java("--help");
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, process.exitValue());
-        assertTrue(out.contains("--listen"), out);
+        ChildProcess.Result result = finished("--help");
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.out().contains("--listen"), result.out());
     }
 
     @Test

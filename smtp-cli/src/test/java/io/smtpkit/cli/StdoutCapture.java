@@ -45,13 +45,13 @@ final class StdoutCapture implements AutoCloseable {
 
     /** Waits up to {@code timeout} for the captured text to satisfy {@code condition}; returns the text. */
     String await(Predicate<String> condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String text = text();
-        while (!condition.test(text) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            text = text();
+        try {
+            return io.smtpkit.server.testsupport.Eventually.poll(this::text, condition, timeout);
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // text() throws nothing checked
         }
-        return text;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.smtpkit.cli;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.TestTls;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,22 +12,17 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** --tls-cert/--tls-key/--tls-port/--auth-file/--require-auth wired through to the server. Needs openssl. */
+/** --tls-cert/--tls-key/--tls-port/--auth-file/--require-auth wired through to the server, with smtp-server's test certificates. */
 class TlsCliTest {
 
     @TempDir
@@ -38,20 +34,9 @@ class TlsCliTest {
     private final CliHarness cli = new CliHarness();
 
     @BeforeAll
-    static void makeCertificate() throws Exception {
-        cert = temp.resolve("cert.pem");
-        key = temp.resolve("key.pem");
-        Process openssl;
-        try {
-            openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", key.toString(), "-out", cert.toString())
-                    .redirectErrorStream(true).start();
-        } catch (IOException noOpenssl) {
-            Assumptions.abort("openssl is not installed");
-            return;
-        }
-        openssl.getInputStream().readAllBytes();
-        Assumptions.assumeTrue(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0, "openssl made a certificate");
+    static void copyCertificate() throws Exception {
+        cert = TestTls.copy(TestTls.RSA_CERT, temp);
+        key = TestTls.copy(TestTls.RSA_KEY, temp);
         users = Files.writeString(temp.resolve("users"), "# test users\nalice:wonderland\n");
     }
 
@@ -148,21 +133,8 @@ class TlsCliTest {
         return reply.toString();
     }
 
-    /** The certificate is self-signed for this test run. */
-    private static SSLContext trustAll() throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        return context;
+    /** The test certificate is self-signed. */
+    private static SSLContext trustAll() {
+        return TestTls.trustAll();
     }
 }

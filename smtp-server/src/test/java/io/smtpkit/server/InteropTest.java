@@ -7,17 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.TestSupport.Capture;
 import io.smtpkit.server.TestSupport.Received;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.smtpkit.server.testsupport.ChildProcess;
+import io.smtpkit.server.testsupport.Tools;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** Third-party clients from the system, where installed (TOOLS.md): Python's smtplib and swaks. */
+/** Third-party clients from the system, where installed: Python's smtplib and swaks.
+ * Skipped without them, except in CI ({@code CI=true}), where a missing tool fails the test (see {@link Tools}). */
 class InteropTest {
 
     private static final String PYTHON = """
@@ -32,33 +31,18 @@ class InteropTest {
                 s.sendmail('py@example.org', ['r\\u00e9ception@example.org'], msg, mail_options=['SMTPUTF8', 'BODY=8BITMIME'])
             """;
 
-    private static Path onPath(String command) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(dir, command);
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        return null;
-    }
-
     private static int run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out: " + command);
+        ChildProcess.Result result = ChildProcess.run(new ProcessBuilder(command).redirectErrorStream(true),
+                Duration.ofSeconds(60));
+        if (result.exitCode() != 0) {
+            System.err.println(result.output());
         }
-        if (p.exitValue() != 0) {
-            System.err.println(output);
-        }
-        return p.exitValue();
+        return result.exitCode();
     }
 
     @Test
     void pythonSmtplibWithStartTlsAndSmtpUtf8() throws Exception {
-        Path python = onPath("python3");
-        Assumptions.assumeTrue(python != null, "python3 not installed");
+        Path python = Tools.require("python3");
         Capture capture = new Capture();
         SessionConfig config = SessionConfig.builder().smtpUtf8(true).build();
         try (SmtpServer server = server(capture).config(config).tls(TestSupport.serverTls()).build().start()) {
@@ -74,8 +58,7 @@ class InteropTest {
 
     @Test
     void swaksPipelinedOverTls() throws Exception {
-        Path swaks = onPath("swaks");
-        Assumptions.assumeTrue(swaks != null, "swaks not installed");
+        Path swaks = Tools.require("swaks");
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).tls(TestSupport.serverTls()).build().start()) {
             List<String> command = new ArrayList<>(List.of(swaks.toString(), "--server", "127.0.0.1:" + server.port(),

@@ -2,6 +2,7 @@ package io.smtpkit.server;
 
 import static io.smtpkit.server.TestSupport.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
@@ -221,8 +222,11 @@ class LimitsTest {
                 assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "served"));
             }
             assertTrue(capture.take().text().contains("served"));
-            // The flooder makes no progress, so the idle timeout ends it.
+            // The flooder makes no progress, so the idle timeout ends it: its writes fail.
             writer.join(TimeUnit.SECONDS.toMillis(30));
+            assertFalse(writer.isAlive(), "the flooder's connection is still open after the idle timeout");
+            io.smtpkit.server.testsupport.Eventually.await(() -> server.connectionCount() == 0, Duration.ofSeconds(10),
+                    "the server still counts the flooder's connection");
             flooder.close();
         }
     }

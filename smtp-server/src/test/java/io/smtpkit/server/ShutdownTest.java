@@ -100,7 +100,10 @@ class ShutdownTest {
             assertFalse(closed.await(300, TimeUnit.MILLISECONDS), "onClose ran while onMessage was still running");
             release.countDown();
             assertTrue(closed.await(30, TimeUnit.SECONDS), "onClose never ran");
-            Thread.sleep(200);
+            // Every hook runs on this executor: once it has finished all it was given, no second
+            // onClose can still come.
+            executor.shutdown();
+            assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS), "the hooks did not finish");
             assertEquals(1, closes.get());
             assertEquals(0, closesDuringHook.get());
         } finally {
@@ -186,9 +189,20 @@ class ShutdownTest {
     @Test
     void closeIsIdempotentAndWorksBeforeStart() throws Exception {
         SmtpServer never = server(new TestSupport.Capture()).build();
-        never.close();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(never::close, "close before start");
+        assertEquals(0, never.connectionCount());
         SmtpServer server = server(new TestSupport.Capture()).build().start();
+        java.net.InetSocketAddress address = server.addresses().get(0);
         server.close();
-        server.close();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(server::close, "a second close");
+        assertEquals(0, server.connectionCount());
+        // Closed means not listening: a connection is refused (or, at worst, closed unanswered).
+        try (java.net.Socket late = new java.net.Socket()) {
+            late.connect(address, 5_000);
+            late.setSoTimeout(5_000);
+            assertEquals(-1, late.getInputStream().read(), "a closed server answered");
+        } catch (java.net.ConnectException refused) {
+            // expected
+        }
     }
 }

@@ -123,16 +123,11 @@ class SpoolTest {
     }
 
     private long awaitFiles(long expected) throws Exception {
-        long files = -1;
-        for (int i = 0; i < 400 && files != expected; i++) {
+        return io.smtpkit.server.testsupport.Eventually.poll(() -> {
             try (Stream<Path> list = Files.list(spool)) {
-                files = list.count();
+                return list.count();
             }
-            if (files != expected) {
-                Thread.sleep(50);
-            }
-        }
-        return files;
+        }, files -> files == expected, java.time.Duration.ofSeconds(20));
     }
 
     private static String send(TestClient c, byte[] body) throws Exception {

@@ -1,0 +1,162 @@
+package io.smtpkit.cli;
+
+import io.smtpkit.server.HandlerProvider;
+import io.smtpkit.server.HandlerRegistry;
+import io.smtpkit.server.SmtpHandler;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceConfigurationError;
+import java.util.jar.JarFile;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code -c}, {@code -o}, {@code --plugins} and {@code --list-handlers}: finds the handler
+ * providers (plugins included), picks one by name or alias and makes the handler from its options.
+ */
+final class Handlers {
+
+    private Handlers() {}
+
+    /** The providers {@code classes} finds with {@code ServiceLoader}; a broken one is a usage error. */
+    static HandlerRegistry registry(ClassLoader classes) throws UsageError {
+        try {
+            return HandlerRegistry.load(classes);
+        } catch (IllegalStateException | ServiceConfigurationError | LinkageError e) {
+            throw new UsageError(Main.oneLine(e.getMessage()));
+        }
+    }
+
+    /** A loader over every jar in {@code dir} whose parent is the application's loader. */
+    static URLClassLoader pluginLoader(Path dir) throws UsageError {
+        if (!Files.isDirectory(dir)) {
+            throw new UsageError("--plugins " + dir + (Files.exists(dir) ? ": not a folder" : ": no such folder"));
+        }
+        List<URL> jars = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.jar")) {
+            for (Path jar : entries) {
+                if (!Files.isReadable(jar)) {
+                    throw new UsageError("--plugins: cannot read " + jar);
+                }
+                // A URLClassLoader silently skips a broken jar; say so instead of "unknown handler".
+                try (JarFile checked = new JarFile(jar.toFile())) {
+                    checked.getManifest(); // opening it proves the zip directory is readable
+                    jars.add(jar.toUri().toURL());
+                } catch (IOException e) {
+                    throw new UsageError("--plugins: " + jar + " is not a readable jar (" + Main.oneLine(e.getMessage()) + ")");
+                }
+            }
+        } catch (MalformedURLException e) {
+            throw new UsageError("--plugins " + dir + ": " + Main.oneLine(e.getMessage()));
+        } catch (IOException | SecurityException e) {
+            throw new UsageError("--plugins " + dir + ": cannot read the folder ("
+                    + Main.oneLine(String.valueOf(e.getMessage())) + ")");
+        }
+        jars.sort((a, b) -> a.toString().compareTo(b.toString()));
+        if (jars.isEmpty()) {
+            LoggerFactory.getLogger(Main.class).warn("--plugins {}: no .jar files in this folder", dir);
+        }
+        return new URLClassLoader("smtpkit-plugins", jars.toArray(URL[]::new), Main.class.getClassLoader());
+    }
+
+    /** {@code --list-handlers}: each handler with its aliases, description and options. */
+    static void print(HandlerRegistry registry, PrintStream out) {
+        for (HandlerProvider provider : registry.providers()) {
+            List<String> aliases = SmtpdAliases.shownFor(provider, registry);
+            out.println(provider.name() + (aliases.isEmpty() ? "" : " (aliases: " + String.join(", ", aliases) + ")"));
+            out.println("    " + provider.description());
+            for (Map.Entry<String, String> option : provider.options().entrySet()) {
+                out.println(String.format(Locale.ROOT, "    -o %-18s %s", option.getKey() + "=...", option.getValue()));
+            }
+        }
+        out.flush();
+    }
+
+    /** By name or provider alias; smtpd's class names when no provider claims them. */
+    static HandlerProvider provider(HandlerRegistry registry, String name) throws UsageError {
+        Optional<HandlerProvider> found = registry.find(name);
+        Optional<String> mapped = SmtpdAliases.handlerFor(name);
+        if (found.isEmpty() && mapped.isPresent()) {
+            found = registry.find(mapped.get());
+        }
+        if (found.isPresent()) {
+            return found.get();
+        }
+        String available = registry.providers().isEmpty() ? "none" : registry.names();
+        if (mapped.isPresent()) {
+            throw new UsageError("handler '" + name + "' is smtpkit's '" + mapped.get()
+                    + "', which is not available in this build; available: " + available);
+        }
+        throw new UsageError("unknown handler '" + name + "'; available: " + available + " (see --list-handlers)");
+    }
+
+    /**
+     * Makes the handler from {@code -o} pairs and the REMOTEHOST:PORT upstream. What the provider
+     * throws is reported as a usage error naming the handler once ({@link HandlerProvider#create}
+     * throws {@link IllegalArgumentException} with a message a user can act on).
+     */
+    static SmtpHandler create(HandlerProvider provider, List<String> pairs, String remoteAddress) throws UsageError {
+        Map<String, String> handlerOptions = handlerOptions(pairs);
+        if (remoteAddress != null) {
+            if (!provider.options().containsKey("upstream")) {
+                throw new UsageError("handler '" + provider.name() + "' takes no upstream, so REMOTEHOST:PORT '"
+                        + remoteAddress + "' cannot be used (it is for a forwarding handler such as relay)");
+            }
+            if (handlerOptions.containsKey("upstream")) {
+                throw new UsageError("the upstream is given twice: as REMOTEHOST:PORT and as -o upstream=");
+            }
+            handlerOptions.put("upstream", remoteAddress);
+        }
+        SmtpHandler handler;
+        try {
+            handler = provider.create(handlerOptions);
+        } catch (RuntimeException e) {
+            throw new UsageError(providerMessage(provider, e));
+        }
+        if (handler == null) {
+            throw new UsageError("handler '" + provider.name() + "' could not be made (its provider returned null)");
+        }
+        return handler;
+    }
+
+    /**
+     * The provider's message, naming the handler once: {@code HandlerOptions} starts its messages
+     * with {@code handler 'NAME'} itself, a provider's own may not. (A typed option exception in
+     * smtp-server would make this prefix test unnecessary.)
+     */
+    private static String providerMessage(HandlerProvider provider, RuntimeException e) {
+        String message = Main.oneLine(e.getMessage());
+        if (message.isEmpty()) {
+            return "handler '" + provider.name() + "': " + e.getClass().getSimpleName();
+        }
+        String named = "handler '" + provider.name() + "'";
+        return message.startsWith(named) ? message : named + ": " + message;
+    }
+
+    /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice. */
+    private static Map<String, String> handlerOptions(List<String> pairs) throws UsageError {
+        Map<String, String> parsed = new LinkedHashMap<>();
+        for (String pair : pairs) {
+            int equals = pair.indexOf('=');
+            if (equals <= 0) {
+                throw new UsageError("-o '" + pair + "' is not KEY=VALUE, e.g. -o dir=./mail");
+            }
+            String key = pair.substring(0, equals).strip();
+            if (parsed.put(key, pair.substring(equals + 1)) != null) {
+                throw new UsageError("-o " + key + "= is given twice");
+            }
+        }
+        return parsed;
+    }
+}

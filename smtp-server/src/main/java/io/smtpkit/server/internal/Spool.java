@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The content of the message being received: held in memory up to the spool threshold (and the
  * server-wide memory budget), then written to a temporary file, so a large message never sits
- * on the heap (DESIGN.md, Message). The event loop owns this object but never touches the file:
+ * on the heap (docs/ARCHITECTURE.md, Data flow). The event loop owns this object but never touches the file:
  * full 64 KiB buffers go to a {@link SerialLane} on the executor, and while more than a few are
  * in flight the connection stops reading ({@link #backlogged()}).
  */

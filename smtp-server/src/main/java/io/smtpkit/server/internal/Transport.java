@@ -1,5 +1,6 @@
 package io.smtpkit.server.internal;
 
+import io.smtpkit.protocol.CommandExtension;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import java.io.Closeable;
@@ -116,6 +117,9 @@ public final class Transport {
         }
         if (settings.authenticator != null) {
             config.authentication(true);
+        }
+        for (CommandExtension extension : settings.config.extensions()) {
+            config.extension(new ContainedExtension(extension)); // replaces it, in the same order
         }
         this.config = config.build();
         this.hooks = new Hooks(settings.handler);

@@ -62,7 +62,7 @@ public final class PemTls {
     }
 
     private static Certificate[] certificates(Path file) throws IOException, GeneralSecurityException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        String text = readText(file);
         CertificateFactory factory = CertificateFactory.getInstance("X.509");
         Matcher m = BLOCK.matcher(text);
         java.util.List<Certificate> chain = new java.util.ArrayList<>();
@@ -80,7 +80,7 @@ public final class PemTls {
     }
 
     private static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        String text = readText(file);
         Matcher m = BLOCK.matcher(text);
         while (m.find()) {
             String type = m.group(1);
@@ -105,5 +105,14 @@ public final class PemTls {
             }
         }
         throw new GeneralSecurityException("no PRIVATE KEY block in " + file);
+    }
+
+    /**
+     * The file as text. PEM blocks are ASCII, but the text around them may be anything
+     * (RFC 7468 §5.2: explanatory text, e.g. a certificate's subject in UTF-8); ISO-8859-1 reads
+     * every byte as one character, so such text can never fail the read.
+     */
+    private static String readText(Path file) throws IOException {
+        return Files.readString(file, StandardCharsets.ISO_8859_1);
     }
 }

@@ -1,0 +1,39 @@
+package io.smtpkit.server;
+
+import static io.smtpkit.server.TestSupport.resource;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Findings of {@link PemTlsFuzzTest} (issue 14), kept as plain tests: PEM files that are readable
+ * but not what PemTls wants are refused with the documented {@link GeneralSecurityException}
+ * naming the file, never an {@code IOException} or an unchecked exception.
+ */
+class PemTlsMalformedInputTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void textOutsideTheBlocksMayBeAnything() throws Exception {
+        // RFC 7468 §5.2: explanatory text around the blocks, here UTF-8 and a stray Latin-1 byte;
+        // it was read as US-ASCII and failed with MalformedInputException "Input length = 1".
+        Path both = dir.resolve("both.pem");
+        byte[] text = ("subject=CN=Jösé\n" + Files.readString(resource("tls/ec-key.pem")) + "\u00e9t\u00e9\n"
+                + Files.readString(resource("tls/ec-cert.pem"))).getBytes(StandardCharsets.UTF_8);
+        byte[] withLatin1 = new byte[text.length + 2];
+        System.arraycopy(text, 0, withLatin1, 0, text.length);
+        withLatin1[text.length] = (byte) 0x82;
+        withLatin1[text.length + 1] = '\n';
+        Files.write(both, withLatin1);
+        assertNotNull(PemTls.load(both, both).createSSLEngine());
+    }
+}

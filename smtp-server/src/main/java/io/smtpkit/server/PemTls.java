@@ -10,6 +10,7 @@ import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -68,9 +69,15 @@ public final class PemTls {
         java.util.List<Certificate> chain = new java.util.ArrayList<>();
         while (m.find()) {
             if (m.group(1).equals("CERTIFICATE")) {
-                byte[] der = Base64.getMimeDecoder().decode(m.group(2));
-                Collection<? extends Certificate> read = factory.generateCertificates(new ByteArrayInputStream(der));
-                chain.addAll(read);
+                try {
+                    byte[] der = Base64.getMimeDecoder().decode(m.group(2));
+                    Collection<? extends Certificate> read = factory.generateCertificates(new ByteArrayInputStream(der));
+                    chain.addAll(read);
+                } catch (IllegalArgumentException | CertificateException e) {
+                    // Bad base64 or DER: say which file, as the other refusals do.
+                    throw new GeneralSecurityException("a CERTIFICATE block in " + file + " is not a valid certificate: "
+                            + e.getMessage(), e);
+                }
             }
         }
         if (chain.isEmpty()) {
@@ -93,7 +100,14 @@ public final class PemTls {
                         + "to PKCS#8 with 'openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pem'");
             }
             if (type.equals("PRIVATE KEY")) {
-                PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(m.group(2)));
+                byte[] der;
+                try {
+                    der = Base64.getMimeDecoder().decode(m.group(2));
+                } catch (IllegalArgumentException e) {
+                    throw new GeneralSecurityException("the PRIVATE KEY block in " + file + " is not valid base64: "
+                            + e.getMessage(), e);
+                }
+                PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
                 for (String algorithm : new String[] {"RSA", "EC", "RSASSA-PSS", "Ed25519", "Ed448"}) {
                     try {
                         return KeyFactory.getInstance(algorithm).generatePrivate(spec);

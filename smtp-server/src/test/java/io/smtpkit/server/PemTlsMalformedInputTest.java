@@ -36,4 +36,24 @@ class PemTlsMalformedInputTest {
         Files.write(both, withLatin1);
         assertNotNull(PemTls.load(both, both).createSSLEngine());
     }
+
+    @Test
+    void badBase64InAKeyNamesTheFile() throws Exception {
+        // Was an IllegalArgumentException "Input byte array has wrong 4-byte ending unit".
+        Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIB=AAA\n-----END PRIVATE KEY-----\n");
+        GeneralSecurityException e = assertThrows(GeneralSecurityException.class, () -> PemTls.load(resource("tls/rsa-cert.pem"), key));
+        assertTrue(e.getMessage().contains(key.toString()) && e.getMessage().contains("base64"), e.getMessage());
+    }
+
+    @Test
+    void badBase64OrDerInACertificateNamesTheFile() throws Exception {
+        String good = Files.readString(resource("tls/rsa-cert.pem"));
+        Path padding = Files.writeString(dir.resolve("padding.pem"), "-----BEGIN CERTIFICATE-----\nMIIB=AAA\n-----END CERTIFICATE-----\n");
+        // Was a CertificateException "Incomplete BER/DER data" that named no file.
+        Path truncated = Files.writeString(dir.resolve("truncated.pem"), good.substring(0, 200) + "\n-----END CERTIFICATE-----\n");
+        for (Path cert : new Path[] {padding, truncated}) {
+            GeneralSecurityException e = assertThrows(GeneralSecurityException.class, () -> PemTls.load(cert, resource("tls/rsa-key.pem")));
+            assertTrue(e.getMessage().contains(cert.toString()), e.getMessage());
+        }
+    }
 }

@@ -52,14 +52,20 @@ public final class PemTls {
                     + " but the certificate in " + certificateChain + " is for a " + certType + " key");
         }
         char[] password = new char[0];
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        store.setKeyEntry("server", key, password, chain);
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(store, password);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys.getKeyManagers(), null, null);
-        return context;
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("server", key, password, chain);
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keys.getKeyManagers(), null, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            // E.g. "Certificate chain is not valid" for a chain out of order: say which files.
+            throw new GeneralSecurityException("the certificate chain in " + certificateChain + " and the key in "
+                    + privateKey + " are not usable: " + e.getMessage(), e);
+        }
     }
 
     private static Certificate[] certificates(Path file) throws IOException, GeneralSecurityException {

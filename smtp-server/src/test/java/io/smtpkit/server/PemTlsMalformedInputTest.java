@@ -56,4 +56,18 @@ class PemTlsMalformedInputTest {
             assertTrue(e.getMessage().contains(cert.toString()), e.getMessage());
         }
     }
+
+    @Test
+    void aChainTheKeyStoreRefusesNamesTheFiles() throws Exception {
+        // The fuzzer's input: the RSA and EC test certificates with a byte of the first one's
+        // issuer changed, so the chain does not link up. Was a KeyStoreException "Certificate chain
+        // is not valid" that named no file.
+        byte[] input;
+        try (var in = getClass().getResourceAsStream("PemTlsFuzzTestInputs/load/crash-chain-not-valid")) {
+            input = in.readAllBytes();
+        }
+        Path cert = Files.write(dir.resolve("chain.pem"), java.util.Arrays.copyOfRange(input, 1, input.length));
+        GeneralSecurityException e = assertThrows(GeneralSecurityException.class, () -> PemTls.load(cert, resource("tls/rsa-key.pem")));
+        assertTrue(e.getMessage().contains(cert.toString()), e.getMessage());
+    }
 }

@@ -1,6 +1,9 @@
 package io.smtpkit.server;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +59,13 @@ public final class FileAuthenticator implements Authenticator {
      *     names the file and the line number, never the password
      */
     public static FileAuthenticator load(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            // A readable file with a line that is not UTF-8 is a malformed line, not an I/O error.
+            throw new IllegalArgumentException(file + " line " + firstLineNotUtf8(file) + ": not valid UTF-8");
+        }
         Map<String, Entry> users = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
@@ -79,6 +88,20 @@ public final class FileAuthenticator implements Authenticator {
             }
         }
         return new FileAuthenticator(users);
+    }
+
+    /** The number of the first line that is not UTF-8, counting lines as {@link Files#readAllLines} does. */
+    private static int firstLineNotUtf8(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        StandardCharsets.UTF_8.newDecoder().decode(in, CharBuffer.allocate(bytes.length), true);
+        int line = 1;
+        for (int i = 0; i < in.position(); i++) {
+            if (bytes[i] == '\n' || (bytes[i] == '\r' && (i + 1 >= bytes.length || bytes[i + 1] != '\n'))) {
+                line++;
+            }
+        }
+        return line;
     }
 
     private static Entry plain(String password, String where) {

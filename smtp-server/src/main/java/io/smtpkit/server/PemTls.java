@@ -10,6 +10,7 @@ import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -53,26 +54,38 @@ public final class PemTls {
                     + " but the certificate in " + certificateChain + " is for a " + certType + " key");
         }
         char[] password = new char[0];
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        store.setKeyEntry("server", key, password, chain);
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(store, password);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keys.getKeyManagers(), null, null);
-        return context;
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("server", key, password, chain);
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keys.getKeyManagers(), null, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            // E.g. "Certificate chain is not valid" for a chain out of order: say which files.
+            throw new GeneralSecurityException("the certificate chain in " + certificateChain + " and the key in "
+                    + privateKey + " are not usable: " + e.getMessage(), e);
+        }
     }
 
     private static Certificate[] certificates(Path file) throws IOException, GeneralSecurityException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        String text = readText(file);
         CertificateFactory factory = CertificateFactory.getInstance("X.509");
         Matcher m = BLOCK.matcher(text);
         List<Certificate> chain = new ArrayList<>();
         while (m.find()) {
             if (m.group(1).equals("CERTIFICATE")) {
-                byte[] der = Base64.getMimeDecoder().decode(m.group(2));
-                Collection<? extends Certificate> read = factory.generateCertificates(new ByteArrayInputStream(der));
-                chain.addAll(read);
+                try {
+                    byte[] der = Base64.getMimeDecoder().decode(m.group(2));
+                    Collection<? extends Certificate> read = factory.generateCertificates(new ByteArrayInputStream(der));
+                    chain.addAll(read);
+                } catch (IllegalArgumentException | CertificateException e) {
+                    // Bad base64 or DER: say which file, as the other refusals do.
+                    throw new GeneralSecurityException("a CERTIFICATE block in " + file + " is not a valid certificate: "
+                            + e.getMessage(), e);
+                }
             }
         }
         if (chain.isEmpty()) {
@@ -82,7 +95,7 @@ public final class PemTls {
     }
 
     private static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        String text = readText(file);
         Matcher m = BLOCK.matcher(text);
         while (m.find()) {
             String type = m.group(1);
@@ -95,7 +108,14 @@ public final class PemTls {
                         + "to PKCS#8 with 'openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pem'");
             }
             if (type.equals("PRIVATE KEY")) {
-                PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(m.group(2)));
+                byte[] der;
+                try {
+                    der = Base64.getMimeDecoder().decode(m.group(2));
+                } catch (IllegalArgumentException e) {
+                    throw new GeneralSecurityException("the PRIVATE KEY block in " + file + " is not valid base64: "
+                            + e.getMessage(), e);
+                }
+                PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
                 for (String algorithm : new String[] {"RSA", "EC", "RSASSA-PSS", "Ed25519", "Ed448"}) {
                     try {
                         return KeyFactory.getInstance(algorithm).generatePrivate(spec);
@@ -107,5 +127,14 @@ public final class PemTls {
             }
         }
         throw new GeneralSecurityException("no PRIVATE KEY block in " + file);
+    }
+
+    /**
+     * The file as text. PEM blocks are ASCII, but the text around them may be anything
+     * (RFC 7468 §5.2: explanatory text, e.g. a certificate's subject in UTF-8); ISO-8859-1 reads
+     * every byte as one character, so such text can never fail the read.
+     */
+    private static String readText(Path file) throws IOException {
+        return Files.readString(file, StandardCharsets.ISO_8859_1);
     }
 }

@@ -25,53 +25,13 @@ import net.jqwik.api.constraints.Size;
  */
 class DataDecoderPropertiesTest {
 
-    private static final byte[] END = "\r\n.\r\n".getBytes(StandardCharsets.US_ASCII);
-
     /** What the reference says about one input. */
     record Expected(byte[] content, int consumed, boolean bare) {}
 
-    /** The reference model. */
+    /** The reference model, shared with the fuzz targets: {@link DotStuffingReference}. */
     static Expected reference(byte[] in, boolean normalize) {
-        int end = -1;
-        for (int i = 0; i + 3 <= in.length; i++) {
-            boolean crlfLineStart = i == 0 || (i >= 2 && in[i - 2] == '\r' && in[i - 1] == '\n');
-            if (crlfLineStart && in[i] == '.' && in[i + 1] == '\r' && in[i + 2] == '\n') {
-                end = i;
-                break;
-            }
-        }
-        if (end < 0) {
-            throw new IllegalArgumentException("the generator always ends the message");
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        boolean bare = false;
-        boolean lineStart = true; // after CRLF or a bare LF, which is a line end too
-        for (int j = 0; j < end; j++) {
-            byte b = in[j];
-            if (lineStart && b == '.') {
-                lineStart = false; // dot-stuffing: the first dot of a line is not content
-                continue;
-            }
-            lineStart = false;
-            if (b == '\n') {
-                lineStart = true;
-                if (j > 0 && in[j - 1] == '\r') {
-                    out.write(b);
-                } else {
-                    bare = true;
-                    if (normalize) {
-                        out.write('\r');
-                    }
-                    out.write(b);
-                }
-            } else {
-                if (b == '\r' && in[j + 1] != '\n') {
-                    bare = true;
-                }
-                out.write(b);
-            }
-        }
-        return new Expected(out.toByteArray(), end + 3, bare);
+        DotStuffingReference.Expected e = DotStuffingReference.reference(in, normalize);
+        return new Expected(e.content(), e.consumed(), e.bare());
     }
 
     @Provide

@@ -224,7 +224,6 @@ public final class FuzzSeeds {
         Transcript.Script script = t.script();
         SessionOutput quiet = new SessionOutput() {
             @Override public void send(byte[] reply) { }
-            @Override public void decide(Decision decision) { }
             @Override public void content(ByteBuffer chunk) { }
             @Override public void discardContent() { }
             @Override public void startTls() { }

@@ -3,7 +3,7 @@ package io.smtpkit.protocol.internal;
 import static io.smtpkit.protocol.FuzzSupport.check;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.smtpkit.protocol.Path;
+import io.smtpkit.protocol.MailPath;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * The MAIL/RCPT argument grammar (RFC 5321 §4.1.2, §4.1.3, RFC 6531 §3.3) on any text: the
  * parser never throws, what it accepts obeys the grammar's limits, a path it accepts reads back
- * to itself from its {@link Path#toString()} form, parameters read back from their wire form, and
+ * to itself from its {@link MailPath#toString()} form, parameters read back from their wire form, and
  * {@link PathParser#isDomain} agrees with the domain part of {@link PathParser#parsePath}.
  *
  * <p>Input: byte 0 bit 0 UTF-8 allowed, bit 1 null path allowed, bit 2 Postmaster allowed,
@@ -33,7 +33,7 @@ class PathParserFuzzTest {
 
         PathParser.Parsed parsed = PathParser.parsePath(s, from, utf8, allowNull, allowPostmaster);
         if (parsed != null) {
-            Path path = parsed.path();
+            MailPath path = parsed.path();
             check(parsed.end() > from && parsed.end() <= s.length() && s.charAt(parsed.end() - 1) == '>',
                     "a path must end in '>' inside the text");
             check(utf8 || !path.isInternationalized(), () -> "UTF-8 accepted without SMTPUTF8: " + path);

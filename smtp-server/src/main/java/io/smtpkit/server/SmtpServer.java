@@ -318,6 +318,15 @@ public final class SmtpServer implements AutoCloseable {
         }
 
         /**
+         * Listens to, and may shape, every connection at the SMTP level: transcripts, metrics,
+         * injected faults (see {@link ConnectionTap}). Default: none.
+         */
+        public Builder tap(ConnectionTap tap) {
+            s.tap = Objects.requireNonNull(tap, "tap");
+            return this;
+        }
+
+        /**
          * The server, not yet started.
          *
          * @throws IllegalStateException if no handler was set, or a TLS listener has no TLS context

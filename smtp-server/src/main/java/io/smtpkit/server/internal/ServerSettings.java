@@ -2,6 +2,7 @@ package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.Authenticator;
+import io.smtpkit.server.ConnectionTap;
 import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
 import java.net.InetSocketAddress;
@@ -51,6 +52,7 @@ public final class ServerSettings {
         public boolean receivedHeader = true;
         public Duration shutdownTimeout = Duration.ofSeconds(30);
         public Consumer<? super Throwable> onFatalError = Transport::exitProcess;
+        public ConnectionTap tap;
     }
 
     final List<InetSocketAddress> addresses;
@@ -71,6 +73,8 @@ public final class ServerSettings {
     final boolean receivedHeader;
     final Duration shutdownTimeout;
     final Consumer<? super Throwable> onFatalError;
+    /** {@code null} when no tap was registered. */
+    final ConnectionTap tap;
     /** How AUTH is rationed; used only with an authenticator. */
     final AuthLimits authLimits;
 
@@ -94,6 +98,7 @@ public final class ServerSettings {
         receivedHeader = d.receivedHeader;
         shutdownTimeout = d.shutdownTimeout;
         onFatalError = d.onFatalError;
+        tap = d.tap;
         authLimits = new AuthLimits(d.authFailureDelay, d.maxConcurrentAuthPerClient, d.maxAuthFailuresPerClient,
                 d.authenticatorThreads);
     }

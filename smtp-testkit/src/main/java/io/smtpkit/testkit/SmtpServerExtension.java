@@ -83,8 +83,8 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
     private TestCertificate certificate;
     /** Open class-level scopes (the class and its {@code @Nested} classes). */
     private int classScopes;
-    /** Per test: whether the test started the server (and so stops it), and whether it holds the turn. */
-    private final ThreadLocal<Boolean> startedByTest = new ThreadLocal<>();
+    /** Whether the running test started the server (and stops it) rather than taking a turn on a shared one. */
+    private volatile boolean startedByTest;
     private volatile boolean inTest;
 
     private SmtpServerExtension(Builder settings) {
@@ -144,7 +144,8 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
     /**
      * Jakarta Mail / Angus Mail settings for this server: host, port, timeouts of the
      * {@linkplain #defaultTimeout() default wait}, and with TLS, STARTTLS required and the
-     * certificate trusted ({@code mail.smtp.ssl.socketFactory}); with users, {@code mail.smtp.auth}.
+     * certificate trusted ({@code mail.smtp.ssl.socketFactory}). Angus authenticates when given a
+     * user and password ({@code Transport.send(message, user, password)}).
      * {@code Session.getInstance(smtp.mailProperties())}.
      */
     public Properties mailProperties() {
@@ -160,9 +161,6 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
             p.put("mail.smtp.starttls.required", "true");
             p.put("mail.smtp.ssl.socketFactory", certificate.socketFactory());
             p.put("mail.smtp.ssl.checkserveridentity", "true");
-        }
-        if (!settings.users.isEmpty()) {
-            p.put("mail.smtp.auth", "true");
         }
         return p;
     }
@@ -365,6 +363,10 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         }
     }
 
+    synchronized boolean isRunning() {
+        return server != null;
+    }
+
     /** Forgets the messages, sessions and the current test's scripts; done before each test. */
     public void reset() {
         recorder.reset();
@@ -402,7 +404,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         if (shared) {
             turn.acquire();
         }
-        startedByTest.set(!shared);
+        startedByTest = !shared;
         start();
         recorder.reset();
         inTest = true;
@@ -410,8 +412,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
 
     @Override
     public void afterEach(ExtensionContext context) {
-        boolean owner = Boolean.TRUE.equals(startedByTest.get());
-        startedByTest.remove();
+        boolean owner = startedByTest;
         try {
             checkFired(true, "the test");
         } finally {

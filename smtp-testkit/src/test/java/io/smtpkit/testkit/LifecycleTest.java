@@ -47,7 +47,7 @@ class LifecycleTest {
 
     // ------------------------------------------------------------------------------------------
 
-    @EnabledIf("io.smtpkit.testkit.LifecycleTest#insideEngineTestKit")
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     static class UnfiredScripts {
         @RegisterExtension
@@ -89,7 +89,7 @@ class LifecycleTest {
         assertThat(UnfiredScripts.smtp.isRunning()).isFalse(); // stopped after the class
     }
 
-    @EnabledIf("io.smtpkit.testkit.LifecycleTest#insideEngineTestKit")
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
     static class UnfiredAllowed {
         @RegisterExtension
         static final SmtpServerExtension smtp = SmtpServerExtension.builder().failOnUnfiredScripts(false).build();
@@ -109,7 +109,7 @@ class LifecycleTest {
 
     static final List<String> seen = new CopyOnWriteArrayList<>();
 
-    @EnabledIf("io.smtpkit.testkit.LifecycleTest#insideEngineTestKit")
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
     static class StaticWithNested {
         @RegisterExtension
         static final SmtpServerExtension smtp = SmtpServerExtension.create();
@@ -144,7 +144,7 @@ class LifecycleTest {
         assertThat(StaticWithNested.smtp.isRunning()).isFalse();
     }
 
-    @EnabledIf("io.smtpkit.testkit.LifecycleTest#insideEngineTestKit")
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     static class InstanceField {
         @RegisterExtension
@@ -179,7 +179,7 @@ class LifecycleTest {
 
     // ------------------------------------------------------------------------------------------
 
-    @EnabledIf("io.smtpkit.testkit.LifecycleTest#insideEngineTestKit")
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
     @SmtpTest
     static class ParameterForm {
         static final List<SmtpServerExtension> servers = new CopyOnWriteArrayList<>();

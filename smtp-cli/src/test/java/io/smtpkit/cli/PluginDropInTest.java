@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.auto.service.AutoService;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.server.HandlerProvider;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;
@@ -79,7 +80,7 @@ class PluginDropInTest {
             CliHarness.Serving serving = cli.serve("--plugins", plugins.toString(), "-c", "headers",
                     "-o", "only=Subject,From", "-l", "127.0.0.1:0");
             assertEquals("headers", serving.startLine().group(3));
-            String reply = SmtpTestClient.sendMail(serving.address(), "alice@example.org", "bob@example.org",
+            String reply = SmtpClient.deliver(serving.address(), "alice@example.org", "bob@example.org",
                     "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: plugged in\r\n\r\nbody text\r\n");
             assertTrue(reply.startsWith("250"), reply);
             String printed = stdout.await(t -> t.contains("------------ END HEADERS ------------"), Duration.ofSeconds(10));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,8 +29,8 @@ class BudgetsTest {
     @Test
     void aClientsShareIsGivenBackWhenItsTransactionEnds() throws Exception {
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 3 * ENTRY).build().start();
-                TestClient a = TestClient.connect(server);
-                TestClient b = TestClient.connect(server)) {
+                SmtpClient a = SmtpClient.connect(server);
+                SmtpClient b = SmtpClient.connect(server)) {
             a.reply();
             b.reply();
             a.command("EHLO a.example");
@@ -54,11 +55,11 @@ class BudgetsTest {
 
     @Test
     void theEnvelopeBudgetIsServerWide() throws Exception {
-        List<TestClient> clients = new ArrayList<>();
+        List<SmtpClient> clients = new ArrayList<>();
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * ENTRY).build().start()) {
             try {
                 for (int i = 2; i <= 6; i++) {
-                    TestClient c = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0." + i, 0));
+                    SmtpClient c = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0." + i, 0));
                     clients.add(c);
                     c.reply();
                     c.command("EHLO x.example");
@@ -70,7 +71,7 @@ class BudgetsTest {
                 assertTrue(clients.get(0).command("RSET").startsWith("250"));
                 assertTrue(clients.get(4).command("MAIL FROM:<s@x.y>").startsWith("250"));
             } finally {
-                for (TestClient c : clients) {
+                for (SmtpClient c : clients) {
                     c.close();
                 }
             }
@@ -80,10 +81,10 @@ class BudgetsTest {
     @Test
     void oneClientMayHoldAQuarterOfTheEnvelopeBudget() throws Exception {
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 2 * ENTRY).build().start();
-                TestClient a = TestClient.connect(server);
-                TestClient b = TestClient.connect(server);
-                TestClient other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
-            for (TestClient c : List.of(a, b, other)) {
+                SmtpClient a = SmtpClient.connect(server);
+                SmtpClient b = SmtpClient.connect(server);
+                SmtpClient other = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
+            for (SmtpClient c : List.of(a, b, other)) {
                 c.reply();
                 c.command("EHLO x.example");
             }
@@ -100,7 +101,7 @@ class BudgetsTest {
     @Test
     void aClosedConnectionGivesItsEnvelopeBack() throws Exception {
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 2 * ENTRY).build().start()) {
-            try (TestClient a = TestClient.connect(server)) {
+            try (SmtpClient a = SmtpClient.connect(server)) {
                 a.reply();
                 a.command("EHLO a.example");
                 assertTrue(a.command("MAIL FROM:<s@x.y>").startsWith("250"));
@@ -109,7 +110,7 @@ class BudgetsTest {
             for (int i = 0; i < 200 && server.connectionCount() > 0; i++) {
                 Thread.sleep(25);
             }
-            try (TestClient b = TestClient.connect(server)) {
+            try (SmtpClient b = SmtpClient.connect(server)) {
                 b.reply();
                 b.command("EHLO b.example");
                 assertTrue(b.command("MAIL FROM:<s@x.y>").startsWith("250"));
@@ -140,7 +141,7 @@ class BudgetsTest {
                 }
                 assertTrue(server.connectionCount() < flooders, "no flooder was closed although they held more than the budget");
                 // While the others hold what they hold, a client that reads its replies is served.
-                try (TestClient good = TestClient.connect(server)) {
+                try (SmtpClient good = SmtpClient.connect(server)) {
                     assertTrue(good.reply().startsWith("220"));
                     assertTrue(good.command("EHLO good.example").startsWith("250"));
                     assertTrue(good.sendMail("s@x.y", "a@b.c", "Subject: ok\r\n\r\nok").startsWith("250"));
@@ -165,7 +166,7 @@ class BudgetsTest {
     @Test
     void aPipeliningClientThatReadsIsNotTouchedByTheBufferBudget() throws Exception {
         try (SmtpServer server = server(new Capture()).bufferMemory(150_000).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             int noops = 5_000;

@@ -9,13 +9,12 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.server.TestSupport.Capture;
-import java.io.BufferedReader;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.File;
-import java.io.InputStreamReader;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +41,7 @@ class LoopErrorTest {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).config(config).build().start()) {
             for (String verb : List.of("XOOM", "XERR", "XOOM")) {
-                try (TestClient victim = TestClient.connect(server)) {
+                try (SmtpClient victim = SmtpClient.connect(server)) {
                     victim.reply();
                     victim.send(verb + "\r\n");
                     assertTrue(victim.closedByServer(), verb);
@@ -50,7 +49,7 @@ class LoopErrorTest {
             }
             // Past the next sweep (which takes the memory reserve back) it still greets and delivers.
             Thread.sleep(1200);
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 assertTrue(c.reply().startsWith("220"));
                 c.command("EHLO fine.example");
                 assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "still here"));
@@ -71,12 +70,10 @@ class LoopErrorTest {
         try {
             int port = awaitPort(portFile, child);
             // XHOARD fills the heap and keeps it: the heap runs out on the loop, and stays out.
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                s.setSoTimeout(30_000);
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-                in.readLine();
-                s.getOutputStream().write("XHOARD\r\n".getBytes(StandardCharsets.US_ASCII));
-                while (in.readLine() != null) {
+            try (SmtpClient c = SmtpClient.connect(new InetSocketAddress("127.0.0.1", port)).deadline(Duration.ofSeconds(30))) {
+                c.reply();
+                c.send("XHOARD\r\n");
+                while (c.readLine() != null) {
                     // replies until the connection is closed
                 }
             } catch (java.io.IOException reset) {

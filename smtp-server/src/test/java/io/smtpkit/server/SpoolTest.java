@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,7 +38,7 @@ class SpoolTest {
             return null;
         };
         try (SmtpServer server = server(handler).receivedHeader(false).spoolThreshold(THRESHOLD).spoolDirectory(spool)
-                .build().start(); TestClient c = TestClient.connect(server)) {
+                .build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             byte[] atThreshold = body(THRESHOLD);
@@ -77,7 +78,7 @@ class SpoolTest {
         }));
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> null;
         try (SmtpServer server = server(handler).executor(slowDisk).spoolThreshold(0).spoolDirectory(spool)
-                .idleTimeout(java.time.Duration.ofMillis(300)).build().start(); TestClient c = TestClient.connect(server)) {
+                .idleTimeout(java.time.Duration.ofMillis(300)).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");
@@ -106,7 +107,7 @@ class SpoolTest {
     void abandonedAndRefusedMessagesLeaveNoFile() throws Exception {
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> Reply.MAILBOX_UNAVAILABLE;
         try (SmtpServer server = server(handler).spoolThreshold(100).spoolDirectory(spool).build().start()) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 assertTrue(send(c, body(5000)).startsWith("550"));
@@ -130,7 +131,7 @@ class SpoolTest {
         }, files -> files == expected, java.time.Duration.ofSeconds(20));
     }
 
-    private static String send(TestClient c, byte[] body) throws Exception {
+    private static String send(SmtpClient c, byte[] body) throws Exception {
         c.command("MAIL FROM:<a@example.org>");
         c.command("RCPT TO:<b@example.org>");
         c.command("DATA");

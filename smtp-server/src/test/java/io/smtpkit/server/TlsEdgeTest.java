@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -21,32 +20,24 @@ class TlsEdgeTest {
     @Test
     void clientInitiatedRenegotiationIsRefused() throws Exception {
         try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             assertTrue(c.command("STARTTLS").startsWith("220"));
-            SSLSocket tls = (SSLSocket) TestSupport.trustAll().getSocketFactory().createSocket(
-                    c.socket(), "127.0.0.1", c.socket().getPort(), true);
             // Renegotiation exists only up to TLS 1.2; each one costs the server a full handshake.
-            tls.setEnabledProtocols(new String[] {"TLSv1.2"});
-            tls.setUseClientMode(true);
-            tls.startHandshake();
-            tls.setSoTimeout(10_000);
-            OutputStream out = tls.getOutputStream();
-            InputStream in = tls.getInputStream();
-            out.write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertTrue(readLine(in).startsWith("250"));
+            SSLSocket tls = c.startTls(TestSupport.trustAll(), "TLSv1.2");
+            assertTrue(c.command("NOOP").startsWith("250"));
             boolean refused;
             try {
                 tls.startHandshake(); // asks for a renegotiation
-                out.write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
-                refused = readLine(in) == null;
+                c.send("NOOP\r\n");
+                refused = c.readLine() == null;
             } catch (IOException e) {
                 refused = true;
             }
             assertTrue(refused, "the server renegotiated");
             // The server goes on with other clients.
-            try (TestClient other = TestClient.connect(server)) {
+            try (SmtpClient other = SmtpClient.connect(server)) {
                 assertTrue(other.reply().startsWith("220"));
             }
         }
@@ -61,7 +52,7 @@ class TlsEdgeTest {
         java.util.concurrent.ExecutorService single = java.util.concurrent.Executors.newSingleThreadExecutor();
         try (SmtpServer server = server(new TestSupport.Capture()).tls(tls).build().start()) {
             java.util.concurrent.Future<String> session = single.submit(() -> {
-                try (TestClient c = TestClient.connect(server)) {
+                try (SmtpClient c = SmtpClient.connect(server)) {
                     c.reply();
                     c.command("EHLO x.example");
                     c.command("STARTTLS");
@@ -92,7 +83,7 @@ class TlsEdgeTest {
         String log = captureStderr(() -> {
             try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start()) {
                 for (byte[] g : garbage) {
-                    try (TestClient c = TestClient.connect(server)) {
+                    try (SmtpClient c = SmtpClient.connect(server)) {
                         c.reply();
                         c.command("EHLO x.example");
                         assertEquals("220 2.0.0 Ready to start TLS", c.command("STARTTLS"));
@@ -100,7 +91,7 @@ class TlsEdgeTest {
                         assertTrue(c.closedByServer(), "still open after " + Arrays.toString(Arrays.copyOf(g, 8)));
                     }
                 }
-                try (TestClient c = TestClient.connect(server)) {
+                try (SmtpClient c = SmtpClient.connect(server)) {
                     assertTrue(c.reply().startsWith("220"));
                 }
             }
@@ -125,17 +116,5 @@ class TlsEdgeTest {
         String text = captured.toString(StandardCharsets.UTF_8);
         original.print(text);
         return text;
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int b;
-        while ((b = in.read()) >= 0) {
-            if (b == '\n') {
-                return line.toString();
-            }
-            line.append((char) b);
-        }
-        return line.length() == 0 ? null : line.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.smtpkit.cli;
 
+import io.smtpkit.server.HandlerOptionException;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
 import io.smtpkit.server.SmtpHandler;
@@ -103,8 +104,8 @@ final class Handlers {
 
     /**
      * Makes the handler from {@code -o} pairs and the REMOTEHOST:PORT upstream. What the provider
-     * throws is reported as a usage error naming the handler once ({@link HandlerProvider#create}
-     * throws {@link IllegalArgumentException} with a message a user can act on).
+     * throws is a usage error naming the handler once: a {@link HandlerOptionException} names it
+     * itself; anything else is the provider's own failure, named here.
      */
     static SmtpHandler create(HandlerProvider provider, List<String> pairs, String remoteAddress) throws UsageError {
         Map<String, String> handlerOptions = handlerOptions(pairs);
@@ -121,8 +122,10 @@ final class Handlers {
         SmtpHandler handler;
         try {
             handler = provider.create(handlerOptions);
+        } catch (HandlerOptionException e) {
+            throw new UsageError(Main.oneLine(e.getMessage()));
         } catch (RuntimeException e) {
-            throw new UsageError(providerMessage(provider, e));
+            throw new UsageError(providerFailure(provider, e));
         }
         if (handler == null) {
             throw new UsageError("handler '" + provider.name() + "' could not be made (its provider returned null)");
@@ -130,18 +133,10 @@ final class Handlers {
         return handler;
     }
 
-    /**
-     * The provider's message, naming the handler once: {@code HandlerOptions} starts its messages
-     * with {@code handler 'NAME'} itself, a provider's own may not. (A typed option exception in
-     * smtp-server would make this prefix test unnecessary.)
-     */
-    private static String providerMessage(HandlerProvider provider, RuntimeException e) {
+    /** A provider that failed other than over an option: its message, or its type, after the handler's name. */
+    private static String providerFailure(HandlerProvider provider, RuntimeException e) {
         String message = Main.oneLine(e.getMessage());
-        if (message.isEmpty()) {
-            return "handler '" + provider.name() + "': " + e.getClass().getSimpleName();
-        }
-        String named = "handler '" + provider.name() + "'";
-        return message.startsWith(named) ? message : named + ": " + message;
+        return "handler '" + provider.name() + "': " + (message.isEmpty() ? e.getClass().getSimpleName() : message);
     }
 
     /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice. */

@@ -3,6 +3,7 @@ package io.smtpkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.ClientHello;
 import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.InputStream;

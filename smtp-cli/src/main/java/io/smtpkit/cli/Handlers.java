@@ -30,13 +30,23 @@ final class Handlers {
 
     private Handlers() {}
 
-    /** The providers {@code classes} finds with {@code ServiceLoader}; a broken one is a usage error. */
+    /**
+     * The providers {@code classes} finds with {@code ServiceLoader}. One that cannot be found or
+     * loaded is a usage error; one whose constructor throws is left out with a one-line warning,
+     * and the others serve.
+     */
     static HandlerRegistry registry(ClassLoader classes) throws UsageError {
+        HandlerRegistry registry;
         try {
-            return HandlerRegistry.load(classes);
+            registry = HandlerRegistry.load(classes);
         } catch (IllegalStateException | ServiceConfigurationError | LinkageError e) {
             throw new UsageError(Main.oneLine(e.getMessage()));
         }
+        for (String failure : registry.failures()) {
+            LoggerFactory.getLogger(Main.class).warn("skipped a handler provider that failed to start: {}",
+                    Main.oneLine(failure));
+        }
+        return registry;
     }
 
     /** A loader over every jar in {@code dir} whose parent is the application's loader. */

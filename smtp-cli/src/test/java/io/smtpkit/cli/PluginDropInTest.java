@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Proves drop-in plugins work: compiles examples/plugin-example from source against the classes
- * the command has (as a third party would against the smtp-server jar), jars it into a folder,
+ * the command has (as a third party would against the smtp-server jar), with its real
+ * {@code @AutoService} processor writing the services file, jars it into a folder,
  * and starts the command with {@code --plugins} that folder. No Maven build of the example and
  * no local repository needed.
  */
@@ -40,6 +41,8 @@ class PluginDropInTest {
 
     private static final Path EXAMPLE = Path.of("..", "examples", "plugin-example");
     private static final String PROVIDER = "com.example.smtpkit.headers.HeadersHandlerProvider";
+    private static final String PROCESSOR = "com.google.auto.service.processor.AutoServiceProcessor";
+    private static final String SERVICES = "META-INF/services/" + HandlerProvider.class.getName();
 
     private final CliHarness cli = new CliHarness();
 
@@ -127,8 +130,12 @@ class PluginDropInTest {
         assertTrue(result.out().contains("debug"));
     }
 
-    /** javac over the example's sources, classpath = where the API classes the plugin uses come from. */
-    private static void compileExample(Path classes) throws IOException, URISyntaxException {
+    /**
+     * javac over the example's sources, classpath = where the API classes the plugin uses come
+     * from, with the {@code @AutoService} processor the example's pom runs: the services file in
+     * the jar is the one the processor writes, as in a real build.
+     */
+    private static void compileExample(Path classes) throws Exception {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertNotNull(javac, "tests need a JDK, not a JRE");
         List<String> sources;
@@ -136,11 +143,19 @@ class PluginDropInTest {
             sources = files.filter(p -> p.toString().endsWith(".java")).map(Path::toString).collect(Collectors.toList());
         }
         assertFalse(sources.isEmpty(), "example sources under " + EXAMPLE.toAbsolutePath());
+        assertFalse(Files.exists(EXAMPLE.resolve("src/main/resources/" + SERVICES)), "no hand-written services file");
         String classpath = Stream.of(HandlerProvider.class, Envelope.class, AutoService.class)
                 .map(PluginDropInTest::locationOf)
                 .distinct()
                 .collect(Collectors.joining(java.io.File.pathSeparator));
-        List<String> args = new ArrayList<>(List.of("--release", "17", "-proc:none", "-Xlint:none",
+        // The processor and what it runs on (auto-common, Guava), from this test's class path.
+        String processorPath = Stream.of(PROCESSOR, "com.google.auto.common.MoreElements", "com.google.common.collect.ImmutableSet")
+                .map(PluginDropInTest::classNamed)
+                .map(PluginDropInTest::locationOf)
+                .distinct()
+                .collect(Collectors.joining(java.io.File.pathSeparator));
+        List<String> args = new ArrayList<>(List.of("--release", "17", "-Xlint:none",
+                "-processorpath", processorPath, "-processor", PROCESSOR,
                 "-classpath", classpath, "-d", classes.toString()));
         args.addAll(sources);
         StringWriter errors = new StringWriter();
@@ -151,11 +166,18 @@ class PluginDropInTest {
             }
         }, true, StandardCharsets.UTF_8), args.toArray(String[]::new));
         assertEquals(0, status, () -> "the example compiles:\n" + errors);
-        // What auto-service's processor writes in a real build (-proc:none here keeps the test
-        // independent of the processor):
-        Path services = classes.resolve("META-INF/services/" + HandlerProvider.class.getName());
-        Files.createDirectories(services.getParent());
-        Files.writeString(services, PROVIDER + "\n", StandardCharsets.UTF_8);
+        Path services = classes.resolve(SERVICES);
+        assertTrue(Files.isRegularFile(services), "the processor wrote " + SERVICES + "; javac said:\n" + errors);
+        assertEquals(List.of(PROVIDER), Files.readAllLines(services, StandardCharsets.UTF_8).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.toList()));
+    }
+
+    private static Class<?> classNamed(String name) {
+        try {
+            return Class.forName(name, false, PluginDropInTest.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(name + " is not on the test class path (smtp-cli's pom: auto-service, test scope)", e);
+        }
     }
 
     private static String locationOf(Class<?> type) {

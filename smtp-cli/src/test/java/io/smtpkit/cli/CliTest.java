@@ -240,11 +240,12 @@ class CliTest {
 
     @Test
     void debugPrintsTheMessageBetweenSmtpdsMarkers() throws Exception {
-        try (StdoutCapture stdout = new StdoutCapture()) {
-            CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0");
-            String reply = SmtpClient.deliver(serving.address(), "alice@example.org", "bob@example.org", MESSAGE);
+        // The real command in its own JVM: the debug handler prints to that process's stdout, so
+        // no test has to swap this JVM's System.out (which breaks tests running alongside).
+        try (ServerProcess server = ServerProcess.start(temp, List.of(), "-l", "127.0.0.1:0")) {
+            String reply = SmtpClient.deliver(server.address, "alice@example.org", "bob@example.org", MESSAGE);
             assertTrue(reply.startsWith("250"), reply);
-            String printed = stdout.await(t -> t.contains("------------ END MESSAGE ------------"), Duration.ofSeconds(10));
+            String printed = server.awaitStdout(t -> t.contains("------------ END MESSAGE ------------"), Duration.ofSeconds(10));
             int begin = printed.indexOf("---------- MESSAGE FOLLOWS ----------");
             int end = printed.indexOf("------------ END MESSAGE ------------");
             assertTrue(begin >= 0 && end > begin, () -> "markers in:\n" + printed);

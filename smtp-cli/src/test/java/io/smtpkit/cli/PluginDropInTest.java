@@ -79,14 +79,15 @@ class PluginDropInTest {
 
     @Test
     void thePluginHandlesAMessage() throws Exception {
-        try (StdoutCapture stdout = new StdoutCapture()) {
-            CliHarness.Serving serving = cli.serve("--plugins", plugins.toString(), "-c", "headers",
-                    "-o", "only=Subject,From", "-l", "127.0.0.1:0");
-            assertEquals("headers", serving.startLine().group(3));
-            String reply = SmtpClient.deliver(serving.address(), "alice@example.org", "bob@example.org",
+        // In a JVM of its own: the plugin prints to System.out, which this JVM's other tests share.
+        try (ServerProcess server = ServerProcess.start(temp, List.of(), "--plugins", plugins.toString(), "-c", "headers",
+                "-o", "only=Subject,From", "-l", "127.0.0.1:0")) {
+            java.util.regex.Matcher start = CliHarness.START_LINE.matcher(server.stdoutText().lines().findFirst().orElse(""));
+            assertTrue(start.matches() && start.group(3).equals("headers"), server.stdoutText());
+            String reply = SmtpClient.deliver(server.address, "alice@example.org", "bob@example.org",
                     "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: plugged in\r\n\r\nbody text\r\n");
             assertTrue(reply.startsWith("250"), reply);
-            String printed = stdout.await(t -> t.contains("------------ END HEADERS ------------"), Duration.ofSeconds(10));
+            String printed = server.awaitStdout(t -> t.contains("------------ END HEADERS ------------"), Duration.ofSeconds(10));
             int begin = printed.indexOf("---------- HEADERS FOLLOW ----------");
             int end = printed.indexOf("------------ END HEADERS ------------");
             assertTrue(begin >= 0 && end > begin, printed);

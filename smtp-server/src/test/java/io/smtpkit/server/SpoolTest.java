@@ -65,10 +65,15 @@ class SpoolTest {
     @Test
     void aSlowSpoolIsNotTheClientsIdleTime() throws Exception {
         // The spool writes stall (a slow disk, a busy executor): the server stops reading, and
-        // that wait must not count against the client's idle timeout.
+        // that wait must not count against the client's idle timeout. The stall is measured from
+        // the moment a spool write is seen held, and lasts three idle timeouts; the timeout is a
+        // second, so a loaded machine's own pauses between the client's commands stay well inside it.
+        java.time.Duration idle = java.time.Duration.ofSeconds(1);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
         java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.ExecutorService slowDisk = TestSupport.executorService(pool, task -> pool.execute(() -> {
+            held.incrementAndGet();
             try {
                 disk.await();
             } catch (InterruptedException e) {
@@ -78,7 +83,7 @@ class SpoolTest {
         }));
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> null;
         try (SmtpServer server = server(handler).executor(slowDisk).spoolThreshold(0).spoolDirectory(spool)
-                .idleTimeout(java.time.Duration.ofMillis(300)).build().start(); SmtpClient c = SmtpClient.connect(server)) {
+                .idleTimeout(idle).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");
@@ -93,7 +98,13 @@ class SpoolTest {
                 }
             });
             writer.start();
-            Thread.sleep(1500); // five idle timeouts while the disk is stuck
+            io.smtpkit.server.testsupport.Eventually.await(() -> held.get() > 0, java.time.Duration.ofSeconds(20),
+                    "a spool write is held by the stuck disk");
+            long stalledSince = System.nanoTime();
+            // The stall itself is what is tested: it must outlast the idle timeout several times.
+            long stall = idle.multipliedBy(3).toNanos();
+            java.util.concurrent.TimeUnit.NANOSECONDS.sleep(stall - (System.nanoTime() - stalledSince));
+            assertEquals(0, c.socket().getInputStream().available(), "nothing, not even a 421, while the disk is stuck");
             disk.countDown();
             assertEquals("250 2.0.0 OK", c.reply());
             writer.join(10_000);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.Eventually;
 import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -91,11 +92,8 @@ class LimitsTest {
         }
     }
 
-    private static void awaitNoConnection(SmtpServer server) throws InterruptedException {
-        for (int i = 0; i < 200 && server.connectionCount() > 0; i++) {
-            Thread.sleep(25);
-        }
-        assertEquals(0, server.connectionCount());
+    private static void awaitNoConnection(SmtpServer server) throws Exception {
+        assertEquals(0, Eventually.poll(server::connectionCount, n -> n == 0, Duration.ofSeconds(5)));
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.Eventually;
 import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.File;
 import java.net.InetSocketAddress;
@@ -89,14 +90,10 @@ class LoopErrorTest {
     }
 
     private static int awaitPort(Path portFile, Process child) throws Exception {
-        for (int i = 0; i < 400; i++) {
-            if (Files.exists(portFile) && Files.size(portFile) > 0) {
-                return Integer.parseInt(Files.readString(portFile).trim());
-            }
-            assertTrue(child.isAlive(), "the child server did not start");
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the child server did not start");
+        String port = Eventually.poll(() -> Files.exists(portFile) ? Files.readString(portFile).trim() : "",
+                p -> !p.isEmpty() || !child.isAlive(), Duration.ofSeconds(20));
+        assertTrue(!port.isEmpty(), "the child server did not start (alive: " + child.isAlive() + ")");
+        return Integer.parseInt(port);
     }
 
     /** A server whose extension keeps every buffer it makes: run in its own small JVM. */

@@ -81,6 +81,31 @@ class GracefulCloseTest {
     }
 
     @Test
+    void aMessageBetweenItsBdatChunksIsReceivedWholeThenTheClientIsTold421() throws Exception {
+        TestSupport.Capture capture = new TestSupport.Capture();
+        SmtpServer server = TestSupport.server(capture).shutdownTimeout(Duration.ofSeconds(30)).build().start();
+        try (SmtpClient busy = ready(server); SmtpClient idle = ready(server)) {
+            busy.command("MAIL FROM:<a@example.org>");
+            busy.command("RCPT TO:<b@example.org>");
+            busy.send("BDAT 14\r\nSubject: one\r\n");
+            assertTrue(busy.reply().startsWith("250"), "the first chunk");
+
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+            assertEquals(SHUTTING_DOWN, idle.reply());
+            assertFalse(closing.isDone(), "close waits for the message in flight");
+
+            busy.send("BDAT 7 LAST\r\n\r\ntwo\r\n");
+            String accepted = busy.reply();
+            assertTrue(accepted.startsWith("250"), "the message is accepted: " + accepted);
+            assertEquals(SHUTTING_DOWN, busy.reply());
+            closing.get(30, TimeUnit.SECONDS);
+            assertEquals("Subject: one\r\n\r\ntwo\r\n", afterReceived(capture.take().text()));
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
     void aClientThatNeverFinishesItsMessageIsCutOffAtTheShutdownTimeout() throws Exception {
         TestSupport.Capture capture = new TestSupport.Capture();
         SmtpServer server = TestSupport.server(capture).shutdownTimeout(Duration.ofMillis(500)).build().start();

@@ -4,11 +4,12 @@ import static io.smtpkit.protocol.internal.Replies.*;
 
 import io.smtpkit.protocol.internal.ChunkReader;
 import io.smtpkit.protocol.internal.CommandText;
-import io.smtpkit.protocol.internal.DataDecoder;
 import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
 import io.smtpkit.protocol.internal.MailArguments;
+import io.smtpkit.protocol.internal.MessageContent;
 import io.smtpkit.protocol.internal.SaslExchange;
+import io.smtpkit.protocol.internal.Transaction;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -17,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -48,9 +48,10 @@ import java.util.function.Predicate;
  *
  * <p>Rules from the RFCs can be found by section number: which command goes where in the verb
  * table ({@code Verb}) and {@link #outOfSequence}; each ESMTP extension's keyword, parameters and
- * line allowance in {@link io.smtpkit.protocol.internal.Extension}; dot-unstuffing in
- * {@link DataDecoder}; BDAT chunks in {@link io.smtpkit.protocol.internal.ChunkReader}; AUTH in
- * {@link io.smtpkit.protocol.internal.SaslExchange}.
+ * line allowance in {@link io.smtpkit.protocol.internal.Extension}; the envelope and the
+ * recipient limit in {@link io.smtpkit.protocol.internal.Transaction}; message content, its size
+ * limit, dot-unstuffing and BDAT chunks in {@link io.smtpkit.protocol.internal.MessageContent};
+ * AUTH in {@link io.smtpkit.protocol.internal.SaslExchange}.
  */
 public final class SmtpSession implements SessionInfo {
 
@@ -119,17 +120,26 @@ public final class SmtpSession implements SessionInfo {
         }
     }
 
+    /**
+     * What the answer to a decision does, chosen when it is asked (see {@link #ask}). The rows are
+     * method references that capture nothing, so asking allocates no continuation.
+     */
+    private interface Answer<D extends Decision> {
+        void answer(SmtpSession session, D decision, Reply reply);
+    }
+
+    private static final Decision.Connect CONNECT = new Decision.Connect();
+
     private final SessionConfig config;
     private final SessionOutput out;
     private final LineReader lines;
-    private final DataDecoder decoder;
     private final CommandText commandText;
-    private final Consumer<ByteBuffer> contentSink = this::content; // DATA: counted against the limit
-    private final Consumer<ByteBuffer> chunkSink; // BDAT: checked against the limit up front
+    private final Transaction transaction; // RFC 5321 §3.3
+    private final MessageContent content; // DATA or BDAT chunks of the open transaction
 
     private SessionState state = SessionState.CONNECTED;
     private Decision awaiting;
-    private Consumer<Reply> onAnswer; // what the answer to awaiting does, chosen when it was asked
+    private Answer<Decision> onAnswer;
     private boolean started;
     private boolean refused;
     private int errors;
@@ -140,23 +150,6 @@ public final class SmtpSession implements SessionInfo {
     private boolean secure;
     private String authenticatedUser;
 
-    // The open mail transaction (RFC 5321 §3.3).
-    private MailPath reversePath;
-    private Map<String, String> mailParameters = Map.of();
-    private BodyType bodyType = BodyType.SEVEN_BIT;
-    private boolean smtpUtf8;
-    private final List<MailPath> recipients = new ArrayList<>();
-    private final List<Map<String, String>> recipientParameters = new ArrayList<>();
-    private int recipientAttempts;
-    private int recipientOvershoot; // RCPTs answered 452 for the recipient limit
-
-    // Content of the message being received. "Open" while content has been handed out that
-    // may still become a message, so the owner is told to discard it if it does not.
-    private boolean contentOpen;
-    private long contentSize;
-    private boolean contentTooBig;
-
-    private final ChunkReader chunk = new ChunkReader(); // a BDAT chunk (RFC 3030 §2)
     private SaslExchange sasl; // an AUTH exchange (RFC 4954 §4), while the state is AUTH
 
     /**
@@ -166,9 +159,9 @@ public final class SmtpSession implements SessionInfo {
         this.config = Objects.requireNonNull(config, "config");
         this.out = Objects.requireNonNull(out, "out");
         this.lines = new LineReader(config.maxLineBuffer());
-        this.decoder = new DataDecoder(config.bareLineEndings() == BareLineEndings.NORMALIZE);
-        this.chunkSink = out::content;
         this.commandText = new CommandText(config.smtpUtf8());
+        this.transaction = new Transaction(config);
+        this.content = new MessageContent(config, out);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -193,7 +186,7 @@ public final class SmtpSession implements SessionInfo {
             throw new IllegalStateException("session already started");
         }
         started = true;
-        ask(new Decision.Connect(), this::connected);
+        ask(CONNECT, (s, connect, reply) -> s.connected(reply));
     }
 
     /**
@@ -212,14 +205,12 @@ public final class SmtpSession implements SessionInfo {
      */
     public void receive(ByteBuffer in) {
         while (in.hasRemaining() && canRead()) {
-            if (chunk.isOpen()) {
-                contentSize += chunk.read(in, chunkSink);
-                if (finishChunkIfDone()) {
+            if (content.inChunk()) {
+                if (contentEnded(content.readChunk(in))) {
                     return; // the chunk is done: commands may follow
                 }
             } else if (state == SessionState.DATA) {
-                if (decoder.decode(in, contentSink)) {
-                    endOfData();
+                if (contentEnded(content.readData(in))) {
                     return; // commands may follow
                 }
             } else {
@@ -242,7 +233,7 @@ public final class SmtpSession implements SessionInfo {
      * use it to feed content in whole buffers and commands in slices (see {@link #receive}).
      */
     public boolean isReceivingContent() {
-        return canRead() && (chunk.expectsOctets() || state == SessionState.DATA);
+        return canRead() && (content.expectsChunkOctets() || state == SessionState.DATA);
     }
 
     /** The decision the session waits for, or {@code null} when it is not paused. */
@@ -273,10 +264,10 @@ public final class SmtpSession implements SessionInfo {
         if (decision == null) {
             throw new IllegalStateException("no decision is pending");
         }
-        Consumer<Reply> then = onAnswer;
+        Answer<Decision> then = onAnswer;
         awaiting = null;
         onAnswer = null;
-        then.accept(reply);
+        then.answer(this, decision, reply);
         if (reply != null && reply.code() == 421 && state != SessionState.CLOSED) {
             // RFC 5321 §3.8: a 421 announces that the server closes the channel, whatever it answers.
             close();
@@ -324,7 +315,7 @@ public final class SmtpSession implements SessionInfo {
     /** The connection is gone: drops any partial message. No output but {@link SessionOutput#discardContent()}. */
     public void connectionLost() {
         if (state != SessionState.CLOSED) {
-            discardOpenContent();
+            content.discard();
             state = SessionState.CLOSED;
             awaiting = null;
             onAnswer = null;
@@ -361,12 +352,12 @@ public final class SmtpSession implements SessionInfo {
 
     @Override
     public MailPath reversePath() {
-        return reversePath;
+        return transaction.reversePath();
     }
 
     @Override
     public List<MailPath> recipients() {
-        return List.copyOf(recipients);
+        return transaction.recipients();
     }
 
     @Override
@@ -376,9 +367,7 @@ public final class SmtpSession implements SessionInfo {
 
     /** The envelope of the open transaction, or {@code null} when none is open. */
     public Envelope envelope() {
-        return reversePath == null
-                ? null
-                : new Envelope(reversePath, recipients, mailParameters, recipientParameters, bodyType, smtpUtf8);
+        return transaction.envelope();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -443,14 +432,15 @@ public final class SmtpSession implements SessionInfo {
         if (!isEnabled(verb)) {
             refuse(notImplemented(verb.name()));
             if (verb == Verb.BDAT) {
-                skipChunkOf(argument);
+                content.skipChunk(ChunkReader.size(argument));
             }
             return;
         }
         Reply outOfSequence = outOfSequence(verb);
         if (outOfSequence != null) {
-            if (verb == Verb.BDAT) {
-                refuseChunk(argument, outOfSequence);
+            if (verb == Verb.BDAT && ChunkReader.size(argument) >= 0) {
+                // Its octets are read and dropped, then the 503 is the answer.
+                contentEnded(content.refuseChunk(ChunkReader.size(argument), outOfSequence));
             } else {
                 refuse(outOfSequence);
             }
@@ -503,7 +493,7 @@ public final class SmtpSession implements SessionInfo {
             case MAIL -> NESTED_MAIL;
             case RCPT -> state == SessionState.BDAT ? RCPT_AFTER_BDAT : NEED_MAIL;
             case DATA, BDAT -> state == SessionState.BDAT ? DATA_AFTER_BDAT
-                    : state == SessionState.MAIL ? (recipientAttempts > 0 ? NO_VALID_RECIPIENTS : NEED_RCPT)
+                    : state == SessionState.MAIL ? (transaction.triedRecipients() ? NO_VALID_RECIPIENTS : NEED_RCPT)
                     : NEED_MAIL;
             case STARTTLS, AUTH -> TRANSACTION_IN_PROGRESS;
             default -> BAD_SEQUENCE;
@@ -535,8 +525,7 @@ public final class SmtpSession implements SessionInfo {
             refuseSyntax(extendedHello ? Verb.EHLO : Verb.HELO);
             return;
         }
-        Decision.Hello hello = new Decision.Hello(domain, extendedHello);
-        ask(hello, reply -> greeted(hello, reply));
+        ask(new Decision.Hello(domain, extendedHello), SmtpSession::greeted);
     }
 
     private void greeted(Decision.Hello hello, Reply reply) {
@@ -551,21 +540,7 @@ public final class SmtpSession implements SessionInfo {
         extended = hello.extended();
         enhancedCodes = extended && config.enhancedStatusCodes();
         enter(extended ? Verb.EHLO : Verb.HELO);
-        send(extended ? ehloReply() : helo(config.hostname()));
-    }
-
-    /** EHLO's reply: the hostname, the keywords of {@link Extension}, of the command extensions, and HELP. */
-    private Reply ehloReply() {
-        List<String> keywords = new ArrayList<>();
-        keywords.add(config.hostname());
-        keywords.addAll(Extension.keywords(config, secure));
-        for (CommandExtension extension : config.extensions()) {
-            if (extension.ehloKeyword() != null) {
-                keywords.add(extension.ehloKeyword());
-            }
-        }
-        keywords.add("HELP");
-        return ehlo(keywords);
+        send(extended ? ehlo(config, secure) : helo(config.hostname()));
     }
 
     private boolean authOffered() {
@@ -603,8 +578,7 @@ public final class SmtpSession implements SessionInfo {
             // the server MUST behave as if AUTH=<> was given.
             params.put("AUTH", "<>");
         }
-        Decision.Mail mail = new Decision.Mail(parsed.path(), params);
-        ask(mail, reply -> mailDecided(mail, reply));
+        ask(new Decision.Mail(parsed.path(), params), SmtpSession::mailDecided);
     }
 
     /** The MAIL parameters are those of the offered {@link Extension}s, and only after EHLO. */
@@ -620,18 +594,13 @@ public final class SmtpSession implements SessionInfo {
             handlerRefused(reply);
             return;
         }
-        reversePath = mail.reversePath();
-        mailParameters = mail.parameters();
-        String body = mailParameters.get("BODY");
-        bodyType = body == null || body.equalsIgnoreCase("7BIT") ? BodyType.SEVEN_BIT
-                : body.equalsIgnoreCase("8BITMIME") ? BodyType.EIGHT_BIT_MIME : BodyType.BINARY_MIME;
-        smtpUtf8 = mailParameters.containsKey("SMTPUTF8");
+        transaction.begin(mail.reversePath(), mail.parameters());
         enter(Verb.MAIL);
         send(reply != null ? reply : Reply.SENDER_OK);
     }
 
     private void rcpt(String argument) {
-        MailArguments parsed = MailArguments.rcpt(argument, smtpUtf8, Verb.RCPT.syntax);
+        MailArguments parsed = MailArguments.rcpt(argument, transaction.smtpUtf8(), Verb.RCPT.syntax);
         if (parsed.problem() != null) {
             refuse(parsed.problem());
             return;
@@ -642,20 +611,14 @@ public final class SmtpSession implements SessionInfo {
             refuse(problem);
             return;
         }
-        if (config.maxRecipients() > 0 && recipients.size() >= config.maxRecipients()) {
-            // RFC 5321 §4.5.3.1.10: 452, and the client sends the rest later. That is no error,
-            // but a client that never stops would hold the session forever.
-            recipientOvershoot++;
-            if (config.maxRecipientOvershoot() > 0 && recipientOvershoot > config.maxRecipientOvershoot()) {
-                terminate(RECIPIENT_OVERSHOOT);
-            } else {
-                send(Reply.TOO_MANY_RECIPIENTS);
-            }
-            return;
+        Reply limit = transaction.admitRecipient(); // RFC 5321 §4.5.3.1.10
+        if (limit == RECIPIENT_OVERSHOOT) {
+            terminate(limit);
+        } else if (limit != null) {
+            send(limit); // no error: the client sends the rest later
+        } else {
+            ask(new Decision.Rcpt(parsed.path(), params), SmtpSession::rcptDecided);
         }
-        recipientAttempts++;
-        Decision.Rcpt rcpt = new Decision.Rcpt(parsed.path(), params);
-        ask(rcpt, reply -> rcptDecided(rcpt, reply));
     }
 
     /** The RCPT parameters are those of the offered {@link Extension}s (DSN's), and only after EHLO. */
@@ -671,76 +634,67 @@ public final class SmtpSession implements SessionInfo {
             handlerRefused(reply);
             return;
         }
-        recipients.add(rcpt.recipient());
-        recipientParameters.add(rcpt.parameters());
+        transaction.addRecipient(rcpt.recipient(), rcpt.parameters());
         enter(Verb.RCPT);
         send(reply != null ? reply : Reply.RECIPIENT_OK);
     }
 
     // ------------------------------------------------------------------------------------------
-    // DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2): one set-up, one hand-off
+    // DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2): MessageContent reads, one hand-off answers
 
     private void data(String argument) {
         if (!argument.isEmpty()) {
             refuseSyntax(Verb.DATA);
             return;
         }
-        if (bodyType == BodyType.BINARY_MIME) {
+        if (transaction.bodyType() == BodyType.BINARY_MIME) {
             refuse(BINARYMIME_NEEDS_BDAT); // RFC 3030 §3
             return;
         }
-        openContent(Verb.DATA);
-        decoder.reset();
+        content.open();
+        content.startData();
+        enter(Verb.DATA);
         send(DATA_GO_AHEAD);
     }
 
-    /** The first DATA or BDAT of a transaction: content starts, and may become a message. */
-    private void openContent(Verb verb) {
-        contentSize = 0;
-        contentTooBig = false;
-        contentOpen = true;
-        enter(verb);
+    private void bdat(String argument) {
+        long size = ChunkReader.size(argument);
+        if (size < 0) {
+            refuseSyntax(Verb.BDAT);
+            return;
+        }
+        if (state == SessionState.RCPT) { // the first chunk of the transaction
+            content.open();
+            enter(Verb.BDAT);
+        }
+        boolean last = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
+        contentEnded(content.beginChunk(size, last));
     }
 
-    /** All content is in and within the rules: the owner decides on the message. */
-    private void messageComplete() {
-        contentOpen = false;
-        ask(new Decision.Message(envelope(), contentSize), this::messageDecided);
+    /**
+     * Answers the end of the message content or of one chunk; false if {@code end} is null (not
+     * ended). A later
+     * LMTP mode answers COMPLETE with one reply per accepted recipient (RFC 2033 §4.2), here.
+     */
+    private boolean contentEnded(MessageContent.End end) {
+        if (end == null) {
+            return false;
+        }
+        switch (end) {
+            case COMPLETE -> ask(new Decision.Message(envelope(), content.size()), (s, message, reply) -> s.messageDecided(reply));
+            // RFC 1870 §6.3 for DATA, RFC 3030 §2 for BDAT (later BDATs get 503).
+            case TOO_BIG -> messageRefused(Reply.MESSAGE_TOO_BIG);
+            case BAD_LINE_ENDINGS -> messageRefused(BAD_MESSAGE_LINE_ENDINGS);
+            case CHUNK -> send(chunkReceived(content.size()));
+            case REFUSED -> refuse(content.chunkRefusal());
+            case SKIPPED -> { } // BDAT while CHUNKING is off: already answered with 502
+        }
+        return true;
     }
 
-    /** The message grew past the limit: RFC 1870 §6.3 for DATA, RFC 3030 §2 for BDAT (later BDATs get 503). */
-    private void messageTooBig() {
-        send(Reply.MESSAGE_TOO_BIG);
+    private void messageRefused(Reply reply) {
+        send(reply);
         resetTransaction();
-    }
-
-    /** Counts content and hands it on while it is within the size limit (RFC 1870 §6.3). */
-    private void content(ByteBuffer chunk) {
-        int n = chunk.remaining();
-        if (contentTooBig) {
-            return;
-        }
-        long max = config.maxMessageSize();
-        if (max > 0 && contentSize + n > max) {
-            // Nothing past the limit is kept; the rest of the message is read and thrown away.
-            contentTooBig = true;
-            discardOpenContent();
-            return;
-        }
-        contentSize += n;
-        out.content(chunk);
-    }
-
-    private void endOfData() {
-        if (contentTooBig) {
-            messageTooBig();
-        } else if (decoder.sawBareLineEnding() && config.bareLineEndings() == BareLineEndings.REJECT) {
-            discardOpenContent();
-            send(BAD_MESSAGE_LINE_ENDINGS);
-            resetTransaction();
-        } else {
-            messageComplete();
-        }
     }
 
     private void messageDecided(Reply reply) {
@@ -751,68 +705,6 @@ public final class SmtpSession implements SessionInfo {
             errors = 0;
         }
         send(reply != null ? reply : Reply.OK);
-    }
-
-    // The size of a BDAT chunk is known up front, so even a refused chunk is read and dropped.
-
-    private void bdat(String argument) {
-        long size = ChunkReader.size(argument);
-        if (size < 0) {
-            refuseSyntax(Verb.BDAT);
-            return;
-        }
-        if (state == SessionState.RCPT) {
-            openContent(Verb.BDAT);
-        }
-        boolean last = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
-        long max = config.maxMessageSize();
-        boolean kept = !contentTooBig;
-        if (max > 0 && size > max - contentSize) { // contentSize <= max: no overflow
-            kept = false;
-            contentTooBig = true;
-            discardOpenContent();
-        }
-        chunk.begin(size, kept, last, null);
-        finishChunkIfDone();
-    }
-
-    /** A BDAT out of sequence: its octets are read and dropped, then {@code refusal} is the answer. */
-    private void refuseChunk(String argument, Reply refusal) {
-        long size = ChunkReader.size(argument);
-        if (size < 0) {
-            refuse(refusal);
-            return;
-        }
-        chunk.begin(size, false, false, refusal);
-        finishChunkIfDone();
-    }
-
-    /** A BDAT while CHUNKING is off, already answered 502: its octets, if any, are read and dropped. */
-    private void skipChunkOf(String argument) {
-        long size = ChunkReader.size(argument);
-        if (size > 0) {
-            chunk.begin(size, false, false, null);
-        }
-    }
-
-    /** Answers the chunk once its last octet is in; true if it was done. */
-    private boolean finishChunkIfDone() {
-        if (!chunk.isComplete()) {
-            return false;
-        }
-        chunk.end();
-        if (chunk.refusal() != null) {
-            refuse(chunk.refusal());
-        } else if (!chunk.kept() && contentTooBig) {
-            messageTooBig();
-        } else if (!chunk.kept()) {
-            return true; // BDAT while CHUNKING is off: already answered with 502
-        } else if (chunk.last()) {
-            messageComplete();
-        } else {
-            send(chunkReceived(contentSize));
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -931,8 +823,7 @@ public final class SmtpSession implements SessionInfo {
             endSasl();
             refuse(step.refusal());
         } else {
-            Decision.Authenticate credentials = step.credentials();
-            ask(credentials, reply -> authDecided(credentials, reply));
+            ask(step.credentials(), SmtpSession::authDecided);
         }
     }
 
@@ -971,9 +862,10 @@ public final class SmtpSession implements SessionInfo {
     // Helpers
 
     /** Pauses on {@code decision}; {@code then} is what its answer does (see {@link #resume}). */
-    private void ask(Decision decision, Consumer<Reply> then) {
+    @SuppressWarnings("unchecked") // then is only ever called with the decision it was given with
+    private <D extends Decision> void ask(D decision, Answer<D> then) {
         awaiting = decision;
-        onAnswer = then; // the transport sees the decision through awaiting(), after the call returns
+        onAnswer = (Answer<Decision>) (Answer<?>) then; // the transport sees awaiting() after the call returns
     }
 
     private void send(Reply reply) {
@@ -1008,27 +900,11 @@ public final class SmtpSession implements SessionInfo {
 
     /** Ends the mail transaction (RFC 5321 §4.1.1.5); content received so far is dropped. */
     private void resetTransaction() {
-        discardOpenContent();
-        reversePath = null;
-        mailParameters = Map.of();
-        bodyType = BodyType.SEVEN_BIT;
-        smtpUtf8 = false;
-        recipients.clear();
-        recipientParameters.clear();
-        recipientAttempts = 0;
-        recipientOvershoot = 0;
-        contentSize = 0;
-        contentTooBig = false;
+        content.reset();
+        transaction.reset();
         if (state == SessionState.MAIL || state == SessionState.RCPT || state == SessionState.BDAT
                 || state == SessionState.DATA) {
             state = SessionState.GREETED;
-        }
-    }
-
-    private void discardOpenContent() {
-        if (contentOpen) {
-            contentOpen = false;
-            out.discardContent();
         }
     }
 
@@ -1041,7 +917,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     private void close() {
-        discardOpenContent();
+        content.discard();
         awaiting = null;
         onAnswer = null;
         state = SessionState.CLOSED;

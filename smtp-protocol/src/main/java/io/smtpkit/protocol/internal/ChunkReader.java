@@ -2,7 +2,6 @@ package io.smtpkit.protocol.internal;
 
 import io.smtpkit.protocol.Reply;
 import java.nio.ByteBuffer;
-import java.util.function.Consumer;
 
 /**
  * One BDAT chunk being read (RFC 3030 §2). The chunk's size is announced up front, so its octets
@@ -60,19 +59,19 @@ public final class ChunkReader {
     }
 
     /**
-     * Consumes the chunk's octets from {@code in}; kept ones are handed to {@code sink} as a view
-     * of {@code in} (no copy). Returns how many octets were kept.
+     * Consumes the chunk's octets from {@code in}: the kept ones are returned as a view of
+     * {@code in} (no copy), others dropped; {@code null} when none were kept.
      */
-    public int read(ByteBuffer in, Consumer<ByteBuffer> sink) {
+    public ByteBuffer read(ByteBuffer in) {
         int n = (int) Math.min(in.remaining(), remaining);
+        ByteBuffer view = null;
         if (kept && n > 0) {
-            ByteBuffer view = in.duplicate();
+            view = in.duplicate();
             view.limit(view.position() + n);
-            sink.accept(view);
         }
         in.position(in.position() + n);
         remaining -= n;
-        return kept ? n : 0;
+        return view;
     }
 
     /** Forgets the chunk, after it was answered. */

@@ -47,7 +47,7 @@ import java.util.function.Predicate;
  * example through an executor or a queue.
  *
  * <p>Rules from the RFCs can be found by section number: which command goes where in the verb
- * table ({@code Verb}) and {@link #outOfSequence}; each ESMTP extension's keyword, parameters and
+ * table ({@code Verb}, with its sequencing and line limits); each ESMTP extension's keyword, parameters and
  * line allowance in {@link io.smtpkit.protocol.internal.Extension}; the envelope and the
  * recipient limit in {@link io.smtpkit.protocol.internal.Transaction}; message content, its size
  * limit, dot-unstuffing and BDAT chunks in {@link io.smtpkit.protocol.internal.MessageContent};
@@ -55,76 +55,11 @@ import java.util.function.Predicate;
  */
 public final class SmtpSession implements SessionInfo {
 
-    private static final Set<SessionState> COMMANDS = EnumSet.of(
-            SessionState.CONNECTED, SessionState.GREETED, SessionState.MAIL, SessionState.RCPT, SessionState.BDAT);
-    private static final Set<SessionState> GREETED = EnumSet.of(SessionState.GREETED);
-    private static final Set<SessionState> SENDER = EnumSet.of(SessionState.MAIL, SessionState.RCPT);
-    private static final Set<SessionState> RECIPIENTS = EnumSet.of(SessionState.RCPT);
-    private static final Set<SessionState> CHUNKS = EnumSet.of(SessionState.RCPT, SessionState.BDAT);
-
-    /** What a verb does once it may: the session, the argument after the verb, the input (for STARTTLS). */
-    private interface Handler {
-        void handle(SmtpSession session, String argument, ByteBuffer in);
-    }
-
-    /**
-     * The verb table (RFC 5321 §4.1.4, RFC 3030 §2, RFC 3207 §4, RFC 4954 §4), one row per built-in
-     * verb: the states it may be used in (elsewhere it gets the 503 of {@link #outOfSequence}), the
-     * state its success leads to ({@code null}: none of its own), the setting that offers it
-     * ({@code null}: always; otherwise 502), the syntax its 501 quotes, the syntax HELP shows
-     * ({@code null}: not listed) and its handler. Anything not here is a {@link CommandExtension}
-     * or unknown.
-     */
-    private enum Verb {
-        //       allowed in  success leads to       offered by                   501 "Syntax:" and HELP text
-        HELO(COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello(a, false)),
-        EHLO(COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello(a, true)),
-        MAIL(GREETED,    SessionState.MAIL,    null,                        "MAIL FROM:<address> [parameters]",
-                "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8]", (s, a, in) -> s.mail(a)),
-        RCPT(SENDER,     SessionState.RCPT,    null,                        "RCPT TO:<address> [parameters]",
-                "RCPT TO:<address>", (s, a, in) -> s.rcpt(a)),
-        DATA(RECIPIENTS, SessionState.DATA,    null,                        "DATA", (s, a, in) -> s.data(a)),
-        BDAT(CHUNKS,     SessionState.BDAT,    SessionConfig::chunking,     "BDAT size [LAST]", (s, a, in) -> s.bdat(a)),
-        RSET(COMMANDS,   null,                 null,                        "RSET", (s, a, in) -> s.rset(a)),
-        // RFC 5321 §4.1.1.9: a NOOP argument is ignored.
-        NOOP(COMMANDS,   null,                 null,                        "NOOP", (s, a, in) -> s.send(Reply.OK)),
-        QUIT(COMMANDS,   null,                 null,                        "QUIT", (s, a, in) -> s.quit()),
-        HELP(COMMANDS,   null,                 null,                        "HELP [command]", (s, a, in) -> s.help(a)),
-        VRFY(COMMANDS,   null,                 null,                        "VRFY <address>", (s, a, in) -> s.vrfy(a)),
-        // Always answered 502, so HELP does not offer it.
-        EXPN(COMMANDS,   null,                 null,                        "EXPN <list>", null, (s, a, in) -> s.refuse(EXPN_NOT_IMPLEMENTED)),
-        STARTTLS(GREETED, SessionState.TLS,    SessionConfig::startTls,     "STARTTLS", (s, a, in) -> s.startTls(a, in)),
-        AUTH(GREETED,    SessionState.AUTH,    SessionConfig::authentication, "AUTH mechanism [initial-response]", (s, a, in) -> s.auth(a));
-
-        static final Verb[] ALL = values(); // values() copies the array on every call
-
-        final Set<SessionState> allowed;
-        final SessionState next;
-        final Predicate<SessionConfig> offeredBy;
-        final String syntax;
-        final String help;
-        final Handler handler;
-
-        Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, Handler handler) {
-            this(allowed, next, offeredBy, syntax, syntax, handler);
-        }
-
-        Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, String help,
-                Handler handler) {
-            this.allowed = allowed;
-            this.next = next;
-            this.offeredBy = offeredBy;
-            this.syntax = syntax;
-            this.help = help;
-            this.handler = handler;
-        }
-    }
-
     /**
      * What the answer to a decision does, chosen when it is asked (see {@link #ask}). The rows are
      * method references that capture nothing, so asking allocates no continuation.
      */
-    private interface Answer<D extends Decision> {
+    interface Answer<D extends Decision> {
         void answer(SmtpSession session, D decision, Reply reply);
     }
 
@@ -134,8 +69,7 @@ public final class SmtpSession implements SessionInfo {
     private final SessionOutput out;
     private final LineReader lines;
     private final CommandText commandText;
-    private final Transaction transaction; // RFC 5321 §3.3
-    private final MessageContent content; // DATA or BDAT chunks of the open transaction
+    final TransactionCommands tx; // MAIL, RCPT, DATA, BDAT and what they build
 
     private SessionState state = SessionState.CONNECTED;
     private Decision awaiting;
@@ -160,8 +94,7 @@ public final class SmtpSession implements SessionInfo {
         this.out = Objects.requireNonNull(out, "out");
         this.lines = new LineReader(config.maxLineBuffer());
         this.commandText = new CommandText(config.smtpUtf8());
-        this.transaction = new Transaction(config);
-        this.content = new MessageContent(config, out);
+        this.tx = new TransactionCommands(this, config, out);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -205,13 +138,9 @@ public final class SmtpSession implements SessionInfo {
      */
     public void receive(ByteBuffer in) {
         while (in.hasRemaining() && canRead()) {
-            if (content.inChunk()) {
-                if (contentEnded(content.readChunk(in))) {
-                    return; // the chunk is done: commands may follow
-                }
-            } else if (state == SessionState.DATA) {
-                if (contentEnded(content.readData(in))) {
-                    return; // commands may follow
+            if (tx.readsContent()) {
+                if (tx.readContent(in)) {
+                    return; // the chunk or the message is done: commands may follow
                 }
             } else {
                 switch (lines.read(in)) {
@@ -233,7 +162,7 @@ public final class SmtpSession implements SessionInfo {
      * use it to feed content in whole buffers and commands in slices (see {@link #receive}).
      */
     public boolean isReceivingContent() {
-        return canRead() && (content.expectsChunkOctets() || state == SessionState.DATA);
+        return canRead() && tx.expectsContent();
     }
 
     /** The decision the session waits for, or {@code null} when it is not paused. */
@@ -315,7 +244,7 @@ public final class SmtpSession implements SessionInfo {
     /** The connection is gone: drops any partial message. No output but {@link SessionOutput#discardContent()}. */
     public void connectionLost() {
         if (state != SessionState.CLOSED) {
-            content.discard();
+            tx.discardContent();
             state = SessionState.CLOSED;
             awaiting = null;
             onAnswer = null;
@@ -352,12 +281,12 @@ public final class SmtpSession implements SessionInfo {
 
     @Override
     public MailPath reversePath() {
-        return transaction.reversePath();
+        return tx.transaction().reversePath();
     }
 
     @Override
     public List<MailPath> recipients() {
-        return transaction.recipients();
+        return tx.transaction().recipients();
     }
 
     @Override
@@ -367,7 +296,7 @@ public final class SmtpSession implements SessionInfo {
 
     /** The envelope of the open transaction, or {@code null} when none is open. */
     public Envelope envelope() {
-        return transaction.envelope();
+        return tx.transaction().envelope();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -420,27 +349,26 @@ public final class SmtpSession implements SessionInfo {
                 return;
             }
         }
-        Verb verb = verbOf(verbText);
+        Verb verb = Verb.of(verbText);
         if (verb == null) {
             refuse(notRecognized(verbText));
             return;
         }
-        if (!lineFits(verb, text)) {
+        if (CommandText.octets(text) + 2 > verb.maxLine(config)) {
             refuse(LINE_TOO_LONG);
             return;
         }
-        if (!isEnabled(verb)) {
+        if (!verb.isOffered(config)) {
             refuse(notImplemented(verb.name()));
             if (verb == Verb.BDAT) {
-                content.skipChunk(ChunkReader.size(argument));
+                tx.skipChunk(argument);
             }
             return;
         }
-        Reply outOfSequence = outOfSequence(verb);
+        Reply outOfSequence = verb.outOfSequence(state, tx.transaction().triedRecipients());
         if (outOfSequence != null) {
-            if (verb == Verb.BDAT && ChunkReader.size(argument) >= 0) {
-                // Its octets are read and dropped, then the 503 is the answer.
-                contentEnded(content.refuseChunk(ChunkReader.size(argument), outOfSequence));
+            if (verb == Verb.BDAT) {
+                tx.refuseChunk(argument, outOfSequence);
             } else {
                 refuse(outOfSequence);
             }
@@ -449,64 +377,13 @@ public final class SmtpSession implements SessionInfo {
         verb.handler.handle(this, argument, in);
     }
 
-    private static Verb verbOf(String text) {
-        for (Verb v : Verb.ALL) {
-            if (v.name().equals(text)) {
-                return v;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * RFC 5321 §4.5.3.1.4: 512 octets per command line, CRLF included; MAIL and RCPT get the
-     * allowances of the extensions that add parameters to them (see
-     * {@link SessionConfig#maxMailLine()}).
-     */
-    private boolean lineFits(Verb verb, String text) {
-        int limit = switch (verb) {
-            case MAIL -> config.maxMailLine();
-            case RCPT -> config.maxRcptLine();
-            // AUTH's initial response may be as long as a SASL response line (RFC 4954 §4).
-            case AUTH -> config.maxLineBuffer();
-            default -> config.maxCommandLine();
-        };
-        return CommandText.octets(text) + 2 <= limit;
-    }
-
-    private boolean isEnabled(Verb verb) {
-        return verb.offeredBy == null || verb.offeredBy.test(config);
-    }
-
-    /**
-     * Checks the verb against its row of {@link Verb} and picks the RFC 5321 §4.1.4 / RFC 2920
-     * §3.1 reply for a command out of sequence, or {@code null} when it may go ahead.
-     */
-    private Reply outOfSequence(Verb verb) {
-        if (verb.allowed.contains(state)) {
-            return null;
-        }
-        if (state == SessionState.CONNECTED) {
-            return verb == Verb.STARTTLS || verb == Verb.AUTH ? SEND_EHLO_FIRST : SEND_HELO_FIRST;
-        }
-        return switch (verb) {
-            case MAIL -> NESTED_MAIL;
-            case RCPT -> state == SessionState.BDAT ? RCPT_AFTER_BDAT : NEED_MAIL;
-            case DATA, BDAT -> state == SessionState.BDAT ? DATA_AFTER_BDAT
-                    : state == SessionState.MAIL ? (transaction.triedRecipients() ? NO_VALID_RECIPIENTS : NEED_RCPT)
-                    : NEED_MAIL;
-            case STARTTLS, AUTH -> TRANSACTION_IN_PROGRESS;
-            default -> BAD_SEQUENCE;
-        };
-    }
-
     /** Answers a known verb whose arguments are wrong, quoting its row of {@link Verb}. */
-    private void refuseSyntax(Verb verb) {
+    void refuseSyntax(Verb verb) {
         refuse(syntax(verb.syntax));
     }
 
     /** The verb succeeded: the session moves to the state its row names. */
-    private void enter(Verb verb) {
+    void enter(Verb verb) {
         state = verb.next;
     }
 
@@ -519,7 +396,7 @@ public final class SmtpSession implements SessionInfo {
      * in the wild, and refusing them breaks mail that every common MTA takes (Postfix accepts any
      * word unless told to be strict). The handler sees the name in {@link Decision.Hello}.
      */
-    private void hello(String argument, boolean extendedHello) {
+    void hello(String argument, boolean extendedHello) {
         String domain = argument.strip();
         if (domain.isEmpty() || domain.indexOf(' ') >= 0) {
             refuseSyntax(extendedHello ? Verb.EHLO : Verb.HELO);
@@ -548,169 +425,9 @@ public final class SmtpSession implements SessionInfo {
     }
 
     // ------------------------------------------------------------------------------------------
-    // MAIL (RFC 5321 §4.1.1.2) and RCPT (§4.1.1.3)
-
-    private void mail(String argument) {
-        if (config.requireTls() && !secure) {
-            refuse(TLS_REQUIRED);
-            return;
-        }
-        if (config.requireAuth() && authenticatedUser == null) {
-            refuse(AUTH_REQUIRED);
-            return;
-        }
-        MailArguments parsed = MailArguments.mail(argument, config.smtpUtf8(), Verb.MAIL.syntax);
-        if (parsed.problem() != null) {
-            refuse(parsed.problem());
-            return;
-        }
-        Map<String, String> params = parsed.parameters();
-        Reply problem = checkMailParameters(params);
-        if (problem == null && parsed.path().isInternationalized() && !params.containsKey("SMTPUTF8")) {
-            problem = NEEDS_SMTPUTF8;
-        }
-        if (problem != null) {
-            refuse(problem);
-            return;
-        }
-        if (params.containsKey("AUTH") && authenticatedUser == null) {
-            // RFC 4954 §5: a client that has not authenticated cannot vouch for the submitter;
-            // the server MUST behave as if AUTH=<> was given.
-            params.put("AUTH", "<>");
-        }
-        ask(new Decision.Mail(parsed.path(), params), SmtpSession::mailDecided);
-    }
-
-    /** The MAIL parameters are those of the offered {@link Extension}s, and only after EHLO. */
-    private Reply checkMailParameters(Map<String, String> params) {
-        if (!params.isEmpty() && !extended) {
-            return UNKNOWN_MAIL_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.2)
-        }
-        return Extension.checkMail(params, config, secure);
-    }
-
-    private void mailDecided(Decision.Mail mail, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            handlerRefused(reply);
-            return;
-        }
-        transaction.begin(mail.reversePath(), mail.parameters());
-        enter(Verb.MAIL);
-        send(reply != null ? reply : Reply.SENDER_OK);
-    }
-
-    private void rcpt(String argument) {
-        MailArguments parsed = MailArguments.rcpt(argument, transaction.smtpUtf8(), Verb.RCPT.syntax);
-        if (parsed.problem() != null) {
-            refuse(parsed.problem());
-            return;
-        }
-        Map<String, String> params = parsed.parameters();
-        Reply problem = checkRcptParameters(params);
-        if (problem != null) {
-            refuse(problem);
-            return;
-        }
-        Reply limit = transaction.admitRecipient(); // RFC 5321 §4.5.3.1.10
-        if (limit == RECIPIENT_OVERSHOOT) {
-            terminate(limit);
-        } else if (limit != null) {
-            send(limit); // no error: the client sends the rest later
-        } else {
-            ask(new Decision.Rcpt(parsed.path(), params), SmtpSession::rcptDecided);
-        }
-    }
-
-    /** The RCPT parameters are those of the offered {@link Extension}s (DSN's), and only after EHLO. */
-    private Reply checkRcptParameters(Map<String, String> params) {
-        if (!params.isEmpty() && !extended) {
-            return UNKNOWN_RCPT_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.3), as on MAIL
-        }
-        return Extension.checkRcpt(params, config, secure);
-    }
-
-    private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            handlerRefused(reply);
-            return;
-        }
-        transaction.addRecipient(rcpt.recipient(), rcpt.parameters());
-        enter(Verb.RCPT);
-        send(reply != null ? reply : Reply.RECIPIENT_OK);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2): MessageContent reads, one hand-off answers
-
-    private void data(String argument) {
-        if (!argument.isEmpty()) {
-            refuseSyntax(Verb.DATA);
-            return;
-        }
-        if (transaction.bodyType() == BodyType.BINARY_MIME) {
-            refuse(BINARYMIME_NEEDS_BDAT); // RFC 3030 §3
-            return;
-        }
-        content.open();
-        content.startData();
-        enter(Verb.DATA);
-        send(DATA_GO_AHEAD);
-    }
-
-    private void bdat(String argument) {
-        long size = ChunkReader.size(argument);
-        if (size < 0) {
-            refuseSyntax(Verb.BDAT);
-            return;
-        }
-        if (state == SessionState.RCPT) { // the first chunk of the transaction
-            content.open();
-            enter(Verb.BDAT);
-        }
-        boolean last = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
-        contentEnded(content.beginChunk(size, last));
-    }
-
-    /**
-     * Answers the end of the message content or of one chunk; false if {@code end} is null (not
-     * ended). A later
-     * LMTP mode answers COMPLETE with one reply per accepted recipient (RFC 2033 §4.2), here.
-     */
-    private boolean contentEnded(MessageContent.End end) {
-        if (end == null) {
-            return false;
-        }
-        switch (end) {
-            case COMPLETE -> ask(new Decision.Message(envelope(), content.size()), (s, message, reply) -> s.messageDecided(reply));
-            // RFC 1870 §6.3 for DATA, RFC 3030 §2 for BDAT (later BDATs get 503).
-            case TOO_BIG -> messageRefused(Reply.MESSAGE_TOO_BIG);
-            case BAD_LINE_ENDINGS -> messageRefused(BAD_MESSAGE_LINE_ENDINGS);
-            case CHUNK -> send(chunkReceived(content.size()));
-            case REFUSED -> refuse(content.chunkRefusal());
-            case SKIPPED -> { } // BDAT while CHUNKING is off: already answered with 502
-        }
-        return true;
-    }
-
-    private void messageRefused(Reply reply) {
-        send(reply);
-        resetTransaction();
-    }
-
-    private void messageDecided(Reply reply) {
-        resetTransaction();
-        if (reply == null || reply.isPositive()) {
-            // A client that delivers mail is no prober: its earlier errors are forgiven, as
-            // Postfix forgives them (SessionConfig.maxErrors).
-            errors = 0;
-        }
-        send(reply != null ? reply : Reply.OK);
-    }
-
-    // ------------------------------------------------------------------------------------------
     // RSET, QUIT, HELP, VRFY (RFC 5321 §4.1.1.5-4.1.1.10)
 
-    private void rset(String argument) {
+    void rset(String argument) {
         if (!argument.isEmpty()) {
             refuseSyntax(Verb.RSET);
             return;
@@ -719,43 +436,26 @@ public final class SmtpSession implements SessionInfo {
         send(Reply.OK);
     }
 
-    private void quit() {
+    void quit() {
         send(BYE);
         close();
     }
 
-    private void help(String argument) {
+    void help(String argument) {
         String topic = argument.strip().toUpperCase(Locale.ROOT);
         if (topic.isEmpty()) {
-            send(supportedCommands(supportedVerbs()));
+            send(supportedCommands(Verb.supported(config)));
             return;
         }
-        Verb verb = verbOf(topic);
-        if (verb == null || verb.help == null || !supportedVerbs().contains(topic)) {
-            refuse(unknownHelpTopic(supportedVerbs()));
+        Verb verb = Verb.of(topic);
+        if (verb == null || verb.help == null || !Verb.supported(config).contains(topic)) {
+            refuse(unknownHelpTopic(Verb.supported(config)));
         } else {
             send(helpSyntax(verb.help));
         }
     }
 
-    private List<String> supportedVerbs() {
-        List<String> verbs = new ArrayList<>();
-        for (Verb v : Verb.ALL) {
-            if (isEnabled(v) && v.help != null) {
-                verbs.add(v.name());
-            }
-        }
-        for (CommandExtension extension : config.extensions()) {
-            String verb = extension.verb().toUpperCase(Locale.ROOT);
-            if (!verbs.contains(verb)) {
-                verbs.add(verb);
-            }
-        }
-        verbs.sort(null);
-        return verbs;
-    }
-
-    private void vrfy(String argument) {
+    void vrfy(String argument) {
         if (argument.isBlank()) {
             refuseSyntax(Verb.VRFY);
         } else {
@@ -766,7 +466,7 @@ public final class SmtpSession implements SessionInfo {
     // ------------------------------------------------------------------------------------------
     // STARTTLS (RFC 3207)
 
-    private void startTls(String argument, ByteBuffer in) {
+    void startTls(String argument, ByteBuffer in) {
         if (secure) {
             refuse(TLS_ALREADY_ACTIVE);
             return;
@@ -787,7 +487,7 @@ public final class SmtpSession implements SessionInfo {
     // ------------------------------------------------------------------------------------------
     // AUTH (RFC 4954): the exchange itself is a SaslExchange
 
-    private void auth(String argument) {
+    void auth(String argument) {
         if (!authOffered()) {
             refuse(ENCRYPTION_REQUIRED);
             return;
@@ -863,12 +563,12 @@ public final class SmtpSession implements SessionInfo {
 
     /** Pauses on {@code decision}; {@code then} is what its answer does (see {@link #resume}). */
     @SuppressWarnings("unchecked") // then is only ever called with the decision it was given with
-    private <D extends Decision> void ask(D decision, Answer<D> then) {
+    <D extends Decision> void ask(D decision, Answer<D> then) {
         awaiting = decision;
         onAnswer = (Answer<Decision>) (Answer<?>) then; // the transport sees awaiting() after the call returns
     }
 
-    private void send(Reply reply) {
+    void send(Reply reply) {
         out.send(reply.encode(enhancedCodes));
     }
 
@@ -877,7 +577,7 @@ public final class SmtpSession implements SessionInfo {
      * the answer is a 421 and the session closes, which stops a client that only probes or floods
      * (Postfix's {@code smtpd_hard_error_limit} counts the same way).
      */
-    private void refuse(Reply reply) {
+    void refuse(Reply reply) {
         errors++;
         if (config.maxErrors() > 0 && errors > config.maxErrors()) {
             terminate(TOO_MANY_ERRORS);
@@ -890,7 +590,7 @@ public final class SmtpSession implements SessionInfo {
      * The handler refused a greeting, sender or recipient: a permanent refusal counts as a client
      * error (see {@link SessionConfig#maxErrors()}), a temporary one is only sent.
      */
-    private void handlerRefused(Reply reply) {
+    void handlerRefused(Reply reply) {
         if (reply.code() >= 500) {
             refuse(reply);
         } else {
@@ -899,9 +599,16 @@ public final class SmtpSession implements SessionInfo {
     }
 
     /** Ends the mail transaction (RFC 5321 §4.1.1.5); content received so far is dropped. */
-    private void resetTransaction() {
-        content.reset();
-        transaction.reset();
+    /**
+     * A client that delivers mail is no prober: its earlier errors are forgiven, as Postfix
+     * forgives them (see {@link SessionConfig#maxErrors()}).
+     */
+    void forgiveErrors() {
+        errors = 0;
+    }
+
+    void resetTransaction() {
+        tx.reset();
         if (state == SessionState.MAIL || state == SessionState.RCPT || state == SessionState.BDAT
                 || state == SessionState.DATA) {
             state = SessionState.GREETED;
@@ -917,7 +624,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     private void close() {
-        content.discard();
+        tx.discardContent();
         awaiting = null;
         onAnswer = null;
         state = SessionState.CLOSED;

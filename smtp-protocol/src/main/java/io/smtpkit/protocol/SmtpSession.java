@@ -2,23 +2,12 @@ package io.smtpkit.protocol;
 
 import static io.smtpkit.protocol.internal.Replies.*;
 
-import io.smtpkit.protocol.internal.ChunkReader;
 import io.smtpkit.protocol.internal.CommandText;
-import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
-import io.smtpkit.protocol.internal.MailArguments;
-import io.smtpkit.protocol.internal.MessageContent;
-import io.smtpkit.protocol.internal.SaslExchange;
-import io.smtpkit.protocol.internal.Transaction;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * One SMTP server session, without I/O (RFC 5321 §3, §4): bytes from the client go in through
@@ -69,7 +58,10 @@ public final class SmtpSession implements SessionInfo {
     private final SessionOutput out;
     private final LineReader lines;
     private final CommandText commandText;
+    // The commands that keep state of their own; the verb table's rows call into them.
+    final HelloCommand hello;
     final TransactionCommands tx; // MAIL, RCPT, DATA, BDAT and what they build
+    final AuthCommand auth;
 
     private SessionState state = SessionState.CONNECTED;
     private Decision awaiting;
@@ -78,13 +70,7 @@ public final class SmtpSession implements SessionInfo {
     private boolean refused;
     private int errors;
 
-    private String heloName;
-    private boolean extended;
-    private boolean enhancedCodes;
     private boolean secure;
-    private String authenticatedUser;
-
-    private SaslExchange sasl; // an AUTH exchange (RFC 4954 §4), while the state is AUTH
 
     /**
      * A session that writes to {@code out}. Nothing happens until {@link #start()}.
@@ -94,7 +80,9 @@ public final class SmtpSession implements SessionInfo {
         this.out = Objects.requireNonNull(out, "out");
         this.lines = new LineReader(config.maxLineBuffer());
         this.commandText = new CommandText(config.smtpUtf8());
+        this.hello = new HelloCommand(this);
         this.tx = new TransactionCommands(this, config, out);
+        this.auth = new AuthCommand(this);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -217,10 +205,8 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         secure = true;
-        heloName = null;
-        extended = false;
-        enhancedCodes = false;
-        authenticatedUser = null;
+        hello.forget();
+        auth.forget();
         errors = 0;
         resetTransaction();
         lines.reset();
@@ -261,12 +247,12 @@ public final class SmtpSession implements SessionInfo {
 
     @Override
     public String heloName() {
-        return heloName;
+        return hello.name();
     }
 
     @Override
     public boolean isExtended() {
-        return extended;
+        return hello.extended();
     }
 
     @Override
@@ -276,7 +262,7 @@ public final class SmtpSession implements SessionInfo {
 
     @Override
     public String authenticatedUser() {
-        return authenticatedUser;
+        return auth.user();
     }
 
     @Override
@@ -321,7 +307,7 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         if (state == SessionState.AUTH) {
-            saslResponse(text);
+            auth.respond(text);
         } else {
             command(text, in);
         }
@@ -388,43 +374,6 @@ public final class SmtpSession implements SessionInfo {
     }
 
     // ------------------------------------------------------------------------------------------
-    // HELO / EHLO (RFC 5321 §4.1.1.1)
-
-    /**
-     * RFC 5321 §4.1.1.1 asks for a Domain or an address literal, but the session checks only
-     * that there is one word: clients send underscores, bare IP addresses and unbracketed names
-     * in the wild, and refusing them breaks mail that every common MTA takes (Postfix accepts any
-     * word unless told to be strict). The handler sees the name in {@link Decision.Hello}.
-     */
-    void hello(String argument, boolean extendedHello) {
-        String domain = argument.strip();
-        if (domain.isEmpty() || domain.indexOf(' ') >= 0) {
-            refuseSyntax(extendedHello ? Verb.EHLO : Verb.HELO);
-            return;
-        }
-        ask(new Decision.Hello(domain, extendedHello), SmtpSession::greeted);
-    }
-
-    private void greeted(Decision.Hello hello, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            handlerRefused(reply); // a refused greeting leaves the session, and any transaction, as it was
-            return;
-        }
-        // An accepted EHLO/HELO in the middle of a transaction resets it, as RSET would
-        // (RFC 5321 §4.1.4: "if ... the EHLO command is acceptable to the SMTP server").
-        resetTransaction();
-        heloName = hello.domain();
-        extended = hello.extended();
-        enhancedCodes = extended && config.enhancedStatusCodes();
-        enter(extended ? Verb.EHLO : Verb.HELO);
-        send(extended ? ehlo(config, secure) : helo(config.hostname()));
-    }
-
-    private boolean authOffered() {
-        return Extension.AUTH.offered(config, secure);
-    }
-
-    // ------------------------------------------------------------------------------------------
     // RSET, QUIT, HELP, VRFY (RFC 5321 §4.1.1.5-4.1.1.10)
 
     void rset(String argument) {
@@ -484,61 +433,8 @@ public final class SmtpSession implements SessionInfo {
         out.startTls();
     }
 
-    // ------------------------------------------------------------------------------------------
-    // AUTH (RFC 4954): the exchange itself is a SaslExchange
-
-    void auth(String argument) {
-        if (!authOffered()) {
-            refuse(ENCRYPTION_REQUIRED);
-            return;
-        }
-        if (authenticatedUser != null) {
-            refuse(ALREADY_AUTHENTICATED);
-            return;
-        }
-        String[] words = argument.strip().split(" +");
-        if (words[0].isEmpty() || words.length > 2) {
-            refuseSyntax(Verb.AUTH);
-            return;
-        }
-        SaslExchange exchange = SaslExchange.start(words[0]);
-        if (exchange == null) {
-            refuse(UNKNOWN_MECHANISM);
-            return;
-        }
-        sasl = exchange;
-        enter(Verb.AUTH);
-        if (words.length == 1) {
-            send(exchange.firstChallenge());
-        } else {
-            saslResponse(words[1]);
-        }
-    }
-
-    private void saslResponse(String response) {
-        SaslExchange.Step step = sasl.respond(response);
-        if (step.challenge() != null) {
-            send(step.challenge());
-        } else if (step.refusal() != null) {
-            endSasl();
-            refuse(step.refusal());
-        } else {
-            ask(step.credentials(), SmtpSession::authDecided);
-        }
-    }
-
-    private void authDecided(Decision.Authenticate authenticate, Reply reply) {
-        endSasl();
-        if (reply != null && reply.code() / 100 == 2) {
-            authenticatedUser = authenticate.username();
-            send(reply);
-        } else {
-            refuse(reply != null ? reply : Reply.AUTHENTICATION_FAILED);
-        }
-    }
-
-    private void endSasl() {
-        sasl = null;
+    /** The AUTH exchange ended, answered or not (see {@link AuthCommand}). */
+    void authEnded() {
         state = SessionState.GREETED;
     }
 
@@ -569,7 +465,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     void send(Reply reply) {
-        out.send(reply.encode(enhancedCodes));
+        out.send(reply.encode(hello.enhancedCodes()));
     }
 
     /**
@@ -598,7 +494,6 @@ public final class SmtpSession implements SessionInfo {
         }
     }
 
-    /** Ends the mail transaction (RFC 5321 §4.1.1.5); content received so far is dropped. */
     /**
      * A client that delivers mail is no prober: its earlier errors are forgiven, as Postfix
      * forgives them (see {@link SessionConfig#maxErrors()}).
@@ -607,6 +502,7 @@ public final class SmtpSession implements SessionInfo {
         errors = 0;
     }
 
+    /** Ends the mail transaction (RFC 5321 §4.1.1.5); content received so far is dropped. */
     void resetTransaction() {
         tx.reset();
         if (state == SessionState.MAIL || state == SessionState.RCPT || state == SessionState.BDAT
@@ -618,7 +514,7 @@ public final class SmtpSession implements SessionInfo {
     /** Answers a line that is no command at all; inside an AUTH exchange it also ends the exchange. */
     private void lineError(Reply reply) {
         if (state == SessionState.AUTH) {
-            endSasl();
+            auth.end();
         }
         refuse(reply);
     }

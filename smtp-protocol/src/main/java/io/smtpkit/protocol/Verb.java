@@ -1,5 +1,6 @@
 package io.smtpkit.protocol;
 
+import static io.smtpkit.protocol.Verb.Rows.*;
 import static io.smtpkit.protocol.internal.Replies.*;
 
 import java.nio.ByteBuffer;
@@ -20,27 +21,27 @@ import java.util.function.Predicate;
  */
 enum Verb {
     //       allowed in  success leads to       offered by                   501 "Syntax:" and HELP text
-    HELO(Rows.COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello(a, false)),
-    EHLO(Rows.COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello(a, true)),
-    MAIL(Rows.GREETED,    SessionState.MAIL,    null,                        "MAIL FROM:<address> [parameters]",
+    HELO(COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello.hello(a, false)),
+    EHLO(COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello.hello(a, true)),
+    MAIL(GREETED,    SessionState.MAIL,    null,                        "MAIL FROM:<address> [parameters]",
             "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8]", (s, a, in) -> s.tx.mail(a)),
-    RCPT(Rows.SENDER,     SessionState.RCPT,    null,                        "RCPT TO:<address> [parameters]",
+    RCPT(SENDER,     SessionState.RCPT,    null,                        "RCPT TO:<address> [parameters]",
             "RCPT TO:<address>", (s, a, in) -> s.tx.rcpt(a)),
-    DATA(Rows.RECIPIENTS, SessionState.DATA,    null,                        "DATA", (s, a, in) -> s.tx.data(a)),
-    BDAT(Rows.CHUNKS,     SessionState.BDAT,    SessionConfig::chunking,     "BDAT size [LAST]", (s, a, in) -> s.tx.bdat(a)),
-    RSET(Rows.COMMANDS,   null,                 null,                        "RSET", (s, a, in) -> s.rset(a)),
+    DATA(RECIPIENTS, SessionState.DATA,    null,                        "DATA", (s, a, in) -> s.tx.data(a)),
+    BDAT(CHUNKS,     SessionState.BDAT,    SessionConfig::chunking,     "BDAT size [LAST]", (s, a, in) -> s.tx.bdat(a)),
+    RSET(COMMANDS,   null,                 null,                        "RSET", (s, a, in) -> s.rset(a)),
     // RFC 5321 §4.1.1.9: a NOOP argument is ignored.
-    NOOP(Rows.COMMANDS,   null,                 null,                        "NOOP", (s, a, in) -> s.send(Reply.OK)),
-    QUIT(Rows.COMMANDS,   null,                 null,                        "QUIT", (s, a, in) -> s.quit()),
-    HELP(Rows.COMMANDS,   null,                 null,                        "HELP [command]", (s, a, in) -> s.help(a)),
-    VRFY(Rows.COMMANDS,   null,                 null,                        "VRFY <address>", (s, a, in) -> s.vrfy(a)),
+    NOOP(COMMANDS,   null,                 null,                        "NOOP", (s, a, in) -> s.send(Reply.OK)),
+    QUIT(COMMANDS,   null,                 null,                        "QUIT", (s, a, in) -> s.quit()),
+    HELP(COMMANDS,   null,                 null,                        "HELP [command]", (s, a, in) -> s.help(a)),
+    VRFY(COMMANDS,   null,                 null,                        "VRFY <address>", (s, a, in) -> s.vrfy(a)),
     // Always answered 502, so HELP does not offer it.
-    EXPN(Rows.COMMANDS,   null,                 null,                        "EXPN <list>", null, (s, a, in) -> s.refuse(EXPN_NOT_IMPLEMENTED)),
-    STARTTLS(Rows.GREETED, SessionState.TLS,    SessionConfig::startTls,     "STARTTLS", (s, a, in) -> s.startTls(a, in)),
-    AUTH(Rows.GREETED,    SessionState.AUTH,    SessionConfig::authentication, "AUTH mechanism [initial-response]", (s, a, in) -> s.auth(a));
+    EXPN(COMMANDS,   null,                 null,                        "EXPN <list>", null, (s, a, in) -> s.refuse(EXPN_NOT_IMPLEMENTED)),
+    STARTTLS(GREETED, SessionState.TLS,    SessionConfig::startTls,     "STARTTLS", (s, a, in) -> s.startTls(a, in)),
+    AUTH(GREETED,    SessionState.AUTH,    SessionConfig::authentication, "AUTH mechanism [initial-response]", (s, a, in) -> s.auth.auth(a));
 
-    /** The state sets of the table's first column (an enum's constants cannot be named in its own rows). */
-    private static final class Rows {
+    /** The state sets of the table's first column (an enum's rows cannot read the enum's own static fields). */
+    static final class Rows {
         static final Set<SessionState> COMMANDS = EnumSet.of(
                 SessionState.CONNECTED, SessionState.GREETED, SessionState.MAIL, SessionState.RCPT, SessionState.BDAT);
         static final Set<SessionState> GREETED = EnumSet.of(SessionState.GREETED);

@@ -48,9 +48,8 @@ final class HelloCommand {
     }
 
     private void greeted(Decision.Hello hello, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            session.handlerRefused(reply); // a refused greeting leaves the session, and any transaction, as it was
-            return;
+        if (session.refusedBy(reply)) {
+            return; // a refused greeting leaves the session, and any transaction, as it was
         }
         // An accepted EHLO/HELO in the middle of a transaction resets it, as RSET would
         // (RFC 5321 §4.1.4: "if ... the EHLO command is acceptable to the SMTP server").

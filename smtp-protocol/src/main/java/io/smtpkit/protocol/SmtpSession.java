@@ -373,6 +373,11 @@ public final class SmtpSession implements SessionInfo {
         state = verb.next;
     }
 
+    /** The AUTH exchange ended, answered or not (see {@link AuthCommand}). */
+    void authEnded() {
+        state = SessionState.GREETED;
+    }
+
     // ------------------------------------------------------------------------------------------
     // RSET, QUIT, HELP, VRFY (RFC 5321 §4.1.1.5-4.1.1.10)
 
@@ -391,16 +396,11 @@ public final class SmtpSession implements SessionInfo {
     }
 
     void help(String argument) {
-        String topic = argument.strip().toUpperCase(Locale.ROOT);
-        if (topic.isEmpty()) {
-            send(supportedCommands(Verb.supported(config)));
-            return;
-        }
-        Verb verb = Verb.of(topic);
-        if (verb == null || verb.help == null || !Verb.supported(config).contains(topic)) {
-            refuse(unknownHelpTopic(Verb.supported(config)));
+        Reply reply = Verb.help(argument, config);
+        if (reply.isPositive()) {
+            send(reply);
         } else {
-            send(helpSyntax(verb.help));
+            refuse(reply);
         }
     }
 
@@ -432,14 +432,6 @@ public final class SmtpSession implements SessionInfo {
         enter(Verb.STARTTLS);
         out.startTls();
     }
-
-    /** The AUTH exchange ended, answered or not (see {@link AuthCommand}). */
-    void authEnded() {
-        state = SessionState.GREETED;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Connection
 
     private void connected(Reply reply) {
         if (reply == null) {
@@ -482,16 +474,27 @@ public final class SmtpSession implements SessionInfo {
         }
     }
 
+    /** The handler accepted {@code verb}: the session moves on and sends its answer, or {@code byDefault}. */
+    void accepted(Verb verb, Reply reply, Reply byDefault) {
+        enter(verb);
+        send(reply != null ? reply : byDefault);
+    }
+
     /**
-     * The handler refused a greeting, sender or recipient: a permanent refusal counts as a client
-     * error (see {@link SessionConfig#maxErrors()}), a temporary one is only sent.
+     * True, once it is answered, when the handler refused a greeting, sender or recipient: a
+     * permanent refusal counts as a client error (see {@link SessionConfig#maxErrors()}), a
+     * temporary one is only sent. False for {@code null} (the default) and positive answers.
      */
-    void handlerRefused(Reply reply) {
+    boolean refusedBy(Reply reply) {
+        if (reply == null || reply.isPositive()) {
+            return false;
+        }
         if (reply.code() >= 500) {
             refuse(reply);
         } else {
             send(reply);
         }
+        return true;
     }
 
     /**

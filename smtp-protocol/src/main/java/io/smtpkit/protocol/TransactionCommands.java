@@ -49,14 +49,9 @@ final class TransactionCommands {
             return;
         }
         MailArguments parsed = MailArguments.mail(argument, config.smtpUtf8(), Verb.MAIL.syntax);
-        if (parsed.problem() != null) {
-            session.refuse(parsed.problem());
-            return;
-        }
         Map<String, String> params = parsed.parameters();
-        // The MAIL parameters are those of the offered Extensions, and only after EHLO (RFC 5321 §4.1.1.2).
-        Reply problem = !params.isEmpty() && !session.isExtended() ? UNKNOWN_MAIL_PARAMETER
-                : Extension.checkMail(params, config, secure);
+        Reply problem = parsed.problem() != null ? parsed.problem()
+                : Extension.checkMail(params, config, session.isExtended(), secure);
         if (problem == null && parsed.path().isInternationalized() && !params.containsKey("SMTPUTF8")) {
             problem = NEEDS_SMTPUTF8;
         }
@@ -73,25 +68,17 @@ final class TransactionCommands {
     }
 
     private void mailDecided(Decision.Mail mail, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            session.handlerRefused(reply);
-            return;
+        if (!session.refusedBy(reply)) {
+            transaction.begin(mail.reversePath(), mail.parameters());
+            session.accepted(Verb.MAIL, reply, Reply.SENDER_OK);
         }
-        transaction.begin(mail.reversePath(), mail.parameters());
-        session.enter(Verb.MAIL);
-        session.send(reply != null ? reply : Reply.SENDER_OK);
     }
 
     void rcpt(String argument) {
         MailArguments parsed = MailArguments.rcpt(argument, transaction.smtpUtf8(), Verb.RCPT.syntax);
-        if (parsed.problem() != null) {
-            session.refuse(parsed.problem());
-            return;
-        }
         Map<String, String> params = parsed.parameters();
-        // DSN's parameters, and only after EHLO (RFC 5321 §4.1.1.3), as on MAIL.
-        Reply problem = !params.isEmpty() && !session.isExtended() ? UNKNOWN_RCPT_PARAMETER
-                : Extension.checkRcpt(params, config, session.isSecure());
+        Reply problem = parsed.problem() != null ? parsed.problem()
+                : Extension.checkRcpt(params, config, session.isExtended(), session.isSecure());
         if (problem != null) {
             session.refuse(problem);
             return;
@@ -107,13 +94,10 @@ final class TransactionCommands {
     }
 
     private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            session.handlerRefused(reply);
-            return;
+        if (!session.refusedBy(reply)) {
+            transaction.addRecipient(rcpt.recipient(), rcpt.parameters());
+            session.accepted(Verb.RCPT, reply, Reply.RECIPIENT_OK);
         }
-        transaction.addRecipient(rcpt.recipient(), rcpt.parameters());
-        session.enter(Verb.RCPT);
-        session.send(reply != null ? reply : Reply.RECIPIENT_OK);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ enum Verb {
     final SessionState next;
     private final Predicate<SessionConfig> offeredBy;
     final String syntax;
-    final String help;
+    private final String help;
     final Handler handler;
 
     Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, Handler handler) {
@@ -131,8 +131,24 @@ enum Verb {
         };
     }
 
-    /** What HELP lists (RFC 5321 §4.1.1.8): the offered verbs and the command extensions', sorted. */
-    static List<String> supported(SessionConfig config) {
+    /**
+     * HELP's answer (RFC 5321 §4.1.1.8): without a topic, 214 and what {@link #supported} lists;
+     * for an offered verb, 214 and its syntax; otherwise a 501 with the list.
+     */
+    static Reply help(String argument, SessionConfig config) {
+        String topic = argument.strip().toUpperCase(Locale.ROOT);
+        List<String> supported = supported(config);
+        if (topic.isEmpty()) {
+            return supportedCommands(supported);
+        }
+        Verb verb = of(topic);
+        return verb == null || verb.help == null || !supported.contains(topic)
+                ? unknownHelpTopic(supported)
+                : helpSyntax(verb.help);
+    }
+
+    /** What HELP lists: the offered verbs and the command extensions', sorted. */
+    private static List<String> supported(SessionConfig config) {
         List<String> verbs = new ArrayList<>();
         for (Verb v : ALL) {
             if (v.isOffered(config) && v.help != null) {

@@ -45,8 +45,9 @@ import java.util.Objects;
 public final class SmtpSession implements SessionInfo {
 
     /**
-     * What the answer to a decision does, chosen when it is asked (see {@link #ask}). The rows are
-     * method references that capture nothing, so asking allocates no continuation.
+     * What the answer to a decision does, chosen when it is asked (see {@link #ask}). Each is a
+     * lambda that captures nothing (the session and the decision come as arguments), so asking
+     * allocates no continuation.
      */
     interface Answer<D extends Decision> {
         void answer(SmtpSession session, D decision, Reply reply);

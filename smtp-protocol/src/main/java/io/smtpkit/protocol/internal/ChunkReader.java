@@ -1,6 +1,7 @@
 package io.smtpkit.protocol.internal;
 
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionOutput;
 import java.nio.ByteBuffer;
 
 /**
@@ -59,19 +60,19 @@ public final class ChunkReader {
     }
 
     /**
-     * Consumes the chunk's octets from {@code in}: the kept ones are returned as a view of
-     * {@code in} (no copy), others dropped; {@code null} when none were kept.
+     * Consumes the chunk's octets from {@code in}; kept ones are handed to {@code out} as a view
+     * of {@code in} (no copy). Returns how many octets were kept.
      */
-    public ByteBuffer read(ByteBuffer in) {
+    public int read(ByteBuffer in, SessionOutput out) {
         int n = (int) Math.min(in.remaining(), remaining);
-        ByteBuffer view = null;
         if (kept && n > 0) {
-            view = in.duplicate();
+            ByteBuffer view = in.duplicate();
             view.limit(view.position() + n);
+            out.content(view);
         }
         in.position(in.position() + n);
         remaining -= n;
-        return view;
+        return kept ? n : 0;
     }
 
     /** Forgets the chunk, after it was answered. */

@@ -143,11 +143,7 @@ public final class MessageContent {
 
     /** Reads chunk octets from {@code in}; {@code null} until the chunk's last octet, then how it ended. */
     public End readChunk(ByteBuffer in) {
-        ByteBuffer kept = chunk.read(in);
-        if (kept != null) {
-            size += kept.remaining();
-            out.content(kept);
-        }
+        size += chunk.read(in, out);
         return chunkEnd();
     }
 

@@ -107,12 +107,12 @@ public final class Replies {
 
     /**
      * The reply to EHLO: the hostname, then one keyword a line (RFC 5321 §4.1.1.1): those of the
-     * {@link Extension}s offered, of the command extensions, and HELP.
+     * {@link Extension}s offered ({@code extensionKeywords}), of the command extensions, and HELP.
      */
-    public static Reply ehlo(SessionConfig config, boolean secure) {
-        List<String> lines = new ArrayList<>();
+    public static Reply ehlo(SessionConfig config, List<String> extensionKeywords) {
+        List<String> lines = new ArrayList<>(extensionKeywords.size() + config.extensions().size() + 2);
         lines.add(config.hostname());
-        lines.addAll(Extension.keywords(config, secure));
+        lines.addAll(extensionKeywords);
         for (CommandExtension extension : config.extensions()) {
             if (extension.ehloKeyword() != null) {
                 lines.add(extension.ehloKeyword());

@@ -59,7 +59,9 @@ final class HelloCommand {
         extended = hello.extended();
         enhancedCodes = extended && config.enhancedStatusCodes();
         session.enter(extended ? Verb.EHLO : Verb.HELO);
-        session.send(extended ? Replies.ehlo(config, config.extensionKeywords(session.isSecure())) : Replies.helo(config.hostname()));
+        session.send(extended
+                ? Replies.ehlo(config, config.extensionKeywords(session.isSecure()))
+                : Replies.helo(config.hostname()));
     }
 
     /** TLS started (RFC 3207 §4.2): the client must greet again. */

@@ -36,11 +36,12 @@ import java.util.Objects;
  * example through an executor or a queue.
  *
  * <p>Rules from the RFCs can be found by section number: which command goes where in the verb
- * table ({@code Verb}, with its sequencing and line limits); each ESMTP extension's keyword, parameters and
- * line allowance in {@link io.smtpkit.protocol.internal.Extension}; the envelope and the
- * recipient limit in {@link io.smtpkit.protocol.internal.Transaction}; message content, its size
- * limit, dot-unstuffing and BDAT chunks in {@link io.smtpkit.protocol.internal.MessageContent};
- * AUTH in {@link io.smtpkit.protocol.internal.SaslExchange}.
+ * table ({@code Verb}, with its sequencing and line limits); each ESMTP extension's keyword,
+ * parameters and line allowance in {@link io.smtpkit.protocol.internal.Extension}; the envelope
+ * and the recipient limit in {@link io.smtpkit.protocol.internal.Transaction}; message content,
+ * its size limit, dot-unstuffing and BDAT chunks in
+ * {@link io.smtpkit.protocol.internal.MessageContent}; AUTH in
+ * {@link io.smtpkit.protocol.internal.SaslExchange}.
  */
 public final class SmtpSession implements SessionInfo {
 

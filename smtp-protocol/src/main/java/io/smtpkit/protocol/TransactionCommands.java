@@ -132,7 +132,10 @@ final class TransactionCommands {
         contentEnded(content.beginChunk(size, last));
     }
 
-    /** A BDAT out of sequence: its octets, if its syntax says how many, are read and dropped, then {@code refusal} is the answer. */
+    /**
+     * A BDAT out of sequence: its octets, if its syntax says how many, are read and dropped, then
+     * {@code refusal} is the answer.
+     */
     void refuseChunk(String argument, Reply refusal) {
         long size = ChunkReader.size(argument);
         if (size < 0) {

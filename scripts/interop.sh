@@ -7,7 +7,8 @@
 # `mvn -B verify`). Installs swaks, Postfix's smtp-source, python3 and openssl from Debian
 # packages when missing (root; see scripts/install-tools.sh), starts the jar on free ports of 127.0.0.1 and
 # checks: swaks plain, PIPELINING, STARTTLS, AUTH PLAIN/LOGIN, implicit TLS; Python smtplib
-# send_message, STARTTLS + login and SMTPUTF8; a 1000-message smtp-source burst into a Maildir.
+# send_message, STARTTLS + login and SMTPUTF8; a 1000-message smtp-source burst into a Maildir;
+# examples/plugin-example built with Maven (scripts/plugin-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
 # Every server it starts is stopped on exit; every client runs under a timeout.
 set -uo pipefail
@@ -241,5 +242,10 @@ if [ "$status" -eq 2 ] && [ "$(wc -l <"$WORK/bad.err")" -eq 1 ] && ! grep -q 'Ex
 else
   fail "a bad address: exit $status, stderr: $(head -c 300 "$WORK/bad.err")"
 fi
+
+
+# ---- 6. examples/plugin-example built by Maven: @AutoService's services file lists `headers`
+CHECK_TIMEOUT=600 check "examples/plugin-example builds and its generated services file lists headers" \
+  bash scripts/plugin-example.sh
 
 summary

@@ -1,5 +1,6 @@
 package io.smtpkit.cli;
 
+import io.smtpkit.server.HandlerOptionException;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
 import io.smtpkit.server.SmtpHandler;
@@ -29,13 +30,23 @@ final class Handlers {
 
     private Handlers() {}
 
-    /** The providers {@code classes} finds with {@code ServiceLoader}; a broken one is a usage error. */
+    /**
+     * The providers {@code classes} finds with {@code ServiceLoader}. One that cannot be found or
+     * loaded is a usage error; one whose constructor throws is left out with a one-line warning,
+     * and the others serve.
+     */
     static HandlerRegistry registry(ClassLoader classes) throws UsageError {
+        HandlerRegistry registry;
         try {
-            return HandlerRegistry.load(classes);
+            registry = HandlerRegistry.load(classes);
         } catch (IllegalStateException | ServiceConfigurationError | LinkageError e) {
             throw new UsageError(Main.oneLine(e.getMessage()));
         }
+        for (String failure : registry.failures()) {
+            LoggerFactory.getLogger(Main.class).warn("skipped a handler provider that failed to start: {}",
+                    Main.oneLine(failure));
+        }
+        return registry;
     }
 
     /** A loader over every jar in {@code dir} whose parent is the application's loader. */
@@ -103,8 +114,8 @@ final class Handlers {
 
     /**
      * Makes the handler from {@code -o} pairs and the REMOTEHOST:PORT upstream. What the provider
-     * throws is reported as a usage error naming the handler once ({@link HandlerProvider#create}
-     * throws {@link IllegalArgumentException} with a message a user can act on).
+     * throws is a usage error naming the handler once: a {@link HandlerOptionException} names it
+     * itself; anything else is the provider's own failure, named here.
      */
     static SmtpHandler create(HandlerProvider provider, List<String> pairs, String remoteAddress) throws UsageError {
         Map<String, String> handlerOptions = handlerOptions(pairs);
@@ -121,8 +132,10 @@ final class Handlers {
         SmtpHandler handler;
         try {
             handler = provider.create(handlerOptions);
+        } catch (HandlerOptionException e) {
+            throw new UsageError(Main.oneLine(e.getMessage()));
         } catch (RuntimeException e) {
-            throw new UsageError(providerMessage(provider, e));
+            throw new UsageError(providerFailure(provider, e));
         }
         if (handler == null) {
             throw new UsageError("handler '" + provider.name() + "' could not be made (its provider returned null)");
@@ -130,18 +143,10 @@ final class Handlers {
         return handler;
     }
 
-    /**
-     * The provider's message, naming the handler once: {@code HandlerOptions} starts its messages
-     * with {@code handler 'NAME'} itself, a provider's own may not. (A typed option exception in
-     * smtp-server would make this prefix test unnecessary.)
-     */
-    private static String providerMessage(HandlerProvider provider, RuntimeException e) {
+    /** A provider that failed other than over an option: its message, or its type, after the handler's name. */
+    private static String providerFailure(HandlerProvider provider, RuntimeException e) {
         String message = Main.oneLine(e.getMessage());
-        if (message.isEmpty()) {
-            return "handler '" + provider.name() + "': " + e.getClass().getSimpleName();
-        }
-        String named = "handler '" + provider.name() + "'";
-        return message.startsWith(named) ? message : named + ": " + message;
+        return "handler '" + provider.name() + "': " + (message.isEmpty() ? e.getClass().getSimpleName() : message);
     }
 
     /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -220,7 +221,7 @@ class CliTest {
         String line = serving.outText().lines().findFirst().orElseThrow();
         for (var address : serving.started().addresses()) {
             assertTrue(line.contains("127.0.0.1:" + address.getPort()), line);
-            assertTrue(SmtpTestClient.sendMail(address, "a@example.org", "b@example.org", MESSAGE).startsWith("250"));
+            assertTrue(SmtpClient.deliver(address, "a@example.org", "b@example.org", MESSAGE).startsWith("250"));
         }
     }
 
@@ -234,16 +235,17 @@ class CliTest {
         CliHarness.Serving serving = cli.serve("-l", "[::1]:0", "-c", "sink");
         String line = serving.outText().lines().findFirst().orElseThrow();
         assertTrue(line.contains("listening on [::1]:" + serving.address().getPort()), line);
-        assertTrue(SmtpTestClient.sendMail(serving.address(), "a@example.org", "b@example.org", MESSAGE).startsWith("250"));
+        assertTrue(SmtpClient.deliver(serving.address(), "a@example.org", "b@example.org", MESSAGE).startsWith("250"));
     }
 
     @Test
     void debugPrintsTheMessageBetweenSmtpdsMarkers() throws Exception {
-        try (StdoutCapture stdout = new StdoutCapture()) {
-            CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0");
-            String reply = SmtpTestClient.sendMail(serving.address(), "alice@example.org", "bob@example.org", MESSAGE);
+        // The real command in its own JVM: the debug handler prints to that process's stdout, so
+        // no test has to swap this JVM's System.out (which breaks tests running alongside).
+        try (ServerProcess server = ServerProcess.start(temp, List.of(), "-l", "127.0.0.1:0")) {
+            String reply = SmtpClient.deliver(server.address, "alice@example.org", "bob@example.org", MESSAGE);
             assertTrue(reply.startsWith("250"), reply);
-            String printed = stdout.await(t -> t.contains("------------ END MESSAGE ------------"), Duration.ofSeconds(10));
+            String printed = server.awaitStdout(t -> t.contains("------------ END MESSAGE ------------"), Duration.ofSeconds(10));
             int begin = printed.indexOf("---------- MESSAGE FOLLOWS ----------");
             int end = printed.indexOf("------------ END MESSAGE ------------");
             assertTrue(begin >= 0 && end > begin, () -> "markers in:\n" + printed);
@@ -259,7 +261,7 @@ class CliTest {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "maildir", "-o", "dir=" + mail);
         assertEquals("maildir", serving.startLine().group(3));
         for (int i = 0; i < 3; i++) {
-            String reply = SmtpTestClient.sendMail(serving.address(), "alice@example.org", "bob@example.org", MESSAGE);
+            String reply = SmtpClient.deliver(serving.address(), "alice@example.org", "bob@example.org", MESSAGE);
             assertTrue(reply.startsWith("250"), reply);
         }
         List<Path> delivered;
@@ -274,7 +276,7 @@ class CliTest {
     @Test
     void sizeLimitIsAdvertisedAndEnforced() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "-s", "1000");
-        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
             client.reply();
             String ehlo = client.command("EHLO client.example");
             assertTrue(ehlo.contains("SIZE 1000"), ehlo);
@@ -286,7 +288,7 @@ class CliTest {
     void smtpUtf8IsOfferedOnlyWhenAsked() throws Exception {
         CliHarness.Serving plain = cli.serve("-l", "127.0.0.1:0", "-c", "sink");
         CliHarness.Serving utf8 = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--smtputf8", "--hostname", "mx.example.org");
-        try (SmtpTestClient a = new SmtpTestClient(plain.address()); SmtpTestClient b = new SmtpTestClient(utf8.address())) {
+        try (SmtpClient a = SmtpClient.connect(plain.address()); SmtpClient b = SmtpClient.connect(utf8.address())) {
             a.reply();
             assertFalse(a.command("EHLO c").contains("SMTPUTF8"));
             assertTrue(b.reply().contains("mx.example.org"), "--hostname is in the greeting");
@@ -297,7 +299,7 @@ class CliTest {
     @Test
     void maxRecipientsIsEnforced() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-recipients", "2");
-        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
             client.reply();
             client.command("EHLO c");
             client.command("MAIL FROM:<a@example.org>");
@@ -310,7 +312,7 @@ class CliTest {
     @Test
     void sizeZeroMeansNoLimit() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "-s", "0");
-        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
             client.reply();
             String ehlo = client.command("EHLO c");
             assertTrue(ehlo.contains("250-SIZE 0"), ehlo); // RFC 1870 §4: 0 is "no fixed maximum"
@@ -321,7 +323,7 @@ class CliTest {
     @Test
     void timeoutClosesASilentClientWith421() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--timeout", "1");
-        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
             client.reply();
             client.command("EHLO c");
             assertTrue(client.reply().startsWith("421 4.4.2"));
@@ -331,9 +333,9 @@ class CliTest {
     @Test
     void maxConnectionsTurnsTheNextClientAway() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connections", "1");
-        try (SmtpTestClient first = new SmtpTestClient(serving.address())) {
+        try (SmtpClient first = SmtpClient.connect(serving.address())) {
             assertTrue(first.reply().startsWith("220"));
-            try (SmtpTestClient second = new SmtpTestClient(serving.address())) {
+            try (SmtpClient second = SmtpClient.connect(serving.address())) {
                 assertTrue(second.reply().startsWith("421 4.7.0"));
             }
         }
@@ -346,7 +348,7 @@ class CliTest {
                 "--allow-insecure-auth", "--auth-failure-delay", "0", "--max-auth-per-client", "1", "--max-auth-failures", "2");
         String wrong = "AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString("\0alice\0guess".getBytes(StandardCharsets.UTF_8));
         String right = "AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString("\0alice\0wonderland".getBytes(StandardCharsets.UTF_8));
-        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
             client.reply();
             client.command("EHLO c");
             long start = System.nanoTime();
@@ -362,9 +364,9 @@ class CliTest {
     void clientLimitsReachTheServer() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connections-per-client", "1",
                 "--max-recipients", "1", "--max-recipient-overshoot", "1", "--max-errors", "1");
-        try (SmtpTestClient first = new SmtpTestClient(serving.address())) {
+        try (SmtpClient first = SmtpClient.connect(serving.address())) {
             assertTrue(first.reply().startsWith("220"));
-            try (SmtpTestClient second = new SmtpTestClient(serving.address())) {
+            try (SmtpClient second = SmtpClient.connect(serving.address())) {
                 assertTrue(second.reply().startsWith("421 4.7.0"), "past --max-connections-per-client 1");
             }
             first.command("EHLO c");
@@ -374,12 +376,12 @@ class CliTest {
             assertTrue(first.command("RCPT TO:<d@example.org>").startsWith("421 4.7.0"), "past --max-recipient-overshoot 1");
         }
         CliHarness.Serving rate = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--max-connection-rate", "1", "--max-errors", "1");
-        try (SmtpTestClient first = new SmtpTestClient(rate.address())) {
+        try (SmtpClient first = SmtpClient.connect(rate.address())) {
             assertTrue(first.reply().startsWith("220"));
             assertTrue(first.command("BOGUS").startsWith("500"));
             assertTrue(first.command("BOGUS").startsWith("421"), "past --max-errors 1");
         }
-        try (SmtpTestClient second = new SmtpTestClient(rate.address())) {
+        try (SmtpClient second = SmtpClient.connect(rate.address())) {
             assertTrue(second.reply().startsWith("421 4.7.0"), "past --max-connection-rate 1");
         }
     }

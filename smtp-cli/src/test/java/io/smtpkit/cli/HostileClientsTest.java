@@ -3,7 +3,8 @@ package io.smtpkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
+import io.smtpkit.server.testsupport.ClientHello;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -13,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -100,28 +102,23 @@ class HostileClientsTest {
                         .append(domain).append(">\r\n");
             }
             byte[] burst = rcpts.toString().getBytes(StandardCharsets.US_ASCII);
-            List<Socket> attackers = new ArrayList<>();
+            List<SmtpClient> attackers = new ArrayList<>();
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
                 List<Future<String>> results = new ArrayList<>();
                 for (int i = 0; i < 200; i++) {
-                    Socket s = new Socket();
-                    s.connect(server.address, 10_000);
-                    s.setSoTimeout(30_000);
+                    SmtpClient s = SmtpClient.connect(server.address).deadline(Duration.ofSeconds(30));
                     attackers.add(s);
                     results.add(pool.submit(() -> {
-                        InputStream in = s.getInputStream();
-                        String greeting = line(in);
-                        s.getOutputStream().write("EHLO many.example\r\n".getBytes(StandardCharsets.US_ASCII));
-                        reply(in);
-                        s.getOutputStream().write("MAIL FROM:<a@example.org>\r\n".getBytes(StandardCharsets.US_ASCII));
-                        String mail = reply(in);
+                        String greeting = s.reply();
+                        s.command("EHLO many.example");
+                        String mail = s.command("MAIL FROM:<a@example.org>");
                         if (!greeting.startsWith("220") || !mail.startsWith("250")) {
                             return greeting.startsWith("220") ? mail : greeting;
                         }
-                        s.getOutputStream().write(burst);
+                        s.send(burst);
                         for (int r = 0; r < 1000; r++) {
-                            String reply = reply(in);
+                            String reply = s.reply();
                             if (!reply.startsWith("250 ") && !reply.startsWith("452 4.3.1 ")) {
                                 return "RCPT " + r + ": " + reply;
                             }
@@ -140,7 +137,7 @@ class HostileClientsTest {
                 assertExitedBySigterm(server.terminate(), server);
             } finally {
                 pool.shutdownNow();
-                for (Socket s : attackers) {
+                for (SmtpClient s : attackers) {
                     s.close();
                 }
             }
@@ -162,17 +159,12 @@ class HostileClientsTest {
                 drain(s.getInputStream());
             }
             // And after STARTTLS:
-            try (Socket s = new Socket()) {
-                s.connect(server.address, 10_000);
-                s.setSoTimeout(10_000);
-                InputStream in = s.getInputStream();
-                reply(in);
-                s.getOutputStream().write("EHLO x.example\r\n".getBytes(StandardCharsets.US_ASCII));
-                reply(in);
-                s.getOutputStream().write("STARTTLS\r\n".getBytes(StandardCharsets.US_ASCII));
-                assertTrue(reply(in).startsWith("220"));
-                s.getOutputStream().write(ClientHello.withServerName(name));
-                drain(in);
+            try (SmtpClient s = SmtpClient.connect(server.address).deadline(Duration.ofSeconds(10))) {
+                s.reply();
+                s.command("EHLO x.example");
+                assertTrue(s.command("STARTTLS").startsWith("220"));
+                s.send(ClientHello.withServerName(name));
+                drain(s.socket().getInputStream());
             }
             assertExitedBySigterm(server.terminate(), server);
             assertLogIsClean(server);
@@ -201,46 +193,16 @@ class HostileClientsTest {
     }
 
     private static void assertDelivers(InetSocketAddress server) throws IOException {
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress("127.0.0.2", 0));
-            s.connect(server, 10_000);
-            s.setSoTimeout(20_000);
-            InputStream in = s.getInputStream();
-            assertTrue(reply(in).startsWith("220"));
+        try (SmtpClient s = SmtpClient.connect(server, new InetSocketAddress("127.0.0.2", 0))) {
+            assertTrue(s.reply().startsWith("220"));
             for (String command : List.of("EHLO good.example", "MAIL FROM:<good@example.org>", "RCPT TO:<to@example.org>")) {
-                s.getOutputStream().write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                String reply = reply(in);
+                String reply = s.command(command);
                 assertTrue(reply.startsWith("250"), command + ": " + reply);
             }
-            s.getOutputStream().write("DATA\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertTrue(reply(in).startsWith("354"));
-            s.getOutputStream().write("Subject: fine\r\n\r\nstill served\r\n.\r\n".getBytes(StandardCharsets.US_ASCII));
-            String done = reply(in);
+            assertTrue(s.command("DATA").startsWith("354"));
+            String done = s.command("Subject: fine\r\n\r\nstill served\r\n.");
             assertTrue(done.startsWith("250"), done);
         }
-    }
-
-    /** The last line of a reply (multi-line replies are read through). */
-    private static String reply(InputStream in) throws IOException {
-        String line;
-        do {
-            line = line(in);
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return line;
-    }
-
-    private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0 && b != '\n') {
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        if (b < 0 && line.size() == 0) {
-            throw new IOException("closed by the server");
-        }
-        return line.toString(StandardCharsets.UTF_8);
     }
 
     private static void drain(InputStream in) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.auto.service.AutoService;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.server.HandlerProvider;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Proves drop-in plugins work: compiles examples/plugin-example from source against the classes
- * the command has (as a third party would against the smtp-server jar), jars it into a folder,
+ * the command has (as a third party would against the smtp-server jar), with its real
+ * {@code @AutoService} processor writing the services file, jars it into a folder,
  * and starts the command with {@code --plugins} that folder. No Maven build of the example and
  * no local repository needed.
  */
@@ -39,6 +41,8 @@ class PluginDropInTest {
 
     private static final Path EXAMPLE = Path.of("..", "examples", "plugin-example");
     private static final String PROVIDER = "com.example.smtpkit.headers.HeadersHandlerProvider";
+    private static final String PROCESSOR = "com.google.auto.service.processor.AutoServiceProcessor";
+    private static final String SERVICES = "META-INF/services/" + HandlerProvider.class.getName();
 
     private final CliHarness cli = new CliHarness();
 
@@ -75,14 +79,15 @@ class PluginDropInTest {
 
     @Test
     void thePluginHandlesAMessage() throws Exception {
-        try (StdoutCapture stdout = new StdoutCapture()) {
-            CliHarness.Serving serving = cli.serve("--plugins", plugins.toString(), "-c", "headers",
-                    "-o", "only=Subject,From", "-l", "127.0.0.1:0");
-            assertEquals("headers", serving.startLine().group(3));
-            String reply = SmtpTestClient.sendMail(serving.address(), "alice@example.org", "bob@example.org",
+        // In a JVM of its own: the plugin prints to System.out, which this JVM's other tests share.
+        try (ServerProcess server = ServerProcess.start(temp, List.of(), "--plugins", plugins.toString(), "-c", "headers",
+                "-o", "only=Subject,From", "-l", "127.0.0.1:0")) {
+            java.util.regex.Matcher start = CliHarness.START_LINE.matcher(server.stdoutText().lines().findFirst().orElse(""));
+            assertTrue(start.matches() && start.group(3).equals("headers"), server.stdoutText());
+            String reply = SmtpClient.deliver(server.address, "alice@example.org", "bob@example.org",
                     "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: plugged in\r\n\r\nbody text\r\n");
             assertTrue(reply.startsWith("250"), reply);
-            String printed = stdout.await(t -> t.contains("------------ END HEADERS ------------"), Duration.ofSeconds(10));
+            String printed = server.awaitStdout(t -> t.contains("------------ END HEADERS ------------"), Duration.ofSeconds(10));
             int begin = printed.indexOf("---------- HEADERS FOLLOW ----------");
             int end = printed.indexOf("------------ END HEADERS ------------");
             assertTrue(begin >= 0 && end > begin, printed);
@@ -126,8 +131,12 @@ class PluginDropInTest {
         assertTrue(result.out().contains("debug"));
     }
 
-    /** javac over the example's sources, classpath = where the API classes the plugin uses come from. */
-    private static void compileExample(Path classes) throws IOException, URISyntaxException {
+    /**
+     * javac over the example's sources, classpath = where the API classes the plugin uses come
+     * from, with the {@code @AutoService} processor the example's pom runs: the services file in
+     * the jar is the one the processor writes, as in a real build.
+     */
+    private static void compileExample(Path classes) throws Exception {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertNotNull(javac, "tests need a JDK, not a JRE");
         List<String> sources;
@@ -135,11 +144,19 @@ class PluginDropInTest {
             sources = files.filter(p -> p.toString().endsWith(".java")).map(Path::toString).collect(Collectors.toList());
         }
         assertFalse(sources.isEmpty(), "example sources under " + EXAMPLE.toAbsolutePath());
+        assertFalse(Files.exists(EXAMPLE.resolve("src/main/resources/" + SERVICES)), "no hand-written services file");
         String classpath = Stream.of(HandlerProvider.class, Envelope.class, AutoService.class)
                 .map(PluginDropInTest::locationOf)
                 .distinct()
                 .collect(Collectors.joining(java.io.File.pathSeparator));
-        List<String> args = new ArrayList<>(List.of("--release", "17", "-proc:none", "-Xlint:none",
+        // The processor and what it runs on (auto-common, Guava), from this test's class path.
+        String processorPath = Stream.of(PROCESSOR, "com.google.auto.common.MoreElements", "com.google.common.collect.ImmutableSet")
+                .map(PluginDropInTest::classNamed)
+                .map(PluginDropInTest::locationOf)
+                .distinct()
+                .collect(Collectors.joining(java.io.File.pathSeparator));
+        List<String> args = new ArrayList<>(List.of("--release", "17", "-Xlint:none",
+                "-processorpath", processorPath, "-processor", PROCESSOR,
                 "-classpath", classpath, "-d", classes.toString()));
         args.addAll(sources);
         StringWriter errors = new StringWriter();
@@ -150,11 +167,18 @@ class PluginDropInTest {
             }
         }, true, StandardCharsets.UTF_8), args.toArray(String[]::new));
         assertEquals(0, status, () -> "the example compiles:\n" + errors);
-        // What auto-service's processor writes in a real build (-proc:none here keeps the test
-        // independent of the processor):
-        Path services = classes.resolve("META-INF/services/" + HandlerProvider.class.getName());
-        Files.createDirectories(services.getParent());
-        Files.writeString(services, PROVIDER + "\n", StandardCharsets.UTF_8);
+        Path services = classes.resolve(SERVICES);
+        assertTrue(Files.isRegularFile(services), "the processor wrote " + SERVICES + "; javac said:\n" + errors);
+        assertEquals(List.of(PROVIDER), Files.readAllLines(services, StandardCharsets.UTF_8).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.toList()));
+    }
+
+    private static Class<?> classNamed(String name) {
+        try {
+            return Class.forName(name, false, PluginDropInTest.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(name + " is not on the test class path (smtp-cli's pom: auto-service, test scope)", e);
+        }
     }
 
     private static String locationOf(Class<?> type) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.testsupport.ChildProcess;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -61,7 +62,7 @@ class ProcessTest {
             Matcher start = CliHarness.START_LINE.matcher(String.valueOf(line));
             assertTrue(start.matches(), "start line: " + line);
             InetSocketAddress address = new InetSocketAddress("127.0.0.1", Integer.parseInt(start.group(2)));
-            try (SmtpTestClient idle = new SmtpTestClient(address)) {
+            try (SmtpClient idle = SmtpClient.connect(address)) {
                 assertTrue(idle.reply().startsWith("220"));
                 assertTrue(idle.command("EHLO c").startsWith("250"));
                 process.destroy(); // SIGTERM

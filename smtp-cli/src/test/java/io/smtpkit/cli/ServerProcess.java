@@ -2,16 +2,15 @@ package io.smtpkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
+import io.smtpkit.server.testsupport.Eventually;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,12 +24,15 @@ final class ServerProcess implements AutoCloseable {
     private static final Pattern TLS_PORT = Pattern.compile(" and with TLS on \\S+:(\\d+)");
 
     private final Process process;
+    private final Path stdout;
     private final Path stderr;
     final InetSocketAddress address;
     final InetSocketAddress tlsAddress;
 
-    private ServerProcess(Process process, Path stderr, InetSocketAddress address, InetSocketAddress tlsAddress) {
+    private ServerProcess(Process process, Path stdout, Path stderr, InetSocketAddress address,
+            InetSocketAddress tlsAddress) {
         this.process = process;
+        this.stdout = stdout;
         this.stderr = stderr;
         this.address = address;
         this.tlsAddress = tlsAddress;
@@ -43,39 +45,20 @@ final class ServerProcess implements AutoCloseable {
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
+        Path stdout = Files.createTempFile(dir, "stdout", ".log");
         Path stderr = Files.createTempFile(dir, "stderr", ".log");
-        Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String line;
-        try {
-            line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            process.destroyForcibly();
-            throw new AssertionError("no start line within 30 s; stderr: " + Files.readString(stderr), e);
-        }
+        // Both to files: what the handler prints (debug, a plugin) is kept for the test to read,
+        // and a pipe nobody reads cannot fill up and stall the server.
+        Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        String first = Eventually.poll(() -> firstLine(stdout), l -> l != null || !process.isAlive(), Duration.ofSeconds(30));
+        String line = first != null ? first : firstLine(stdout); // it may have printed and died at once
         Matcher start = CliHarness.START_LINE.matcher(String.valueOf(line));
         if (!start.matches()) {
             process.destroyForcibly();
-            throw new AssertionError("start line: " + line + "; stderr: " + Files.readString(stderr));
+            throw new AssertionError("start line within 30 s: " + line + "; stderr: " + Files.readString(stderr));
         }
-        // What else goes to stdout (the debug handler's printout) must not fill the pipe.
-        Thread drain = new Thread(() -> {
-            try {
-                process.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        }, "stdout-drain");
-        drain.setDaemon(true);
-        drain.start();
         Matcher tls = TLS_PORT.matcher(line);
-        return new ServerProcess(process, stderr,
+        return new ServerProcess(process, stdout, stderr,
                 new InetSocketAddress("127.0.0.1", Integer.parseInt(start.group(2))),
                 tls.find() ? new InetSocketAddress("127.0.0.1", Integer.parseInt(tls.group(1))) : null);
     }
@@ -89,6 +72,23 @@ final class ServerProcess implements AutoCloseable {
         process.destroy();
         assertTrue(process.waitFor(30, TimeUnit.SECONDS), "SIGTERM did not end the server; stderr: " + stderrText());
         return process.exitValue();
+    }
+
+    /** The first whole line in {@code file}, or null before there is one. */
+    private static String firstLine(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int end = text.indexOf('\n');
+        return end < 0 ? null : text.substring(0, end);
+    }
+
+    /** Everything the process printed on stdout so far, its start line first. */
+    String stdoutText() throws IOException {
+        return Files.readString(stdout, StandardCharsets.UTF_8);
+    }
+
+    /** Waits up to {@code deadline} for stdout to satisfy {@code done}; returns it either way, for the assertion. */
+    String awaitStdout(java.util.function.Predicate<String> done, Duration deadline) throws Exception {
+        return Eventually.poll(this::stdoutText, done, deadline);
     }
 
     String stderrText() throws IOException {

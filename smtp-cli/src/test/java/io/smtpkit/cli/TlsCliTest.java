@@ -3,11 +3,9 @@ package io.smtpkit.cli;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.SmtpClient;
 import io.smtpkit.server.testsupport.TestTls;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,8 +13,6 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,7 +51,7 @@ class TlsCliTest {
         assertTrue(tlsPort.find(), line);
         serving.startLine();
 
-        try (SmtpTestClient plain = new SmtpTestClient(serving.address())) {
+        try (SmtpClient plain = SmtpClient.connect(serving.address())) {
             plain.reply();
             String ehlo = plain.command("EHLO c");
             assertTrue(ehlo.contains("STARTTLS"), ehlo);
@@ -63,18 +59,15 @@ class TlsCliTest {
         }
 
         InetSocketAddress implicit = new InetSocketAddress("127.0.0.1", Integer.parseInt(tlsPort.group(1)));
-        try (SSLSocket socket = (SSLSocket) trustAll().getSocketFactory().createSocket(implicit.getAddress(), implicit.getPort())) {
-            socket.setSoTimeout(10_000);
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-            OutputStream out = socket.getOutputStream();
-            assertTrue(reply(in).startsWith("220"));
-            String ehlo = send(out, in, "EHLO c");
+        try (SmtpClient tls = SmtpClient.connectTls(implicit, TestTls.trustAll())) {
+            assertTrue(tls.reply().startsWith("220"));
+            String ehlo = tls.command("EHLO c");
             assertTrue(ehlo.contains("AUTH") && ehlo.contains("PLAIN") && ehlo.contains("LOGIN"), ehlo);
             String wrong = Base64.getEncoder().encodeToString("\0alice\0guess".getBytes(StandardCharsets.UTF_8));
-            assertTrue(send(out, in, "AUTH PLAIN " + wrong).startsWith("535"));
+            assertTrue(tls.command("AUTH PLAIN " + wrong).startsWith("535"));
             String right = Base64.getEncoder().encodeToString("\0alice\0wonderland".getBytes(StandardCharsets.UTF_8));
-            assertTrue(send(out, in, "AUTH PLAIN " + right).startsWith("235"));
-            assertTrue(send(out, in, "MAIL FROM:<alice@example.org>").startsWith("250"));
+            assertTrue(tls.command("AUTH PLAIN " + right).startsWith("235"));
+            assertTrue(tls.command("MAIL FROM:<alice@example.org>").startsWith("250"));
         }
     }
 
@@ -82,7 +75,7 @@ class TlsCliTest {
     void requireAuthRefusesMailBeforeAuth() throws Exception {
         CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--auth-file", users.toString(),
                 "--require-auth", "--allow-insecure-auth");
-        try (SmtpTestClient client = new SmtpTestClient(serving.address())) {
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
             client.reply();
             assertTrue(client.command("EHLO c").contains("AUTH"), "--allow-insecure-auth offers AUTH without TLS");
             assertTrue(client.command("MAIL FROM:<a@example.org>").startsWith("530"));
@@ -112,29 +105,5 @@ class TlsCliTest {
                     "--tls-port", String.valueOf(taken.getLocalPort())).assertUsageError();
             assertTrue(line.contains(String.valueOf(taken.getLocalPort())), line);
         }
-    }
-
-    private static String send(OutputStream out, BufferedReader in, String line) throws IOException {
-        out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        return reply(in);
-    }
-
-    private static String reply(BufferedReader in) throws IOException {
-        StringBuilder reply = new StringBuilder();
-        String line;
-        do {
-            line = in.readLine();
-            if (line == null) {
-                throw new IOException("closed after: " + reply);
-            }
-            reply.append(line).append('\n');
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return reply.toString();
-    }
-
-    /** The test certificate is self-signed. */
-    private static SSLContext trustAll() {
-        return TestTls.trustAll();
     }
 }

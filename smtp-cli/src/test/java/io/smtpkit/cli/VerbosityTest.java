@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.testsupport.ChildProcess;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,7 +26,7 @@ class VerbosityTest {
         List<String> args = new java.util.ArrayList<>(List.of("-l", "127.0.0.1:0", "-c", "sink"));
         args.addAll(List.of(flags));
         try (ServerProcess server = ServerProcess.start(dir, List.of(), args.toArray(String[]::new))) {
-            try (SmtpTestClient client = new SmtpTestClient(server.address)) {
+            try (SmtpClient client = SmtpClient.connect(server.address)) {
                 assertTrue(client.reply().startsWith("220"));
                 assertTrue(client.command("EHLO v.example").startsWith("250"));
                 assertTrue(client.command("MAIL FROM:<a@example.org>").startsWith("250"));

@@ -67,16 +67,26 @@ public final class SessionConfig {
 
     private final Settings set;
     // Derived once, not stored as settings: the line limits are looked up for every MAIL and RCPT
-    // line (from the Extension table), the greeting for every session.
+    // line (from the Extension table), the greeting for every session, the Extension table's EHLO
+    // keywords for every EHLO.
     private final int maxMailLine;
     private final int maxRcptLine;
     private final String greeting; // the default follows the hostname
+    private final List<String> ehloKeywords;
+    private final List<String> secureEhloKeywords; // once TLS is active
 
     private SessionConfig(Settings settings) {
         set = settings.copy(true);
         maxMailLine = set.maxCommandLine + Extension.mailLineAllowance(this);
         maxRcptLine = set.maxCommandLine + Extension.rcptLineAllowance(this);
         greeting = set.greeting != null ? set.greeting : set.hostname + " ESMTP smtpkit";
+        ehloKeywords = List.copyOf(Extension.keywords(this, false));
+        secureEhloKeywords = List.copyOf(Extension.keywords(this, true));
+    }
+
+    /** The EHLO keywords of the {@link Extension} table on a connection that is (not) {@code secure}. */
+    List<String> extensionKeywords(boolean secure) {
+        return secure ? secureEhloKeywords : ehloKeywords;
     }
 
     /** A builder with the defaults described above. */

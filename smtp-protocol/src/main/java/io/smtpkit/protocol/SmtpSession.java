@@ -2,23 +2,12 @@ package io.smtpkit.protocol;
 
 import static io.smtpkit.protocol.internal.Replies.*;
 
-import io.smtpkit.protocol.internal.ChunkReader;
 import io.smtpkit.protocol.internal.CommandText;
-import io.smtpkit.protocol.internal.DataDecoder;
-import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.LineReader;
-import io.smtpkit.protocol.internal.MailArguments;
-import io.smtpkit.protocol.internal.SaslExchange;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * One SMTP server session, without I/O (RFC 5321 §3, §4): bytes from the client go in through
@@ -47,117 +36,43 @@ import java.util.function.Predicate;
  * example through an executor or a queue.
  *
  * <p>Rules from the RFCs can be found by section number: which command goes where in the verb
- * table ({@code Verb}) and {@link #outOfSequence}; each ESMTP extension's keyword, parameters and
- * line allowance in {@link io.smtpkit.protocol.internal.Extension}; dot-unstuffing in
- * {@link DataDecoder}; BDAT chunks in {@link io.smtpkit.protocol.internal.ChunkReader}; AUTH in
+ * table ({@code Verb}, with its sequencing and line limits); each ESMTP extension's keyword,
+ * parameters and line allowance in {@link io.smtpkit.protocol.internal.Extension}; the envelope
+ * and the recipient limit in {@link io.smtpkit.protocol.internal.Transaction}; message content,
+ * its size limit, dot-unstuffing and BDAT chunks in
+ * {@link io.smtpkit.protocol.internal.MessageContent}; AUTH in
  * {@link io.smtpkit.protocol.internal.SaslExchange}.
  */
 public final class SmtpSession implements SessionInfo {
 
-    private static final Set<SessionState> COMMANDS = EnumSet.of(
-            SessionState.CONNECTED, SessionState.GREETED, SessionState.MAIL, SessionState.RCPT, SessionState.BDAT);
-    private static final Set<SessionState> GREETED = EnumSet.of(SessionState.GREETED);
-    private static final Set<SessionState> SENDER = EnumSet.of(SessionState.MAIL, SessionState.RCPT);
-    private static final Set<SessionState> RECIPIENTS = EnumSet.of(SessionState.RCPT);
-    private static final Set<SessionState> CHUNKS = EnumSet.of(SessionState.RCPT, SessionState.BDAT);
-
-    /** What a verb does once it may: the session, the argument after the verb, the input (for STARTTLS). */
-    private interface Handler {
-        void handle(SmtpSession session, String argument, ByteBuffer in);
-    }
-
     /**
-     * The verb table (RFC 5321 §4.1.4, RFC 3030 §2, RFC 3207 §4, RFC 4954 §4), one row per built-in
-     * verb: the states it may be used in (elsewhere it gets the 503 of {@link #outOfSequence}), the
-     * state its success leads to ({@code null}: none of its own), the setting that offers it
-     * ({@code null}: always; otherwise 502), the syntax its 501 quotes, the syntax HELP shows
-     * ({@code null}: not listed) and its handler. Anything not here is a {@link CommandExtension}
-     * or unknown.
+     * What the answer to a decision does, chosen when it is asked (see {@link #ask}). Each is a
+     * lambda that captures nothing (the session and the decision come as arguments), so asking
+     * allocates no continuation.
      */
-    private enum Verb {
-        //       allowed in  success leads to       offered by                   501 "Syntax:" and HELP text
-        HELO(COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello(a, false)),
-        EHLO(COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello(a, true)),
-        MAIL(GREETED,    SessionState.MAIL,    null,                        "MAIL FROM:<address> [parameters]",
-                "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8]", (s, a, in) -> s.mail(a)),
-        RCPT(SENDER,     SessionState.RCPT,    null,                        "RCPT TO:<address> [parameters]",
-                "RCPT TO:<address>", (s, a, in) -> s.rcpt(a)),
-        DATA(RECIPIENTS, SessionState.DATA,    null,                        "DATA", (s, a, in) -> s.data(a)),
-        BDAT(CHUNKS,     SessionState.BDAT,    SessionConfig::chunking,     "BDAT size [LAST]", (s, a, in) -> s.bdat(a)),
-        RSET(COMMANDS,   null,                 null,                        "RSET", (s, a, in) -> s.rset(a)),
-        // RFC 5321 §4.1.1.9: a NOOP argument is ignored.
-        NOOP(COMMANDS,   null,                 null,                        "NOOP", (s, a, in) -> s.send(Reply.OK)),
-        QUIT(COMMANDS,   null,                 null,                        "QUIT", (s, a, in) -> s.quit()),
-        HELP(COMMANDS,   null,                 null,                        "HELP [command]", (s, a, in) -> s.help(a)),
-        VRFY(COMMANDS,   null,                 null,                        "VRFY <address>", (s, a, in) -> s.vrfy(a)),
-        // Always answered 502, so HELP does not offer it.
-        EXPN(COMMANDS,   null,                 null,                        "EXPN <list>", null, (s, a, in) -> s.refuse(EXPN_NOT_IMPLEMENTED)),
-        STARTTLS(GREETED, SessionState.TLS,    SessionConfig::startTls,     "STARTTLS", (s, a, in) -> s.startTls(a, in)),
-        AUTH(GREETED,    SessionState.AUTH,    SessionConfig::authentication, "AUTH mechanism [initial-response]", (s, a, in) -> s.auth(a));
-
-        static final Verb[] ALL = values(); // values() copies the array on every call
-
-        final Set<SessionState> allowed;
-        final SessionState next;
-        final Predicate<SessionConfig> offeredBy;
-        final String syntax;
-        final String help;
-        final Handler handler;
-
-        Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, Handler handler) {
-            this(allowed, next, offeredBy, syntax, syntax, handler);
-        }
-
-        Verb(Set<SessionState> allowed, SessionState next, Predicate<SessionConfig> offeredBy, String syntax, String help,
-                Handler handler) {
-            this.allowed = allowed;
-            this.next = next;
-            this.offeredBy = offeredBy;
-            this.syntax = syntax;
-            this.help = help;
-            this.handler = handler;
-        }
+    interface Answer<D extends Decision> {
+        void answer(SmtpSession session, D decision, Reply reply);
     }
+
+    private static final Decision.Connect CONNECT = new Decision.Connect();
 
     private final SessionConfig config;
     private final SessionOutput out;
     private final LineReader lines;
-    private final DataDecoder decoder;
     private final CommandText commandText;
-    private final Consumer<ByteBuffer> contentSink = this::content; // DATA: counted against the limit
-    private final Consumer<ByteBuffer> chunkSink; // BDAT: checked against the limit up front
+    // The commands that keep state of their own; the verb table's rows call into them.
+    final HelloCommand hello;
+    final TransactionCommands tx; // MAIL, RCPT, DATA, BDAT and what they build
+    final AuthCommand auth;
 
     private SessionState state = SessionState.CONNECTED;
     private Decision awaiting;
-    private Consumer<Reply> onAnswer; // what the answer to awaiting does, chosen when it was asked
+    private Answer<Decision> onAnswer;
     private boolean started;
     private boolean refused;
     private int errors;
 
-    private String heloName;
-    private boolean extended;
-    private boolean enhancedCodes;
     private boolean secure;
-    private String authenticatedUser;
-
-    // The open mail transaction (RFC 5321 §3.3).
-    private MailPath reversePath;
-    private Map<String, String> mailParameters = Map.of();
-    private BodyType bodyType = BodyType.SEVEN_BIT;
-    private boolean smtpUtf8;
-    private final List<MailPath> recipients = new ArrayList<>();
-    private final List<Map<String, String>> recipientParameters = new ArrayList<>();
-    private int recipientAttempts;
-    private int recipientOvershoot; // RCPTs answered 452 for the recipient limit
-
-    // Content of the message being received. "Open" while content has been handed out that
-    // may still become a message, so the owner is told to discard it if it does not.
-    private boolean contentOpen;
-    private long contentSize;
-    private boolean contentTooBig;
-
-    private final ChunkReader chunk = new ChunkReader(); // a BDAT chunk (RFC 3030 §2)
-    private SaslExchange sasl; // an AUTH exchange (RFC 4954 §4), while the state is AUTH
 
     /**
      * A session that writes to {@code out}. Nothing happens until {@link #start()}.
@@ -166,9 +81,10 @@ public final class SmtpSession implements SessionInfo {
         this.config = Objects.requireNonNull(config, "config");
         this.out = Objects.requireNonNull(out, "out");
         this.lines = new LineReader(config.maxLineBuffer());
-        this.decoder = new DataDecoder(config.bareLineEndings() == BareLineEndings.NORMALIZE);
-        this.chunkSink = out::content;
         this.commandText = new CommandText(config.smtpUtf8());
+        this.hello = new HelloCommand(this);
+        this.tx = new TransactionCommands(this, config, out);
+        this.auth = new AuthCommand(this);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -193,7 +109,7 @@ public final class SmtpSession implements SessionInfo {
             throw new IllegalStateException("session already started");
         }
         started = true;
-        ask(new Decision.Connect(), this::connected);
+        ask(CONNECT, (s, connect, reply) -> s.connected(reply));
     }
 
     /**
@@ -212,15 +128,9 @@ public final class SmtpSession implements SessionInfo {
      */
     public void receive(ByteBuffer in) {
         while (in.hasRemaining() && canRead()) {
-            if (chunk.isOpen()) {
-                contentSize += chunk.read(in, chunkSink);
-                if (finishChunkIfDone()) {
-                    return; // the chunk is done: commands may follow
-                }
-            } else if (state == SessionState.DATA) {
-                if (decoder.decode(in, contentSink)) {
-                    endOfData();
-                    return; // commands may follow
+            if (tx.readsContent()) {
+                if (tx.readContent(in)) {
+                    return; // the chunk or the message is done: commands may follow
                 }
             } else {
                 switch (lines.read(in)) {
@@ -242,7 +152,7 @@ public final class SmtpSession implements SessionInfo {
      * use it to feed content in whole buffers and commands in slices (see {@link #receive}).
      */
     public boolean isReceivingContent() {
-        return canRead() && (chunk.expectsOctets() || state == SessionState.DATA);
+        return canRead() && tx.expectsContent();
     }
 
     /** The decision the session waits for, or {@code null} when it is not paused. */
@@ -273,10 +183,10 @@ public final class SmtpSession implements SessionInfo {
         if (decision == null) {
             throw new IllegalStateException("no decision is pending");
         }
-        Consumer<Reply> then = onAnswer;
+        Answer<Decision> then = onAnswer;
         awaiting = null;
         onAnswer = null;
-        then.accept(reply);
+        then.answer(this, decision, reply);
         if (reply != null && reply.code() == 421 && state != SessionState.CLOSED) {
             // RFC 5321 §3.8: a 421 announces that the server closes the channel, whatever it answers.
             close();
@@ -297,10 +207,8 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         secure = true;
-        heloName = null;
-        extended = false;
-        enhancedCodes = false;
-        authenticatedUser = null;
+        hello.forget();
+        auth.forget();
         errors = 0;
         resetTransaction();
         lines.reset();
@@ -324,7 +232,7 @@ public final class SmtpSession implements SessionInfo {
     /** The connection is gone: drops any partial message. No output but {@link SessionOutput#discardContent()}. */
     public void connectionLost() {
         if (state != SessionState.CLOSED) {
-            discardOpenContent();
+            tx.discardContent();
             state = SessionState.CLOSED;
             awaiting = null;
             onAnswer = null;
@@ -341,12 +249,12 @@ public final class SmtpSession implements SessionInfo {
 
     @Override
     public String heloName() {
-        return heloName;
+        return hello.name();
     }
 
     @Override
     public boolean isExtended() {
-        return extended;
+        return hello.extended();
     }
 
     @Override
@@ -356,17 +264,17 @@ public final class SmtpSession implements SessionInfo {
 
     @Override
     public String authenticatedUser() {
-        return authenticatedUser;
+        return auth.user();
     }
 
     @Override
     public MailPath reversePath() {
-        return reversePath;
+        return tx.transaction().reversePath();
     }
 
     @Override
     public List<MailPath> recipients() {
-        return List.copyOf(recipients);
+        return tx.transaction().recipients();
     }
 
     @Override
@@ -376,9 +284,7 @@ public final class SmtpSession implements SessionInfo {
 
     /** The envelope of the open transaction, or {@code null} when none is open. */
     public Envelope envelope() {
-        return reversePath == null
-                ? null
-                : new Envelope(reversePath, recipients, mailParameters, recipientParameters, bodyType, smtpUtf8);
+        return tx.transaction().envelope();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -403,7 +309,7 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         if (state == SessionState.AUTH) {
-            saslResponse(text);
+            auth.respond(text);
         } else {
             command(text, in);
         }
@@ -431,26 +337,26 @@ public final class SmtpSession implements SessionInfo {
                 return;
             }
         }
-        Verb verb = verbOf(verbText);
+        Verb verb = Verb.of(verbText);
         if (verb == null) {
             refuse(notRecognized(verbText));
             return;
         }
-        if (!lineFits(verb, text)) {
+        if (CommandText.octets(text) + 2 > verb.maxLine(config)) {
             refuse(LINE_TOO_LONG);
             return;
         }
-        if (!isEnabled(verb)) {
+        if (!verb.isOffered(config)) {
             refuse(notImplemented(verb.name()));
             if (verb == Verb.BDAT) {
-                skipChunkOf(argument);
+                tx.skipChunk(argument);
             }
             return;
         }
-        Reply outOfSequence = outOfSequence(verb);
+        Reply outOfSequence = verb.outOfSequence(state, tx.transaction().triedRecipients());
         if (outOfSequence != null) {
             if (verb == Verb.BDAT) {
-                refuseChunk(argument, outOfSequence);
+                tx.refuseChunk(argument, outOfSequence);
             } else {
                 refuse(outOfSequence);
             }
@@ -459,366 +365,25 @@ public final class SmtpSession implements SessionInfo {
         verb.handler.handle(this, argument, in);
     }
 
-    private static Verb verbOf(String text) {
-        for (Verb v : Verb.ALL) {
-            if (v.name().equals(text)) {
-                return v;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * RFC 5321 §4.5.3.1.4: 512 octets per command line, CRLF included; MAIL and RCPT get the
-     * allowances of the extensions that add parameters to them (see
-     * {@link SessionConfig#maxMailLine()}).
-     */
-    private boolean lineFits(Verb verb, String text) {
-        int limit = switch (verb) {
-            case MAIL -> config.maxMailLine();
-            case RCPT -> config.maxRcptLine();
-            // AUTH's initial response may be as long as a SASL response line (RFC 4954 §4).
-            case AUTH -> config.maxLineBuffer();
-            default -> config.maxCommandLine();
-        };
-        return CommandText.octets(text) + 2 <= limit;
-    }
-
-    private boolean isEnabled(Verb verb) {
-        return verb.offeredBy == null || verb.offeredBy.test(config);
-    }
-
-    /**
-     * Checks the verb against its row of {@link Verb} and picks the RFC 5321 §4.1.4 / RFC 2920
-     * §3.1 reply for a command out of sequence, or {@code null} when it may go ahead.
-     */
-    private Reply outOfSequence(Verb verb) {
-        if (verb.allowed.contains(state)) {
-            return null;
-        }
-        if (state == SessionState.CONNECTED) {
-            return verb == Verb.STARTTLS || verb == Verb.AUTH ? SEND_EHLO_FIRST : SEND_HELO_FIRST;
-        }
-        return switch (verb) {
-            case MAIL -> NESTED_MAIL;
-            case RCPT -> state == SessionState.BDAT ? RCPT_AFTER_BDAT : NEED_MAIL;
-            case DATA, BDAT -> state == SessionState.BDAT ? DATA_AFTER_BDAT
-                    : state == SessionState.MAIL ? (recipientAttempts > 0 ? NO_VALID_RECIPIENTS : NEED_RCPT)
-                    : NEED_MAIL;
-            case STARTTLS, AUTH -> TRANSACTION_IN_PROGRESS;
-            default -> BAD_SEQUENCE;
-        };
-    }
-
     /** Answers a known verb whose arguments are wrong, quoting its row of {@link Verb}. */
-    private void refuseSyntax(Verb verb) {
+    void refuseSyntax(Verb verb) {
         refuse(syntax(verb.syntax));
     }
 
     /** The verb succeeded: the session moves to the state its row names. */
-    private void enter(Verb verb) {
+    void enter(Verb verb) {
         state = verb.next;
     }
 
-    // ------------------------------------------------------------------------------------------
-    // HELO / EHLO (RFC 5321 §4.1.1.1)
-
-    /**
-     * RFC 5321 §4.1.1.1 asks for a Domain or an address literal, but the session checks only
-     * that there is one word: clients send underscores, bare IP addresses and unbracketed names
-     * in the wild, and refusing them breaks mail that every common MTA takes (Postfix accepts any
-     * word unless told to be strict). The handler sees the name in {@link Decision.Hello}.
-     */
-    private void hello(String argument, boolean extendedHello) {
-        String domain = argument.strip();
-        if (domain.isEmpty() || domain.indexOf(' ') >= 0) {
-            refuseSyntax(extendedHello ? Verb.EHLO : Verb.HELO);
-            return;
-        }
-        Decision.Hello hello = new Decision.Hello(domain, extendedHello);
-        ask(hello, reply -> greeted(hello, reply));
-    }
-
-    private void greeted(Decision.Hello hello, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            handlerRefused(reply); // a refused greeting leaves the session, and any transaction, as it was
-            return;
-        }
-        // An accepted EHLO/HELO in the middle of a transaction resets it, as RSET would
-        // (RFC 5321 §4.1.4: "if ... the EHLO command is acceptable to the SMTP server").
-        resetTransaction();
-        heloName = hello.domain();
-        extended = hello.extended();
-        enhancedCodes = extended && config.enhancedStatusCodes();
-        enter(extended ? Verb.EHLO : Verb.HELO);
-        send(extended ? ehloReply() : helo(config.hostname()));
-    }
-
-    /** EHLO's reply: the hostname, the keywords of {@link Extension}, of the command extensions, and HELP. */
-    private Reply ehloReply() {
-        List<String> keywords = new ArrayList<>();
-        keywords.add(config.hostname());
-        keywords.addAll(Extension.keywords(config, secure));
-        for (CommandExtension extension : config.extensions()) {
-            if (extension.ehloKeyword() != null) {
-                keywords.add(extension.ehloKeyword());
-            }
-        }
-        keywords.add("HELP");
-        return ehlo(keywords);
-    }
-
-    private boolean authOffered() {
-        return Extension.AUTH.offered(config, secure);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // MAIL (RFC 5321 §4.1.1.2) and RCPT (§4.1.1.3)
-
-    private void mail(String argument) {
-        if (config.requireTls() && !secure) {
-            refuse(TLS_REQUIRED);
-            return;
-        }
-        if (config.requireAuth() && authenticatedUser == null) {
-            refuse(AUTH_REQUIRED);
-            return;
-        }
-        MailArguments parsed = MailArguments.mail(argument, config.smtpUtf8(), Verb.MAIL.syntax);
-        if (parsed.problem() != null) {
-            refuse(parsed.problem());
-            return;
-        }
-        Map<String, String> params = parsed.parameters();
-        Reply problem = checkMailParameters(params);
-        if (problem == null && parsed.path().isInternationalized() && !params.containsKey("SMTPUTF8")) {
-            problem = NEEDS_SMTPUTF8;
-        }
-        if (problem != null) {
-            refuse(problem);
-            return;
-        }
-        if (params.containsKey("AUTH") && authenticatedUser == null) {
-            // RFC 4954 §5: a client that has not authenticated cannot vouch for the submitter;
-            // the server MUST behave as if AUTH=<> was given.
-            params.put("AUTH", "<>");
-        }
-        Decision.Mail mail = new Decision.Mail(parsed.path(), params);
-        ask(mail, reply -> mailDecided(mail, reply));
-    }
-
-    /** The MAIL parameters are those of the offered {@link Extension}s, and only after EHLO. */
-    private Reply checkMailParameters(Map<String, String> params) {
-        if (!params.isEmpty() && !extended) {
-            return UNKNOWN_MAIL_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.2)
-        }
-        return Extension.checkMail(params, config, secure);
-    }
-
-    private void mailDecided(Decision.Mail mail, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            handlerRefused(reply);
-            return;
-        }
-        reversePath = mail.reversePath();
-        mailParameters = mail.parameters();
-        String body = mailParameters.get("BODY");
-        bodyType = body == null || body.equalsIgnoreCase("7BIT") ? BodyType.SEVEN_BIT
-                : body.equalsIgnoreCase("8BITMIME") ? BodyType.EIGHT_BIT_MIME : BodyType.BINARY_MIME;
-        smtpUtf8 = mailParameters.containsKey("SMTPUTF8");
-        enter(Verb.MAIL);
-        send(reply != null ? reply : Reply.SENDER_OK);
-    }
-
-    private void rcpt(String argument) {
-        MailArguments parsed = MailArguments.rcpt(argument, smtpUtf8, Verb.RCPT.syntax);
-        if (parsed.problem() != null) {
-            refuse(parsed.problem());
-            return;
-        }
-        Map<String, String> params = parsed.parameters();
-        Reply problem = checkRcptParameters(params);
-        if (problem != null) {
-            refuse(problem);
-            return;
-        }
-        if (config.maxRecipients() > 0 && recipients.size() >= config.maxRecipients()) {
-            // RFC 5321 §4.5.3.1.10: 452, and the client sends the rest later. That is no error,
-            // but a client that never stops would hold the session forever.
-            recipientOvershoot++;
-            if (config.maxRecipientOvershoot() > 0 && recipientOvershoot > config.maxRecipientOvershoot()) {
-                terminate(RECIPIENT_OVERSHOOT);
-            } else {
-                send(Reply.TOO_MANY_RECIPIENTS);
-            }
-            return;
-        }
-        recipientAttempts++;
-        Decision.Rcpt rcpt = new Decision.Rcpt(parsed.path(), params);
-        ask(rcpt, reply -> rcptDecided(rcpt, reply));
-    }
-
-    /** The RCPT parameters are those of the offered {@link Extension}s (DSN's), and only after EHLO. */
-    private Reply checkRcptParameters(Map<String, String> params) {
-        if (!params.isEmpty() && !extended) {
-            return UNKNOWN_RCPT_PARAMETER; // parameters need EHLO (RFC 5321 §4.1.1.3), as on MAIL
-        }
-        return Extension.checkRcpt(params, config, secure);
-    }
-
-    private void rcptDecided(Decision.Rcpt rcpt, Reply reply) {
-        if (reply != null && !reply.isPositive()) {
-            handlerRefused(reply);
-            return;
-        }
-        recipients.add(rcpt.recipient());
-        recipientParameters.add(rcpt.parameters());
-        enter(Verb.RCPT);
-        send(reply != null ? reply : Reply.RECIPIENT_OK);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030 §2): one set-up, one hand-off
-
-    private void data(String argument) {
-        if (!argument.isEmpty()) {
-            refuseSyntax(Verb.DATA);
-            return;
-        }
-        if (bodyType == BodyType.BINARY_MIME) {
-            refuse(BINARYMIME_NEEDS_BDAT); // RFC 3030 §3
-            return;
-        }
-        openContent(Verb.DATA);
-        decoder.reset();
-        send(DATA_GO_AHEAD);
-    }
-
-    /** The first DATA or BDAT of a transaction: content starts, and may become a message. */
-    private void openContent(Verb verb) {
-        contentSize = 0;
-        contentTooBig = false;
-        contentOpen = true;
-        enter(verb);
-    }
-
-    /** All content is in and within the rules: the owner decides on the message. */
-    private void messageComplete() {
-        contentOpen = false;
-        ask(new Decision.Message(envelope(), contentSize), this::messageDecided);
-    }
-
-    /** The message grew past the limit: RFC 1870 §6.3 for DATA, RFC 3030 §2 for BDAT (later BDATs get 503). */
-    private void messageTooBig() {
-        send(Reply.MESSAGE_TOO_BIG);
-        resetTransaction();
-    }
-
-    /** Counts content and hands it on while it is within the size limit (RFC 1870 §6.3). */
-    private void content(ByteBuffer chunk) {
-        int n = chunk.remaining();
-        if (contentTooBig) {
-            return;
-        }
-        long max = config.maxMessageSize();
-        if (max > 0 && contentSize + n > max) {
-            // Nothing past the limit is kept; the rest of the message is read and thrown away.
-            contentTooBig = true;
-            discardOpenContent();
-            return;
-        }
-        contentSize += n;
-        out.content(chunk);
-    }
-
-    private void endOfData() {
-        if (contentTooBig) {
-            messageTooBig();
-        } else if (decoder.sawBareLineEnding() && config.bareLineEndings() == BareLineEndings.REJECT) {
-            discardOpenContent();
-            send(BAD_MESSAGE_LINE_ENDINGS);
-            resetTransaction();
-        } else {
-            messageComplete();
-        }
-    }
-
-    private void messageDecided(Reply reply) {
-        resetTransaction();
-        if (reply == null || reply.isPositive()) {
-            // A client that delivers mail is no prober: its earlier errors are forgiven, as
-            // Postfix forgives them (SessionConfig.maxErrors).
-            errors = 0;
-        }
-        send(reply != null ? reply : Reply.OK);
-    }
-
-    // The size of a BDAT chunk is known up front, so even a refused chunk is read and dropped.
-
-    private void bdat(String argument) {
-        long size = ChunkReader.size(argument);
-        if (size < 0) {
-            refuseSyntax(Verb.BDAT);
-            return;
-        }
-        if (state == SessionState.RCPT) {
-            openContent(Verb.BDAT);
-        }
-        boolean last = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
-        long max = config.maxMessageSize();
-        boolean kept = !contentTooBig;
-        if (max > 0 && size > max - contentSize) { // contentSize <= max: no overflow
-            kept = false;
-            contentTooBig = true;
-            discardOpenContent();
-        }
-        chunk.begin(size, kept, last, null);
-        finishChunkIfDone();
-    }
-
-    /** A BDAT out of sequence: its octets are read and dropped, then {@code refusal} is the answer. */
-    private void refuseChunk(String argument, Reply refusal) {
-        long size = ChunkReader.size(argument);
-        if (size < 0) {
-            refuse(refusal);
-            return;
-        }
-        chunk.begin(size, false, false, refusal);
-        finishChunkIfDone();
-    }
-
-    /** A BDAT while CHUNKING is off, already answered 502: its octets, if any, are read and dropped. */
-    private void skipChunkOf(String argument) {
-        long size = ChunkReader.size(argument);
-        if (size > 0) {
-            chunk.begin(size, false, false, null);
-        }
-    }
-
-    /** Answers the chunk once its last octet is in; true if it was done. */
-    private boolean finishChunkIfDone() {
-        if (!chunk.isComplete()) {
-            return false;
-        }
-        chunk.end();
-        if (chunk.refusal() != null) {
-            refuse(chunk.refusal());
-        } else if (!chunk.kept() && contentTooBig) {
-            messageTooBig();
-        } else if (!chunk.kept()) {
-            return true; // BDAT while CHUNKING is off: already answered with 502
-        } else if (chunk.last()) {
-            messageComplete();
-        } else {
-            send(chunkReceived(contentSize));
-        }
-        return true;
+    /** The AUTH exchange ended, answered or not (see {@link AuthCommand}). */
+    void authEnded() {
+        state = SessionState.GREETED;
     }
 
     // ------------------------------------------------------------------------------------------
     // RSET, QUIT, HELP, VRFY (RFC 5321 §4.1.1.5-4.1.1.10)
 
-    private void rset(String argument) {
+    void rset(String argument) {
         if (!argument.isEmpty()) {
             refuseSyntax(Verb.RSET);
             return;
@@ -827,43 +392,21 @@ public final class SmtpSession implements SessionInfo {
         send(Reply.OK);
     }
 
-    private void quit() {
+    void quit() {
         send(BYE);
         close();
     }
 
-    private void help(String argument) {
-        String topic = argument.strip().toUpperCase(Locale.ROOT);
-        if (topic.isEmpty()) {
-            send(supportedCommands(supportedVerbs()));
-            return;
-        }
-        Verb verb = verbOf(topic);
-        if (verb == null || verb.help == null || !supportedVerbs().contains(topic)) {
-            refuse(unknownHelpTopic(supportedVerbs()));
+    void help(String argument) {
+        Reply reply = Verb.help(argument, config);
+        if (reply.isPositive()) {
+            send(reply);
         } else {
-            send(helpSyntax(verb.help));
+            refuse(reply);
         }
     }
 
-    private List<String> supportedVerbs() {
-        List<String> verbs = new ArrayList<>();
-        for (Verb v : Verb.ALL) {
-            if (isEnabled(v) && v.help != null) {
-                verbs.add(v.name());
-            }
-        }
-        for (CommandExtension extension : config.extensions()) {
-            String verb = extension.verb().toUpperCase(Locale.ROOT);
-            if (!verbs.contains(verb)) {
-                verbs.add(verb);
-            }
-        }
-        verbs.sort(null);
-        return verbs;
-    }
-
-    private void vrfy(String argument) {
+    void vrfy(String argument) {
         if (argument.isBlank()) {
             refuseSyntax(Verb.VRFY);
         } else {
@@ -874,7 +417,7 @@ public final class SmtpSession implements SessionInfo {
     // ------------------------------------------------------------------------------------------
     // STARTTLS (RFC 3207)
 
-    private void startTls(String argument, ByteBuffer in) {
+    void startTls(String argument, ByteBuffer in) {
         if (secure) {
             refuse(TLS_ALREADY_ACTIVE);
             return;
@@ -891,68 +434,6 @@ public final class SmtpSession implements SessionInfo {
         enter(Verb.STARTTLS);
         out.startTls();
     }
-
-    // ------------------------------------------------------------------------------------------
-    // AUTH (RFC 4954): the exchange itself is a SaslExchange
-
-    private void auth(String argument) {
-        if (!authOffered()) {
-            refuse(ENCRYPTION_REQUIRED);
-            return;
-        }
-        if (authenticatedUser != null) {
-            refuse(ALREADY_AUTHENTICATED);
-            return;
-        }
-        String[] words = argument.strip().split(" +");
-        if (words[0].isEmpty() || words.length > 2) {
-            refuseSyntax(Verb.AUTH);
-            return;
-        }
-        SaslExchange exchange = SaslExchange.start(words[0]);
-        if (exchange == null) {
-            refuse(UNKNOWN_MECHANISM);
-            return;
-        }
-        sasl = exchange;
-        enter(Verb.AUTH);
-        if (words.length == 1) {
-            send(exchange.firstChallenge());
-        } else {
-            saslResponse(words[1]);
-        }
-    }
-
-    private void saslResponse(String response) {
-        SaslExchange.Step step = sasl.respond(response);
-        if (step.challenge() != null) {
-            send(step.challenge());
-        } else if (step.refusal() != null) {
-            endSasl();
-            refuse(step.refusal());
-        } else {
-            Decision.Authenticate credentials = step.credentials();
-            ask(credentials, reply -> authDecided(credentials, reply));
-        }
-    }
-
-    private void authDecided(Decision.Authenticate authenticate, Reply reply) {
-        endSasl();
-        if (reply != null && reply.code() / 100 == 2) {
-            authenticatedUser = authenticate.username();
-            send(reply);
-        } else {
-            refuse(reply != null ? reply : Reply.AUTHENTICATION_FAILED);
-        }
-    }
-
-    private void endSasl() {
-        sasl = null;
-        state = SessionState.GREETED;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Connection
 
     private void connected(Reply reply) {
         if (reply == null) {
@@ -971,13 +452,14 @@ public final class SmtpSession implements SessionInfo {
     // Helpers
 
     /** Pauses on {@code decision}; {@code then} is what its answer does (see {@link #resume}). */
-    private void ask(Decision decision, Consumer<Reply> then) {
+    @SuppressWarnings("unchecked") // then is only ever called with the decision it was given with
+    <D extends Decision> void ask(D decision, Answer<D> then) {
         awaiting = decision;
-        onAnswer = then; // the transport sees the decision through awaiting(), after the call returns
+        onAnswer = (Answer<Decision>) (Answer<?>) then; // the transport sees awaiting() after the call returns
     }
 
-    private void send(Reply reply) {
-        out.send(reply.encode(enhancedCodes));
+    void send(Reply reply) {
+        out.send(reply.encode(hello.enhancedCodes()));
     }
 
     /**
@@ -985,7 +467,7 @@ public final class SmtpSession implements SessionInfo {
      * the answer is a 421 and the session closes, which stops a client that only probes or floods
      * (Postfix's {@code smtpd_hard_error_limit} counts the same way).
      */
-    private void refuse(Reply reply) {
+    void refuse(Reply reply) {
         errors++;
         if (config.maxErrors() > 0 && errors > config.maxErrors()) {
             terminate(TOO_MANY_ERRORS);
@@ -994,54 +476,56 @@ public final class SmtpSession implements SessionInfo {
         }
     }
 
+    /** The handler accepted {@code verb}: the session moves on and sends its answer, or {@code byDefault}. */
+    void accepted(Verb verb, Reply reply, Reply byDefault) {
+        enter(verb);
+        send(reply != null ? reply : byDefault);
+    }
+
     /**
-     * The handler refused a greeting, sender or recipient: a permanent refusal counts as a client
-     * error (see {@link SessionConfig#maxErrors()}), a temporary one is only sent.
+     * True, once it is answered, when the handler refused a greeting, sender or recipient: a
+     * permanent refusal counts as a client error (see {@link SessionConfig#maxErrors()}), a
+     * temporary one is only sent. False for {@code null} (the default) and positive answers.
      */
-    private void handlerRefused(Reply reply) {
+    boolean refusedBy(Reply reply) {
+        if (reply == null || reply.isPositive()) {
+            return false;
+        }
         if (reply.code() >= 500) {
             refuse(reply);
         } else {
             send(reply);
         }
+        return true;
+    }
+
+    /**
+     * A client that delivers mail is no prober: its earlier errors are forgiven, as Postfix
+     * forgives them (see {@link SessionConfig#maxErrors()}).
+     */
+    void forgiveErrors() {
+        errors = 0;
     }
 
     /** Ends the mail transaction (RFC 5321 §4.1.1.5); content received so far is dropped. */
-    private void resetTransaction() {
-        discardOpenContent();
-        reversePath = null;
-        mailParameters = Map.of();
-        bodyType = BodyType.SEVEN_BIT;
-        smtpUtf8 = false;
-        recipients.clear();
-        recipientParameters.clear();
-        recipientAttempts = 0;
-        recipientOvershoot = 0;
-        contentSize = 0;
-        contentTooBig = false;
+    void resetTransaction() {
+        tx.reset();
         if (state == SessionState.MAIL || state == SessionState.RCPT || state == SessionState.BDAT
                 || state == SessionState.DATA) {
             state = SessionState.GREETED;
         }
     }
 
-    private void discardOpenContent() {
-        if (contentOpen) {
-            contentOpen = false;
-            out.discardContent();
-        }
-    }
-
     /** Answers a line that is no command at all; inside an AUTH exchange it also ends the exchange. */
     private void lineError(Reply reply) {
         if (state == SessionState.AUTH) {
-            endSasl();
+            auth.end();
         }
         refuse(reply);
     }
 
     private void close() {
-        discardOpenContent();
+        tx.discardContent();
         awaiting = null;
         onAnswer = null;
         state = SessionState.CLOSED;

@@ -8,7 +8,7 @@ import java.util.TreeSet;
 /**
  * The options given to {@link HandlerProvider#create}, with the checks every provider needs:
  * unknown keys are refused when the object is made, and missing or malformed values give a
- * message that names the handler and the option.
+ * {@link HandlerOptionException} that names the handler and the option.
  */
 public final class HandlerOptions {
 
@@ -23,23 +23,28 @@ public final class HandlerOptions {
     /**
      * Checks {@code values} against the {@code known} option names.
      *
-     * @throws IllegalArgumentException naming the unknown options and the known ones
+     * @throws HandlerOptionException naming the unknown options and the known ones; its
+     *     {@link HandlerOptionException#key() key} is the first unknown one
      */
     public static HandlerOptions of(String handler, Map<String, String> values, Collection<String> known) {
         TreeSet<String> unknown = new TreeSet<>(values.keySet());
         unknown.removeAll(known);
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("handler '" + handler + "' has no option " + String.join(", ", unknown)
+            throw new HandlerOptionException(handler, unknown.first(), "has no option " + String.join(", ", unknown)
                     + (known.isEmpty() ? "; it takes no options" : "; it takes " + String.join(", ", new TreeSet<>(known))));
         }
         return new HandlerOptions(handler, values);
     }
 
-    /** The value of a required option. */
+    /**
+     * The value of a required option.
+     *
+     * @throws HandlerOptionException if it is missing or blank
+     */
     public String required(String key) {
         String value = values.get(key);
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("handler '" + handler + "' needs option " + key + " (-o " + key + "=...)");
+            throw new HandlerOptionException(handler, key, "needs option " + key + " (-o " + key + "=...)");
         }
         return value;
     }
@@ -49,7 +54,11 @@ public final class HandlerOptions {
         return values.getOrDefault(key, fallback);
     }
 
-    /** A yes/no option: {@code true/false}, {@code yes/no} or {@code on/off}. */
+    /**
+     * A yes/no option: {@code true/false}, {@code yes/no}, {@code on/off} or {@code 1/0}.
+     *
+     * @throws HandlerOptionException if it is something else
+     */
     public boolean flag(String key, boolean fallback) {
         String value = values.get(key);
         if (value == null) {
@@ -61,12 +70,15 @@ public final class HandlerOptions {
             case "false", "no", "off", "0":
                 return false;
             default:
-                throw new IllegalArgumentException(
-                        "handler '" + handler + "' option " + key + " must be true or false, not '" + value + "'");
+                throw new HandlerOptionException(handler, key, "option " + key + " must be true or false, not '" + value + "'");
         }
     }
 
-    /** A whole-number option. */
+    /**
+     * A whole-number option.
+     *
+     * @throws HandlerOptionException if it is not one
+     */
     public long number(String key, long fallback) {
         String value = values.get(key);
         if (value == null) {
@@ -75,8 +87,7 @@ public final class HandlerOptions {
         try {
             return Long.parseLong(value.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "handler '" + handler + "' option " + key + " must be a number, not '" + value + "'");
+            throw new HandlerOptionException(handler, key, "option " + key + " must be a number, not '" + value + "'", e);
         }
     }
 }

@@ -48,8 +48,8 @@ public interface HandlerProvider {
      * Makes a handler.
      *
      * @param options the options the user gave; keys not in {@link #options()} are an error
-     * @throws IllegalArgumentException with a message a user can act on, for an unknown,
-     *     missing or invalid option
+     * @throws HandlerOptionException for an unknown, missing or invalid option ({@link HandlerOptions}
+     *     throws it for you); any other exception is reported as the handler failing to start
      */
     SmtpHandler create(Map<String, String> options);
 }

@@ -19,9 +19,11 @@ import java.util.stream.Collectors;
 public final class HandlerRegistry {
 
     private final List<HandlerProvider> providers;
+    private final List<String> failures;
 
-    private HandlerRegistry(List<HandlerProvider> providers) {
+    private HandlerRegistry(List<HandlerProvider> providers, List<String> failures) {
         this.providers = List.copyOf(providers);
+        this.failures = List.copyOf(failures);
     }
 
     /** The providers visible to this class's class loader. */
@@ -31,20 +33,42 @@ public final class HandlerRegistry {
 
     /**
      * The providers visible to {@code loader}, for example a {@link java.net.URLClassLoader} over
-     * a folder of plugin jars whose parent is the application's loader.
+     * a folder of plugin jars whose parent is the application's loader. A provider whose
+     * constructor throws is left out and named in {@link #failures()}, so one broken plugin does
+     * not hide the other handlers.
      *
-     * @throws IllegalStateException if a provider cannot be loaded or two share a name
+     * @throws IllegalStateException if a listed provider class cannot be found or loaded, or two
+     *     providers share a name
      */
     public static HandlerRegistry load(ClassLoader loader) {
         List<HandlerProvider> found = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         try {
-            for (HandlerProvider provider : ServiceLoader.load(HandlerProvider.class, loader)) {
-                found.add(provider);
+            // stream() looks a provider up without making it; get() runs its constructor, so
+            // a constructor that throws costs that provider only.
+            for (ServiceLoader.Provider<HandlerProvider> provider
+                    : (Iterable<ServiceLoader.Provider<HandlerProvider>>) ServiceLoader.load(HandlerProvider.class, loader)
+                            .stream()::iterator) {
+                try {
+                    found.add(provider.get());
+                } catch (ServiceConfigurationError e) {
+                    failures.add(provider.type().getName() + ": " + rootMessage(e));
+                }
             }
         } catch (ServiceConfigurationError e) {
             throw new IllegalStateException("cannot load a handler provider: " + e.getMessage(), e);
         }
-        return of(found);
+        return of(found, failures);
+    }
+
+    /** What went wrong at the bottom of {@code e}: the constructor's own exception, type and message. */
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return root.getClass().getName() + (message == null || message.isBlank() ? "" : ": " + message);
     }
 
     /**
@@ -53,6 +77,10 @@ public final class HandlerRegistry {
      * @throws IllegalStateException if two providers answer to the same name or alias
      */
     public static HandlerRegistry of(List<HandlerProvider> providers) {
+        return of(providers, List.of());
+    }
+
+    private static HandlerRegistry of(List<HandlerProvider> providers, List<String> failures) {
         List<HandlerProvider> sorted = new ArrayList<>(providers);
         sorted.sort(Comparator.comparing(HandlerProvider::name));
         Map<String, HandlerProvider> byName = new HashMap<>();
@@ -67,12 +95,21 @@ public final class HandlerRegistry {
                 }
             }
         }
-        return new HandlerRegistry(sorted);
+        return new HandlerRegistry(sorted, failures);
     }
 
     /** All providers, sorted by name. */
     public List<HandlerProvider> providers() {
         return providers;
+    }
+
+    /**
+     * The providers {@link #load(ClassLoader)} found but could not make, one line each: the
+     * provider's class and what its constructor threw (never a stack trace). Empty for
+     * {@link #of(List)}.
+     */
+    public List<String> failures() {
+        return failures;
     }
 
     /** The provider with this name or alias. */

@@ -10,6 +10,8 @@ import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.Eventually;
+import io.smtpkit.server.testsupport.SmtpClient;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
@@ -73,13 +75,13 @@ class AuthLimitsTest {
             try {
                 CompletionService<String> replies = new ExecutorCompletionService<>(readers);
                 List<Future<String>> pending = new ArrayList<>();
-                for (TestClient c : clients.list) {
+                for (SmtpClient c : clients.list) {
                     pending.add(replies.submit(c::reply));
                 }
                 Future<String> first = replies.poll(20, TimeUnit.SECONDS);
                 assertTrue(first != null, "no AUTH was refused: the queue is not bounded");
                 assertEquals(BUSY, first.get());
-                TestClient refused = clients.list.get(pending.indexOf(first));
+                SmtpClient refused = clients.list.get(pending.indexOf(first));
                 gate.open();
                 for (int i = 0; i < 9; i++) {
                     assertEquals("535 5.7.8 Authentication credentials invalid", replies.take().get());
@@ -103,7 +105,7 @@ class AuthLimitsTest {
         // The default delay, 2 s. Only lower bounds are measured for the delay, and the upper
         // bounds (success, no delay) are the whole delay: generous on a busy machine.
         long delay = TimeUnit.SECONDS.toNanos(2);
-        try (SmtpServer server = authServer(new Users()).build().start(); TestClient c = greeted(server, null)) {
+        try (SmtpServer server = authServer(new Users()).build().start(); SmtpClient c = greeted(server, null)) {
             long start = System.nanoTime();
             assertEquals("535 5.7.8 Authentication credentials invalid", c.command("AUTH PLAIN " + WRONG));
             long failed = System.nanoTime() - start;
@@ -114,7 +116,7 @@ class AuthLimitsTest {
             assertTrue(succeeded < delay, () -> "235 after " + succeeded / 1_000_000 + " ms");
         }
         try (SmtpServer server = authServer(new Users()).authFailureDelay(Duration.ZERO).build().start();
-                TestClient c = greeted(server, null)) {
+                SmtpClient c = greeted(server, null)) {
             long start = System.nanoTime();
             assertEquals("535 5.7.8 Authentication credentials invalid", c.command("AUTH PLAIN " + WRONG));
             long failed = System.nanoTime() - start;
@@ -130,19 +132,19 @@ class AuthLimitsTest {
         try (SmtpServer server = authServer(users).maxConcurrentAuthPerClient(1).authFailureDelay(delay)
                 .build().start()) {
             long start;
-            try (TestClient guesser = greeted(server, null)) {
+            try (SmtpClient guesser = greeted(server, null)) {
                 start = System.nanoTime();
                 guesser.send("AUTH PLAIN " + WRONG + "\r\n");
                 assertTrue(users.checked.tryAcquire(20, TimeUnit.SECONDS));
                 // Checked, and now in its delay (which is long enough for this next exchange).
-                try (TestClient probe = greeted(server, null)) {
+                try (SmtpClient probe = greeted(server, null)) {
                     assertEquals(TOO_MANY_AT_ONCE, probe.command("AUTH PLAIN " + RIGHT));
                 }
             } // hangs up without reading its 535
             // Polling for the place to come back, a connection a try (a session ends after 10 errors).
             String reply = TOO_MANY_AT_ONCE;
             for (int i = 0; i < 200 && reply.equals(TOO_MANY_AT_ONCE); i++) {
-                try (TestClient after = greeted(server, null)) {
+                try (SmtpClient after = greeted(server, null)) {
                     reply = after.command("AUTH PLAIN " + RIGHT);
                 }
                 if (reply.equals(TOO_MANY_AT_ONCE)) {
@@ -160,14 +162,14 @@ class AuthLimitsTest {
         Gate gate = new Gate();
         try (SmtpServer server = authServer(gate).maxConcurrentAuthPerClient(2).authenticatorThreads(4)
                 .authFailureDelay(Duration.ZERO).build().start();
-                TestClient a = greeted(server, null);
-                TestClient b = greeted(server, null);
-                TestClient c = greeted(server, null)) {
+                SmtpClient a = greeted(server, null);
+                SmtpClient b = greeted(server, null);
+                SmtpClient c = greeted(server, null)) {
             a.send("AUTH PLAIN " + RIGHT + "\r\n");
             b.send("AUTH PLAIN " + WRONG + "\r\n");
             assertTrue(gate.entered.tryAcquire(2, 20, TimeUnit.SECONDS), "two checks from one address run at once");
             assertEquals(TOO_MANY_AT_ONCE, c.command("AUTH PLAIN " + RIGHT));
-            TestClient other = otherClient(server);
+            SmtpClient other = otherClient(server);
             try (other) {
                 other.send("AUTH PLAIN " + RIGHT + "\r\n");
                 assertTrue(gate.entered.tryAcquire(1, 20, TimeUnit.SECONDS), "another address has its own allowance");
@@ -189,28 +191,28 @@ class AuthLimitsTest {
         try (SmtpServer server = server(capture).authenticator(new Users()).maxAuthFailuresPerClient(3)
                 .authFailureDelay(Duration.ZERO).config(SessionConfig.builder().allowInsecureAuth(true).build())
                 .build().start()) {
-            try (TestClient c = greeted(server, null)) {
+            try (SmtpClient c = greeted(server, null)) {
                 for (int i = 0; i < 3; i++) {
                     assertEquals("535 5.7.8 Authentication credentials invalid", c.command("AUTH PLAIN " + WRONG));
                 }
                 assertEquals(TOO_MANY_FAILURES, c.command("AUTH PLAIN " + RIGHT));
                 assertTrue(c.closedByServer());
             }
-            try (TestClient again = greeted(server, null)) {
+            try (SmtpClient again = greeted(server, null)) {
                 assertEquals(TOO_MANY_FAILURES, again.command("AUTH PLAIN " + RIGHT));
                 assertTrue(again.closedByServer());
             }
-            try (TestClient login = greeted(server, null)) {
+            try (SmtpClient login = greeted(server, null)) {
                 assertTrue(login.command("AUTH LOGIN").startsWith("334"));
                 assertTrue(login.command(b64("alice")).startsWith("334"));
                 assertEquals(TOO_MANY_FAILURES, login.command(b64("right")));
             }
             // The address may still send mail without AUTH, as this server allows.
-            try (TestClient mail = greeted(server, null)) {
+            try (SmtpClient mail = greeted(server, null)) {
                 assertEquals("250 2.0.0 OK", mail.sendMail("a@example.org", "b@example.org", "Subject: no auth\r\n\r\nhi"));
             }
             assertTrue(capture.take().text().contains("Subject: no auth"));
-            TestClient other = otherClient(server);
+            SmtpClient other = otherClient(server);
             try (other) {
                 assertEquals("535 5.7.8 Authentication credentials invalid", other.command("AUTH PLAIN " + WRONG));
                 assertEquals("235 2.7.0 Authentication successful", other.command("AUTH PLAIN " + RIGHT));
@@ -224,7 +226,7 @@ class AuthLimitsTest {
                 .build().start()) {
             // Past the default of 30, over connections (a session itself stops after 10 errors).
             for (int connection = 0; connection < 5; connection++) {
-                try (TestClient c = greeted(server, null)) {
+                try (SmtpClient c = greeted(server, null)) {
                     for (int i = 0; i < 8; i++) {
                         assertEquals("535 5.7.8 Authentication credentials invalid", c.command("AUTH PLAIN " + WRONG));
                     }
@@ -300,10 +302,8 @@ class AuthLimitsTest {
                 flood.add(t);
             }
             // The flood is on once the checks queue is full.
-            for (int i = 0; i < 400 && (busy.get() == 0 || checks.get() == 0); i++) {
-                Thread.sleep(50);
-            }
-            assertTrue(busy.get() > 0 && checks.get() > 0, "the flood never filled the queue");
+            Eventually.await(() -> busy.get() > 0 && checks.get() > 0, java.time.Duration.ofSeconds(20),
+                    "the flood fills the queue");
             for (int i = 0; i < 5; i++) {
                 long start = System.nanoTime();
                 jakarta.mail.Transport.send(message(server.port(), "delivery " + i));
@@ -341,7 +341,7 @@ class AuthLimitsTest {
     /** One flooding connection after another: wrong passwords as fast as they are answered. */
     private static void guess(SmtpServer server, AtomicBoolean stop, AtomicInteger busy) {
         while (!stop.get()) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 if (!c.reply().startsWith("220") || !c.command("EHLO flood.example").startsWith("250")) {
                     continue;
                 }
@@ -367,14 +367,14 @@ class AuthLimitsTest {
     }
 
     /** Connected (from {@code local} if not null), greeted, EHLO said. */
-    private static TestClient greeted(SmtpServer server, InetSocketAddress local) throws IOException {
-        TestClient c = new TestClient(server.addresses().get(0), local);
+    private static SmtpClient greeted(SmtpServer server, InetSocketAddress local) throws IOException {
+        SmtpClient c = SmtpClient.connect(server.addresses().get(0), local);
         assertTrue(c.reply().startsWith("220"));
         assertTrue(c.command("EHLO client.example").startsWith("250"));
         return c;
     }
 
-    private static TestClient otherClient(SmtpServer server) throws IOException {
+    private static SmtpClient otherClient(SmtpServer server) throws IOException {
         try {
             return greeted(server, OTHER_CLIENT);
         } catch (java.net.BindException e) {
@@ -453,16 +453,16 @@ class AuthLimitsTest {
 
     /** Clients closed together. */
     private static final class Clients implements AutoCloseable {
-        final List<TestClient> list = new ArrayList<>();
+        final List<SmtpClient> list = new ArrayList<>();
 
-        TestClient add(TestClient c) {
+        SmtpClient add(SmtpClient c) {
             list.add(c);
             return c;
         }
 
         @Override
         public void close() throws IOException {
-            for (TestClient c : list) {
+            for (SmtpClient c : list) {
                 c.close();
             }
         }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.Eventually;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,8 +30,8 @@ class BudgetsTest {
     @Test
     void aClientsShareIsGivenBackWhenItsTransactionEnds() throws Exception {
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 3 * ENTRY).build().start();
-                TestClient a = TestClient.connect(server);
-                TestClient b = TestClient.connect(server)) {
+                SmtpClient a = SmtpClient.connect(server);
+                SmtpClient b = SmtpClient.connect(server)) {
             a.reply();
             b.reply();
             a.command("EHLO a.example");
@@ -54,11 +56,11 @@ class BudgetsTest {
 
     @Test
     void theEnvelopeBudgetIsServerWide() throws Exception {
-        List<TestClient> clients = new ArrayList<>();
+        List<SmtpClient> clients = new ArrayList<>();
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * ENTRY).build().start()) {
             try {
                 for (int i = 2; i <= 6; i++) {
-                    TestClient c = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0." + i, 0));
+                    SmtpClient c = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0." + i, 0));
                     clients.add(c);
                     c.reply();
                     c.command("EHLO x.example");
@@ -70,7 +72,7 @@ class BudgetsTest {
                 assertTrue(clients.get(0).command("RSET").startsWith("250"));
                 assertTrue(clients.get(4).command("MAIL FROM:<s@x.y>").startsWith("250"));
             } finally {
-                for (TestClient c : clients) {
+                for (SmtpClient c : clients) {
                     c.close();
                 }
             }
@@ -80,10 +82,10 @@ class BudgetsTest {
     @Test
     void oneClientMayHoldAQuarterOfTheEnvelopeBudget() throws Exception {
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 2 * ENTRY).build().start();
-                TestClient a = TestClient.connect(server);
-                TestClient b = TestClient.connect(server);
-                TestClient other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
-            for (TestClient c : List.of(a, b, other)) {
+                SmtpClient a = SmtpClient.connect(server);
+                SmtpClient b = SmtpClient.connect(server);
+                SmtpClient other = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
+            for (SmtpClient c : List.of(a, b, other)) {
                 c.reply();
                 c.command("EHLO x.example");
             }
@@ -100,16 +102,14 @@ class BudgetsTest {
     @Test
     void aClosedConnectionGivesItsEnvelopeBack() throws Exception {
         try (SmtpServer server = server(new Capture()).envelopeMemory(4 * 2 * ENTRY).build().start()) {
-            try (TestClient a = TestClient.connect(server)) {
+            try (SmtpClient a = SmtpClient.connect(server)) {
                 a.reply();
                 a.command("EHLO a.example");
                 assertTrue(a.command("MAIL FROM:<s@x.y>").startsWith("250"));
                 assertTrue(a.command("RCPT TO:<a@b.c>").startsWith("250"));
             } // gone in the middle of its transaction
-            for (int i = 0; i < 200 && server.connectionCount() > 0; i++) {
-                Thread.sleep(25);
-            }
-            try (TestClient b = TestClient.connect(server)) {
+            Eventually.await(() -> server.connectionCount() == 0, java.time.Duration.ofSeconds(5), "a has gone");
+            try (SmtpClient b = SmtpClient.connect(server)) {
                 b.reply();
                 b.command("EHLO b.example");
                 assertTrue(b.command("MAIL FROM:<s@x.y>").startsWith("250"));
@@ -135,12 +135,10 @@ class BudgetsTest {
                 }
                 // Each flooder makes the server hold up to ~100 KB (held input and unsent
                 // replies): together more than the budget, so some are closed.
-                for (int i = 0; i < 1200 && server.connectionCount() >= flooders; i++) {
-                    Thread.sleep(25);
-                }
-                assertTrue(server.connectionCount() < flooders, "no flooder was closed although they held more than the budget");
+                int open = Eventually.poll(server::connectionCount, n -> n < flooders, java.time.Duration.ofSeconds(30));
+                assertTrue(open < flooders, "no flooder was closed although they held more than the budget");
                 // While the others hold what they hold, a client that reads its replies is served.
-                try (TestClient good = TestClient.connect(server)) {
+                try (SmtpClient good = SmtpClient.connect(server)) {
                     assertTrue(good.reply().startsWith("220"));
                     assertTrue(good.command("EHLO good.example").startsWith("250"));
                     assertTrue(good.sendMail("s@x.y", "a@b.c", "Subject: ok\r\n\r\nok").startsWith("250"));
@@ -165,7 +163,7 @@ class BudgetsTest {
     @Test
     void aPipeliningClientThatReadsIsNotTouchedByTheBufferBudget() throws Exception {
         try (SmtpServer server = server(new Capture()).bufferMemory(150_000).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             int noops = 5_000;

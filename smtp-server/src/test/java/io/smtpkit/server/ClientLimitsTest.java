@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,24 +18,24 @@ class ClientLimitsTest {
 
     @Test
     void byDefaultOneAddressGetsFiftyPlacesAndOthersStillGetIn() throws Exception {
-        List<TestClient> held = new ArrayList<>();
+        List<SmtpClient> held = new ArrayList<>();
         try (SmtpServer server = server(new Capture()).build().start()) {
             try {
                 for (int i = 0; i < 50; i++) {
-                    TestClient c = TestClient.connect(server);
+                    SmtpClient c = SmtpClient.connect(server);
                     held.add(c);
                     assertTrue(c.reply().startsWith("220"), "connection " + (i + 1));
                 }
-                try (TestClient greedy = TestClient.connect(server)) {
+                try (SmtpClient greedy = SmtpClient.connect(server)) {
                     assertEquals(FROM_CLIENT, greedy.reply());
                     assertTrue(greedy.closedByServer());
                 }
-                try (TestClient other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
+                try (SmtpClient other = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
                     assertTrue(other.reply().startsWith("220"));
                     assertTrue(other.command("EHLO other.example").startsWith("250"));
                 }
             } finally {
-                for (TestClient c : held) {
+                for (SmtpClient c : held) {
                     c.close();
                 }
             }
@@ -43,16 +44,16 @@ class ClientLimitsTest {
 
     @Test
     void zeroTurnsThePerClientLimitOff() throws Exception {
-        List<TestClient> held = new ArrayList<>();
+        List<SmtpClient> held = new ArrayList<>();
         try (SmtpServer server = server(new Capture()).maxConnectionsPerClient(0).build().start()) {
             try {
                 for (int i = 0; i < 60; i++) {
-                    TestClient c = TestClient.connect(server);
+                    SmtpClient c = SmtpClient.connect(server);
                     held.add(c);
                     assertTrue(c.reply().startsWith("220"), "connection " + (i + 1));
                 }
             } finally {
-                for (TestClient c : held) {
+                for (SmtpClient c : held) {
                     c.close();
                 }
             }
@@ -63,15 +64,15 @@ class ClientLimitsTest {
     void newConnectionsPerMinuteAreLimitedPerClient() throws Exception {
         try (SmtpServer server = server(new Capture()).maxConnectionRatePerClient(5).build().start()) {
             for (int i = 0; i < 5; i++) {
-                try (TestClient c = TestClient.connect(server)) {
+                try (SmtpClient c = SmtpClient.connect(server)) {
                     assertTrue(c.reply().startsWith("220"), "connection " + (i + 1));
                     c.command("QUIT");
                 }
             }
-            try (TestClient sixth = TestClient.connect(server)) {
+            try (SmtpClient sixth = SmtpClient.connect(server)) {
                 assertEquals(FROM_CLIENT, sixth.reply());
             }
-            try (TestClient other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.3", 0))) {
+            try (SmtpClient other = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0.3", 0))) {
                 assertTrue(other.reply().startsWith("220"));
             }
         }
@@ -84,7 +85,7 @@ class ClientLimitsTest {
         try (SmtpServer server = server(new Capture()).maxConnectionRatePerClient(0).maxConnectionsPerClient(0)
                 .build().start()) {
             for (int i = 0; i < 700; i++) { // past the default of 600 a minute
-                try (TestClient c = TestClient.connect(server)) {
+                try (SmtpClient c = SmtpClient.connect(server)) {
                     assertTrue(c.reply().startsWith("220"), "connection " + (i + 1));
                 }
             }

@@ -8,6 +8,7 @@ import io.smtpkit.protocol.CommandExtension;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
+import io.smtpkit.server.testsupport.SmtpClient;
 import org.junit.jupiter.api.Test;
 
 /** A {@link CommandExtension} over a real socket: advertised, answered, and a broken one contained. */
@@ -44,7 +45,7 @@ class CommandExtensionTest {
 
     @Test
     void anExtensionIsAdvertisedAndAnswersOverTheSocket() throws Exception {
-        try (SmtpServer server = start(ECHO); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(ECHO); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             String ehlo = c.command("EHLO x.example");
             assertTrue(ehlo.lines().anyMatch(l -> l.substring(4).equals("XECHO")), ehlo);
@@ -56,7 +57,7 @@ class CommandExtensionTest {
     @Test
     void anExtensionThatReturnsNullOrThrowsGetsTheClientAnErrorReply() throws Exception {
         try (SmtpServer server = start(broken("XNULL", true), broken("XTHROW", false));
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             assertTrue(c.command("XNULL").startsWith("451"), "null reply");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.smtpkit.server.TestSupport.Capture;
 import io.smtpkit.server.TestSupport.Received;
 import io.smtpkit.server.handlers.MaildirHandler;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ class ConcurrencyTest {
             for (int i = 0; i < CLIENTS; i++) {
                 int n = i;
                 results.add(clients.submit(() -> {
-                    try (TestClient c = TestClient.connect(server)) {
+                    try (SmtpClient c = SmtpClient.connect(server)) {
                         c.reply();
                         c.command("EHLO client" + n + ".example");
                         String reply = c.sendMail("from" + n + "@example.org", "to" + n + "@example.org",
@@ -96,7 +97,7 @@ class ConcurrencyTest {
                 for (int i = 0; i < clients; i++) {
                     int n = i;
                     results.add(pool.submit(() -> {
-                        try (TestClient c = TestClient.connect(server)) {
+                        try (SmtpClient c = SmtpClient.connect(server)) {
                             c.reply();
                             c.command("EHLO tls" + n + ".example");
                             c.command("STARTTLS");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -81,7 +82,7 @@ class FileAuthenticatorTest {
         TestSupport.Capture capture = new TestSupport.Capture();
         try (SmtpServer server = TestSupport.server(capture).tls(TestSupport.serverTls())
                 .authenticator(FileAuthenticator.load(file)).authFailureDelay(java.time.Duration.ZERO).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("STARTTLS");

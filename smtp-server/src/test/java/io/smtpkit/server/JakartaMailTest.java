@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
 import io.smtpkit.server.TestSupport.Received;
+import io.smtpkit.server.testsupport.SmtpClient;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.Session;
@@ -105,7 +106,7 @@ class JakartaMailTest {
     void authIsNotOfferedWithoutTls() throws Exception {
         try (SmtpServer server = server(new Capture()).tls(TestSupport.serverTls())
                 .authenticator((u, pw) -> true).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             String ehlo = c.command("EHLO x.example");
             assertFalse(ehlo.contains("AUTH"), ehlo);
@@ -131,7 +132,7 @@ class JakartaMailTest {
             assertNotNull(r.tls());
             assertEquals("bob", r.user());
             // A raw TLS client: no STARTTLS on an implicit-TLS port, AUTH offered at once.
-            try (TestClient c = new TestClient(server.addresses().get(0))) {
+            try (SmtpClient c = SmtpClient.connect(server.addresses().get(0))) {
                 c.startTls(TestSupport.trustAll());
                 assertTrue(c.reply().startsWith("220"));
                 String ehlo = c.command("EHLO x.example");

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.server.TestSupport.Capture;
+import io.smtpkit.server.testsupport.Eventually;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -23,11 +25,11 @@ class LimitsTest {
     @Test
     void globalConnectionLimit() throws Exception {
         try (SmtpServer server = server(new Capture()).maxConnections(2).build().start();
-                TestClient a = TestClient.connect(server);
-                TestClient b = TestClient.connect(server)) {
+                SmtpClient a = SmtpClient.connect(server);
+                SmtpClient b = SmtpClient.connect(server)) {
             assertTrue(a.reply().startsWith("220"));
             assertTrue(b.reply().startsWith("220"));
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 assertEquals("421 4.7.0 Error: too many connections", c.reply());
                 assertTrue(c.closedByServer());
             }
@@ -36,7 +38,7 @@ class LimitsTest {
             // The slot is free again once the server has seen the close.
             String greeting = "";
             for (int i = 0; i < 100 && !greeting.startsWith("220"); i++) {
-                try (TestClient d = TestClient.connect(server)) {
+                try (SmtpClient d = SmtpClient.connect(server)) {
                     greeting = d.reply();
                 }
                 if (!greeting.startsWith("220")) {
@@ -50,13 +52,13 @@ class LimitsTest {
     @Test
     void perClientConnectionLimit() throws Exception {
         try (SmtpServer server = server(new Capture()).maxConnectionsPerClient(1).build().start();
-                TestClient a = TestClient.connect(server)) {
+                SmtpClient a = SmtpClient.connect(server)) {
             assertTrue(a.reply().startsWith("220"));
-            try (TestClient b = TestClient.connect(server)) {
+            try (SmtpClient b = SmtpClient.connect(server)) {
                 assertEquals("421 4.7.0 Error: too many connections from your address, try again later", b.reply());
             }
             // Another client address (all of 127/8 is loopback on Linux) has its own allowance.
-            try (TestClient other = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
+            try (SmtpClient other = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0.2", 0))) {
                 assertTrue(other.reply().startsWith("220"));
             }
         }
@@ -68,39 +70,36 @@ class LimitsTest {
         // the idle timeout.
         try (SmtpServer server = server(new Capture()).maxConnectionsPerClient(1).maxConnections(1)
                 .idleTimeout(Duration.ofMillis(500)).build().start()) {
-            try (TestClient quits = TestClient.connect(server)) {
+            try (SmtpClient quits = SmtpClient.connect(server)) {
                 assertTrue(quits.reply().startsWith("220"));
                 assertTrue(quits.command("QUIT").startsWith("221"));
                 assertTrue(quits.closedByServer());
             }
             awaitNoConnection(server);
-            try (TestClient vanishes = TestClient.connect(server)) {
+            try (SmtpClient vanishes = SmtpClient.connect(server)) {
                 assertTrue(vanishes.reply().startsWith("220"));
             }
             awaitNoConnection(server);
-            try (TestClient idles = TestClient.connect(server)) {
+            try (SmtpClient idles = SmtpClient.connect(server)) {
                 assertTrue(idles.reply().startsWith("220"));
                 // No enhanced code: the client never said EHLO (RFC 2034 §3).
                 assertEquals("421 Error: timeout exceeded", idles.reply());
             }
             awaitNoConnection(server);
-            try (TestClient last = TestClient.connect(server)) {
+            try (SmtpClient last = SmtpClient.connect(server)) {
                 assertTrue(last.reply().startsWith("220"));
             }
         }
     }
 
-    private static void awaitNoConnection(SmtpServer server) throws InterruptedException {
-        for (int i = 0; i < 200 && server.connectionCount() > 0; i++) {
-            Thread.sleep(25);
-        }
-        assertEquals(0, server.connectionCount());
+    private static void awaitNoConnection(SmtpServer server) throws Exception {
+        assertEquals(0, Eventually.poll(server::connectionCount, n -> n == 0, Duration.ofSeconds(5)));
     }
 
     @Test
     void slowlorisIsTimedOut() throws Exception {
         try (SmtpServer server = server(new Capture()).idleTimeout(Duration.ofMillis(400)).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             // One byte every 100 ms: the line never ends, so no reply is produced and the trickle
@@ -130,7 +129,7 @@ class LimitsTest {
     void slowlorisInsideDataIsTimedOut() throws Exception {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).idleTimeout(Duration.ofMillis(400)).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");
@@ -159,7 +158,7 @@ class LimitsTest {
         // More replies per read than the output bound: the server must come back to the rest of
         // the input by itself once its output has gone out.
         try (SmtpServer server = server(new Capture()).tls(TestSupport.serverTls()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             if (tls) {
@@ -188,7 +187,7 @@ class LimitsTest {
     void aClientThatNeverReadsCannotGrowTheServer() throws Exception {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).idleTimeout(Duration.ofSeconds(3)).build().start()) {
-            TestClient flooder = TestClient.connect(server);
+            SmtpClient flooder = SmtpClient.connect(server);
             flooder.socket().setReceiveBufferSize(4096);
             flooder.reply();
             flooder.command("EHLO flood.example");
@@ -216,7 +215,7 @@ class LimitsTest {
             }
             assertTrue(written.get() < 64L << 20, "the server kept reading: " + written.get() + " bytes");
             // Meanwhile another client is served normally.
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO fine.example");
                 assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "served"));

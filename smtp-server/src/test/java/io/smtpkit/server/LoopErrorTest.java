@@ -9,13 +9,13 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.server.TestSupport.Capture;
-import java.io.BufferedReader;
+import io.smtpkit.server.testsupport.Eventually;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.File;
-import java.io.InputStreamReader;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +42,7 @@ class LoopErrorTest {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).config(config).build().start()) {
             for (String verb : List.of("XOOM", "XERR", "XOOM")) {
-                try (TestClient victim = TestClient.connect(server)) {
+                try (SmtpClient victim = SmtpClient.connect(server)) {
                     victim.reply();
                     victim.send(verb + "\r\n");
                     assertTrue(victim.closedByServer(), verb);
@@ -50,7 +50,7 @@ class LoopErrorTest {
             }
             // Past the next sweep (which takes the memory reserve back) it still greets and delivers.
             Thread.sleep(1200);
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 assertTrue(c.reply().startsWith("220"));
                 c.command("EHLO fine.example");
                 assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "still here"));
@@ -71,12 +71,10 @@ class LoopErrorTest {
         try {
             int port = awaitPort(portFile, child);
             // XHOARD fills the heap and keeps it: the heap runs out on the loop, and stays out.
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                s.setSoTimeout(30_000);
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-                in.readLine();
-                s.getOutputStream().write("XHOARD\r\n".getBytes(StandardCharsets.US_ASCII));
-                while (in.readLine() != null) {
+            try (SmtpClient c = SmtpClient.connect(new InetSocketAddress("127.0.0.1", port)).deadline(Duration.ofSeconds(30))) {
+                c.reply();
+                c.send("XHOARD\r\n");
+                while (c.readLine() != null) {
                     // replies until the connection is closed
                 }
             } catch (java.io.IOException reset) {
@@ -92,14 +90,10 @@ class LoopErrorTest {
     }
 
     private static int awaitPort(Path portFile, Process child) throws Exception {
-        for (int i = 0; i < 400; i++) {
-            if (Files.exists(portFile) && Files.size(portFile) > 0) {
-                return Integer.parseInt(Files.readString(portFile).trim());
-            }
-            assertTrue(child.isAlive(), "the child server did not start");
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the child server did not start");
+        String port = Eventually.poll(() -> Files.exists(portFile) ? Files.readString(portFile).trim() : "",
+                p -> !p.isEmpty() || !child.isAlive(), Duration.ofSeconds(20));
+        assertTrue(!port.isEmpty(), "the child server did not start (alive: " + child.isAlive() + ")");
+        return Integer.parseInt(port);
     }
 
     /** A server whose extension keeps every buffer it makes: run in its own small JVM. */

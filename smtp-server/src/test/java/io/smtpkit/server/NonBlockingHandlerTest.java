@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,7 +40,7 @@ class NonBlockingHandlerTest {
     static final class NonBlockingRecorder extends Recorder implements SmtpHandler.NonBlocking {}
 
     private static void transactions(SmtpServer server) throws Exception {
-        try (TestClient c = TestClient.connect(server)) {
+        try (SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "Subject: ok\r\n\r\nfine"));

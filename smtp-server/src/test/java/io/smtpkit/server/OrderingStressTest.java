@@ -8,6 +8,7 @@ import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.server.TestSupport.Capture;
 import io.smtpkit.server.TestSupport.Received;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -47,7 +48,7 @@ class OrderingStressTest {
         };
         int transactions = 400;
         try (SmtpServer server = server(capture).receivedHeader(false).tls(TestSupport.serverTls()).build().start()) {
-            TestClient c = new TestClient(server.addresses().get(0), new InetSocketAddress("127.0.0.1", 0));
+            SmtpClient c = SmtpClient.connect(server.addresses().get(0), new InetSocketAddress("127.0.0.1", 0));
             try (c) {
                 c.socket().setReceiveBufferSize(2048);
                 c.reply();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.testsupport.SmtpClient;
 import io.smtpkit.server.testsupport.TestTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -100,18 +101,14 @@ class ServerContractTest {
             }
             System.out.print(protocol + " shakes hands with a plain socket, ");
             try (SmtpServer server = server(new TestSupport.Capture()).tls(context).build().start();
-                    TestClient c = TestClient.connect(server)) {
+                    SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 if (!c.command("STARTTLS").startsWith("220")) {
                     throw new AssertionError("no STARTTLS");
                 }
-                SSLSocket tls = (SSLSocket) TestTls.trustAll().getSocketFactory()
-                        .createSocket(c.socket(), "127.0.0.1", server.port(), true);
-                tls.setEnabledProtocols(new String[] {protocol});
-                tls.setUseClientMode(true);
                 try {
-                    tls.startHandshake();
+                    SSLSocket tls = c.startTls(TestTls.trustAll(), protocol);
                     System.out.println("is ACCEPTED by the server (" + tls.getSession().getProtocol() + ")");
                 } catch (SSLException refused) {
                     System.out.println("is refused by the server");
@@ -124,7 +121,7 @@ class ServerContractTest {
     void startTlsWithTheEcCertificate() throws Exception {
         SSLContext ec = PemTls.load(resource(TestTls.EC_CERT), resource(TestTls.EC_KEY));
         try (SmtpServer server = server(new TestSupport.Capture()).tls(ec).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             assertEquals("220 2.0.0 Ready to start TLS", c.command("STARTTLS"));

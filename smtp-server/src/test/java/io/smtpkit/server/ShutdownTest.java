@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +27,7 @@ class ShutdownTest {
             return Reply.of(250, "2.0.0", "stored");
         };
         SmtpServer server = server(handler).build().start();
-        try (TestClient busy = TestClient.connect(server); TestClient idle = TestClient.connect(server)) {
+        try (SmtpClient busy = SmtpClient.connect(server); SmtpClient idle = SmtpClient.connect(server)) {
             busy.reply();
             idle.reply();
             busy.command("EHLO busy.example");
@@ -87,7 +88,7 @@ class ShutdownTest {
             }
         };
         SmtpServer server = server(handler).executor(executor).shutdownTimeout(java.time.Duration.ofMillis(300)).build().start();
-        try (TestClient c = TestClient.connect(server)) {
+        try (SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");
@@ -124,10 +125,10 @@ class ShutdownTest {
         };
         SmtpServer server = server(handler).shutdownTimeout(java.time.Duration.ofMinutes(2)).build().start();
         self[0] = server;
-        try (TestClient c = TestClient.connect(server)) {
+        try (SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
-            // TestClient reads with a 20 s timeout: long before the 2 minute shutdown timeout.
+            // SmtpClient reads with a 20 s timeout: long before the 2 minute shutdown timeout.
             assertEquals("250 2.0.0 last one", c.sendMail("a@example.org", "b@example.org", "bye"));
             assertEquals("421 4.3.2 Service shutting down, closing transmission channel", c.reply());
             assertTrue(c.closedByServer());
@@ -150,7 +151,7 @@ class ShutdownTest {
                 thread[0] = Thread.currentThread().getName();
                 return null;
             };
-            try (SmtpServer server = server(handler).executor(executor).build().start(); TestClient c = TestClient.connect(server)) {
+            try (SmtpServer server = server(handler).executor(executor).build().start(); SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "x"));

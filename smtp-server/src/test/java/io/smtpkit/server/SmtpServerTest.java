@@ -14,6 +14,7 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.TestSupport.Capture;
 import io.smtpkit.server.TestSupport.Received;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -33,7 +34,7 @@ class SmtpServerTest {
     @Test
     void greetsDeliversAndSaysGoodbye() throws Exception {
         Capture capture = new Capture();
-        try (SmtpServer server = server(capture).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(capture).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             assertTrue(c.reply().startsWith("220 localhost ESMTP"));
             assertTrue(c.command("EHLO client.example").contains("250-PIPELINING"));
             assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "Subject: hi\r\n\r\nhello"));
@@ -49,7 +50,7 @@ class SmtpServerTest {
     @Test
     void pipelinedCommandsAreAnsweredInOrder() throws Exception {
         Capture capture = new Capture();
-        try (SmtpServer server = server(capture).receivedHeader(false).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(capture).receivedHeader(false).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<bad>\r\nDATA\r\n"
@@ -94,7 +95,7 @@ class SmtpServerTest {
                 return Reply.of(250, "2.0.0", "queued as " + envelope.recipients().size());
             }
         };
-        try (SmtpServer server = server(handler).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(handler).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             assertTrue(c.command("EHLO bad.example").startsWith("550"));
             c.command("EHLO good.example");
@@ -125,7 +126,7 @@ class SmtpServerTest {
             }
         };
         try (SmtpServer server = server(handler).build().start()) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 c.command("MAIL FROM:<a@example.org>");
@@ -136,7 +137,7 @@ class SmtpServerTest {
                 assertEquals("451 4.3.0 Error: local error in processing", c.reply());
                 assertTrue(c.command("NOOP").startsWith("250"));
             }
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 assertTrue(c.reply().startsWith("220"));
             }
         }
@@ -161,10 +162,10 @@ class SmtpServerTest {
             }
         };
         try (SmtpServer server = server(handler).executor(flaky).build().start()) {
-            try (TestClient first = TestClient.connect(server)) {
+            try (SmtpClient first = SmtpClient.connect(server)) {
                 assertTrue(first.reply().startsWith("451"));
             }
-            try (TestClient second = TestClient.connect(server)) {
+            try (SmtpClient second = SmtpClient.connect(server)) {
                 assertTrue(second.reply().startsWith("220"));
                 assertTrue(second.command("QUIT").startsWith("221"));
             }
@@ -177,7 +178,7 @@ class SmtpServerTest {
     void receivedHeaderIsSanitised() throws Exception {
         Capture capture = new Capture();
         SessionConfig config = SessionConfig.builder().hostname("mx.example").build();
-        try (SmtpServer server = server(capture).config(config).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(capture).config(config).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO evil(;)<x>\\y");
             c.command("MAIL FROM:<a@example.org>");
@@ -198,7 +199,7 @@ class SmtpServerTest {
     @Test
     void heloGivesSmtpInTheTraceHeader() throws Exception {
         Capture capture = new Capture();
-        try (SmtpServer server = server(capture).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(capture).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("HELO old.example");
             c.sendMail("a@example.org", "b@example.org", "x");
@@ -210,7 +211,7 @@ class SmtpServerTest {
     void abuseGetsRepliesNotHangs() throws Exception {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).build().start()) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 byte[] longLine = new byte[100_000];
                 Arrays.fill(longLine, (byte) 'A');
@@ -229,7 +230,7 @@ class SmtpServerTest {
                 assertTrue(last.startsWith("421"), last);
                 assertTrue(c.closedByServer());
             }
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "still here"));
@@ -240,7 +241,7 @@ class SmtpServerTest {
     @Test
     void contentIsNeverCutByLoneDots() throws Exception {
         Capture capture = new Capture();
-        try (SmtpServer server = server(capture).receivedHeader(false).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(capture).receivedHeader(false).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");
@@ -259,7 +260,7 @@ class SmtpServerTest {
     void startTlsInjectionIsNotExecuted() throws Exception {
         Capture capture = new Capture();
         try (SmtpServer server = server(capture).tls(TestSupport.serverTls()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             assertTrue(c.command("EHLO x.example").contains("STARTTLS"));
             // CVE-2011-0411: the RSET travels in plaintext behind STARTTLS in the same segment.
@@ -290,7 +291,7 @@ class SmtpServerTest {
             }
         };
         try (SmtpServer server = server(capture).receivedHeader(false).tls(TestSupport.serverTls()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("STARTTLS");
@@ -332,7 +333,7 @@ class SmtpServerTest {
             Assumptions.abort("cannot bind [::1]: " + e.getMessage());
             return;
         }
-        try (server; TestClient c = new TestClient(server.addresses().get(0))) {
+        try (server; SmtpClient c = SmtpClient.connect(server.addresses().get(0))) {
             c.reply();
             c.command("EHLO v6.example");
             assertEquals("250 2.0.0 OK", c.sendMail("a@example.org", "b@example.org", "over v6"));
@@ -370,7 +371,7 @@ class SmtpServerTest {
             }
         };
         try (SmtpServer server = server(handler).build().start()) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO me.example");
                 c.sendMail("a@example.org", "b@example.org", "x");
@@ -385,7 +386,7 @@ class SmtpServerTest {
     @Test
     void bdatChunksAreDelivered() throws Exception {
         Capture capture = new Capture();
-        try (SmtpServer server = server(capture).receivedHeader(false).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(capture).receivedHeader(false).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,7 +38,7 @@ class SpoolTest {
             return null;
         };
         try (SmtpServer server = server(handler).receivedHeader(false).spoolThreshold(THRESHOLD).spoolDirectory(spool)
-                .build().start(); TestClient c = TestClient.connect(server)) {
+                .build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             byte[] atThreshold = body(THRESHOLD);
@@ -64,10 +65,15 @@ class SpoolTest {
     @Test
     void aSlowSpoolIsNotTheClientsIdleTime() throws Exception {
         // The spool writes stall (a slow disk, a busy executor): the server stops reading, and
-        // that wait must not count against the client's idle timeout.
+        // that wait must not count against the client's idle timeout. The stall is measured from
+        // the moment a spool write is seen held, and lasts three idle timeouts; the timeout is a
+        // second, so a loaded machine's own pauses between the client's commands stay well inside it.
+        java.time.Duration idle = java.time.Duration.ofSeconds(1);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
         java.util.concurrent.CountDownLatch disk = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.ExecutorService slowDisk = TestSupport.executorService(pool, task -> pool.execute(() -> {
+            held.incrementAndGet();
             try {
                 disk.await();
             } catch (InterruptedException e) {
@@ -77,7 +83,7 @@ class SpoolTest {
         }));
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> null;
         try (SmtpServer server = server(handler).executor(slowDisk).spoolThreshold(0).spoolDirectory(spool)
-                .idleTimeout(java.time.Duration.ofMillis(300)).build().start(); TestClient c = TestClient.connect(server)) {
+                .idleTimeout(idle).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             c.command("MAIL FROM:<a@example.org>");
@@ -92,7 +98,13 @@ class SpoolTest {
                 }
             });
             writer.start();
-            Thread.sleep(1500); // five idle timeouts while the disk is stuck
+            io.smtpkit.server.testsupport.Eventually.await(() -> held.get() > 0, java.time.Duration.ofSeconds(20),
+                    "a spool write is held by the stuck disk");
+            long stalledSince = System.nanoTime();
+            // The stall itself is what is tested: it must outlast the idle timeout several times.
+            long stall = idle.multipliedBy(3).toNanos();
+            java.util.concurrent.TimeUnit.NANOSECONDS.sleep(stall - (System.nanoTime() - stalledSince));
+            assertEquals(0, c.socket().getInputStream().available(), "nothing, not even a 421, while the disk is stuck");
             disk.countDown();
             assertEquals("250 2.0.0 OK", c.reply());
             writer.join(10_000);
@@ -106,7 +118,7 @@ class SpoolTest {
     void abandonedAndRefusedMessagesLeaveNoFile() throws Exception {
         SmtpHandler handler = (SessionContext session, Envelope envelope, Message message) -> Reply.MAILBOX_UNAVAILABLE;
         try (SmtpServer server = server(handler).spoolThreshold(100).spoolDirectory(spool).build().start()) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.reply();
                 c.command("EHLO x.example");
                 assertTrue(send(c, body(5000)).startsWith("550"));
@@ -130,7 +142,7 @@ class SpoolTest {
         }, files -> files == expected, java.time.Duration.ofSeconds(20));
     }
 
-    private static String send(TestClient c, byte[] body) throws Exception {
+    private static String send(SmtpClient c, byte[] body) throws Exception {
         c.command("MAIL FROM:<a@example.org>");
         c.command("RCPT TO:<b@example.org>");
         c.command("DATA");

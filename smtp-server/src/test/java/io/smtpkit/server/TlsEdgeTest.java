@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
+import io.smtpkit.server.testsupport.ChildProcess;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 
@@ -21,32 +21,24 @@ class TlsEdgeTest {
     @Test
     void clientInitiatedRenegotiationIsRefused() throws Exception {
         try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO x.example");
             assertTrue(c.command("STARTTLS").startsWith("220"));
-            SSLSocket tls = (SSLSocket) TestSupport.trustAll().getSocketFactory().createSocket(
-                    c.socket(), "127.0.0.1", c.socket().getPort(), true);
             // Renegotiation exists only up to TLS 1.2; each one costs the server a full handshake.
-            tls.setEnabledProtocols(new String[] {"TLSv1.2"});
-            tls.setUseClientMode(true);
-            tls.startHandshake();
-            tls.setSoTimeout(10_000);
-            OutputStream out = tls.getOutputStream();
-            InputStream in = tls.getInputStream();
-            out.write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertTrue(readLine(in).startsWith("250"));
+            SSLSocket tls = c.startTls(TestSupport.trustAll(), "TLSv1.2");
+            assertTrue(c.command("NOOP").startsWith("250"));
             boolean refused;
             try {
                 tls.startHandshake(); // asks for a renegotiation
-                out.write("NOOP\r\n".getBytes(StandardCharsets.US_ASCII));
-                refused = readLine(in) == null;
+                c.send("NOOP\r\n");
+                refused = c.readLine() == null;
             } catch (IOException e) {
                 refused = true;
             }
             assertTrue(refused, "the server renegotiated");
             // The server goes on with other clients.
-            try (TestClient other = TestClient.connect(server)) {
+            try (SmtpClient other = SmtpClient.connect(server)) {
                 assertTrue(other.reply().startsWith("220"));
             }
         }
@@ -61,7 +53,7 @@ class TlsEdgeTest {
         java.util.concurrent.ExecutorService single = java.util.concurrent.Executors.newSingleThreadExecutor();
         try (SmtpServer server = server(new TestSupport.Capture()).tls(tls).build().start()) {
             java.util.concurrent.Future<String> session = single.submit(() -> {
-                try (TestClient c = TestClient.connect(server)) {
+                try (SmtpClient c = SmtpClient.connect(server)) {
                     c.reply();
                     c.command("EHLO x.example");
                     c.command("STARTTLS");
@@ -78,64 +70,47 @@ class TlsEdgeTest {
         }
     }
 
+    /** What a client might send instead of a ClientHello after STARTTLS. */
+    private static final byte[][] GARBAGE = {
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+        "EHLO again\r\n".getBytes(StandardCharsets.US_ASCII),
+        {0x16, 0x03, 0x03, 0x00, 0x05, 1, 0, 0, 1, 0},
+        {(byte) 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0, 0, 0, 0x10},
+        {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28},
+        {0x17, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4},
+        new byte[20_000],
+    };
+
     @Test
     void garbageInsteadOfClientHelloClosesQuietly() throws Exception {
-        byte[][] garbage = {
-            "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
-            "EHLO again\r\n".getBytes(StandardCharsets.US_ASCII),
-            {0x16, 0x03, 0x03, 0x00, 0x05, 1, 0, 0, 1, 0},
-            {(byte) 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0, 0, 0, 0x10},
-            {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28},
-            {0x17, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4},
-            new byte[20_000],
-        };
-        String log = captureStderr(() -> {
-            try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start()) {
-                for (byte[] g : garbage) {
-                    try (TestClient c = TestClient.connect(server)) {
-                        c.reply();
-                        c.command("EHLO x.example");
-                        assertEquals("220 2.0.0 Ready to start TLS", c.command("STARTTLS"));
-                        c.send(g);
-                        assertTrue(c.closedByServer(), "still open after " + Arrays.toString(Arrays.copyOf(g, 8)));
-                    }
-                }
-                try (TestClient c = TestClient.connect(server)) {
-                    assertTrue(c.reply().startsWith("220"));
-                }
-            }
-        });
+        // In a JVM of its own, so that what the server logs is read from that JVM's stderr
+        // instead of swapping this one's System.err under the tests running alongside.
+        ChildProcess.Result child = ChildProcess.run(ChildProcess.java(List.of(), TlsEdgeTest.class.getName(),
+                List.of("garbage")), Duration.ofSeconds(60));
+        assertEquals(0, child.exitCode(), child.output());
+        String log = child.err();
+        assertTrue(log.contains("listening on"), "the child's log is read: " + log);
         assertFalse(log.contains("WARN") || log.contains("ERROR") || log.contains("\tat "), log);
     }
 
-    interface Body {
-        void run() throws Exception;
-    }
-
-    /** What the server logged (slf4j-simple writes to the current System.err) while {@code body} ran. */
-    static String captureStderr(Body body) throws Exception {
-        PrintStream original = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
-        } finally {
-            System.setErr(original);
+    /** The child JVM of {@link #garbageInsteadOfClientHelloClosesQuietly}: exits 0 if every connection closed. */
+    public static void main(String[] args) throws Exception {
+        if (!List.of("garbage").equals(List.of(args))) {
+            throw new IllegalArgumentException("usage: TlsEdgeTest garbage");
         }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        original.print(text);
-        return text;
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int b;
-        while ((b = in.read()) >= 0) {
-            if (b == '\n') {
-                return line.toString();
+        try (SmtpServer server = server(new TestSupport.Capture()).tls(TestSupport.serverTls()).build().start()) {
+            for (byte[] g : GARBAGE) {
+                try (SmtpClient c = SmtpClient.connect(server)) {
+                    c.reply();
+                    c.command("EHLO x.example");
+                    assertEquals("220 2.0.0 Ready to start TLS", c.command("STARTTLS"));
+                    c.send(g);
+                    assertTrue(c.closedByServer(), "still open after " + Arrays.toString(Arrays.copyOf(g, 8)));
+                }
             }
-            line.append((char) b);
+            try (SmtpClient c = SmtpClient.connect(server)) {
+                assertTrue(c.reply().startsWith("220"));
+            }
         }
-        return line.length() == 0 ? null : line.toString();
     }
 }

@@ -8,12 +8,10 @@ import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.protocol.transcript.Transcript;
-import java.io.BufferedInputStream;
+import io.smtpkit.server.testsupport.SmtpClient;
+import io.smtpkit.server.testsupport.TestTls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +20,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -91,7 +88,7 @@ class TranscriptReplayTest {
                     .authFailureDelay(Duration.ZERO); // the transcripts have no delay to replay
         }
         List<String> events = new ArrayList<>();
-        try (SmtpServer server = builder.build().start(); Wire wire = new Wire(new Socket("127.0.0.1", server.port()))) {
+        try (SmtpServer server = builder.build().start(); SmtpClient wire = SmtpClient.connect(server)) {
             ByteArrayOutputStream pending = new ByteArrayOutputStream();
             for (Transcript.Step step : transcript.steps()) {
                 if (step instanceof Transcript.Send send) {
@@ -101,13 +98,13 @@ class TranscriptReplayTest {
                 if (step instanceof Transcript.Answer) {
                     continue;
                 }
-                wire.write(pending.toByteArray());
+                write(wire, pending.toByteArray());
                 pending.reset();
                 if (step instanceof Transcript.ExpectReply) {
-                    byte[] line = wire.line();
+                    byte[] line = wire.readLine();
                     events.add(line == null ? Transcript.CLOSE_EVENT : Transcript.replyEvent(line));
                 } else if (step instanceof Transcript.ExpectClose) {
-                    byte[] line = wire.line();
+                    byte[] line = wire.readLine();
                     events.add(line == null ? Transcript.CLOSE_EVENT : Transcript.replyEvent(line));
                 } else if (step instanceof Transcript.ExpectMessage) {
                     byte[] message = delivered.poll(20, TimeUnit.SECONDS);
@@ -115,14 +112,14 @@ class TranscriptReplayTest {
                 } else if (step instanceof Transcript.Tls tls) {
                     events.add(Transcript.STARTTLS_EVENT);
                     if (tls.success()) {
-                        wire.startTls();
+                        wire.startTls(TestTls.trustAll());
                     } else {
-                        wire.write("this is not a TLS ClientHello\r\n".getBytes());
+                        write(wire, "this is not a TLS ClientHello\r\n".getBytes());
                     }
                 }
                 // Transcript.Timeout: nothing to do but wait; the next S: line reads the 421.
             }
-            wire.write(pending.toByteArray());
+            write(wire, pending.toByteArray());
             // Nothing more may come after the last expected reply: an extra one is an event the
             // transcript does not list, so the comparison below fails on it.
             for (byte[] extra : wire.linesWithin(java.time.Duration.ofMillis(300))) {
@@ -140,78 +137,15 @@ class TranscriptReplayTest {
         }
     }
 
-    /** The client side: raw bytes out, reply lines in, TLS on demand; a closed server reads as null. */
-    private static final class Wire implements AutoCloseable {
-        private Socket socket;
-        private InputStream in;
-        private OutputStream out;
-
-        Wire(Socket socket) throws IOException {
-            this.socket = socket;
-            socket.setSoTimeout(20_000);
-            in = new BufferedInputStream(socket.getInputStream());
-            out = socket.getOutputStream();
+    /** Writes what the client sends; the server may have closed, and input after a close "must be ignored". */
+    private static void write(SmtpClient wire, byte[] bytes) {
+        if (bytes.length == 0) {
+            return;
         }
-
-        void write(byte[] bytes) {
-            if (bytes.length == 0) {
-                return;
-            }
-            try {
-                out.write(bytes);
-                out.flush();
-            } catch (IOException e) {
-                // The server closed: input after a close is sent "but must be ignored".
-            }
-        }
-
-        /** One line without its CRLF, or null at the end of the stream. */
-        byte[] line() throws IOException {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            try {
-                while ((b = in.read()) >= 0) {
-                    if (b == '\n') {
-                        byte[] bytes = line.toByteArray();
-                        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                        return java.util.Arrays.copyOf(bytes, n);
-                    }
-                    line.write(b);
-                }
-            } catch (java.net.SocketException e) {
-                return null; // reset
-            }
-            return line.size() == 0 ? null : line.toByteArray();
-        }
-
-        /** Whatever lines arrive within {@code quiet} of each other, up to the end of the stream. */
-        List<byte[]> linesWithin(java.time.Duration quiet) throws IOException {
-            List<byte[]> lines = new java.util.ArrayList<>();
-            socket.setSoTimeout((int) quiet.toMillis());
-            try {
-                byte[] line;
-                while ((line = line()) != null) {
-                    lines.add(line);
-                }
-            } catch (java.net.SocketTimeoutException silent) {
-                // nothing more: as it should be
-            }
-            return lines;
-        }
-
-        void startTls() throws IOException {
-            SSLSocket tls = (SSLSocket) TestSupport.trustAll().getSocketFactory()
-                    .createSocket(socket, "127.0.0.1", socket.getPort(), true);
-            tls.setUseClientMode(true);
-            tls.startHandshake();
-            socket = tls;
-            in = new BufferedInputStream(tls.getInputStream());
-            out = tls.getOutputStream();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
+        try {
+            wire.send(bytes);
+        } catch (IOException e) {
+            // closed by the server
         }
     }
 }

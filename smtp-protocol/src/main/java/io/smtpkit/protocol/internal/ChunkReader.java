@@ -1,8 +1,8 @@
 package io.smtpkit.protocol.internal;
 
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionOutput;
 import java.nio.ByteBuffer;
-import java.util.function.Consumer;
 
 /**
  * One BDAT chunk being read (RFC 3030 §2). The chunk's size is announced up front, so its octets
@@ -60,15 +60,15 @@ public final class ChunkReader {
     }
 
     /**
-     * Consumes the chunk's octets from {@code in}; kept ones are handed to {@code sink} as a view
+     * Consumes the chunk's octets from {@code in}; kept ones are handed to {@code out} as a view
      * of {@code in} (no copy). Returns how many octets were kept.
      */
-    public int read(ByteBuffer in, Consumer<ByteBuffer> sink) {
+    public int read(ByteBuffer in, SessionOutput out) {
         int n = (int) Math.min(in.remaining(), remaining);
         if (kept && n > 0) {
             ByteBuffer view = in.duplicate();
             view.limit(view.position() + n);
-            sink.accept(view);
+            out.content(view);
         }
         in.position(in.position() + n);
         remaining -= n;

@@ -105,17 +105,24 @@ public enum Extension {
         return octets;
     }
 
-    /** The first problem with MAIL's parameters, in the client's order, or {@code null}. */
-    public static Reply checkMail(Map<String, String> params, SessionConfig config, boolean secure) {
-        return check(params, config, secure, true, Replies.UNKNOWN_MAIL_PARAMETER);
+    /**
+     * The first problem with MAIL's parameters, in the client's order, or {@code null};
+     * {@code extended}: the client greeted with EHLO.
+     */
+    public static Reply checkMail(Map<String, String> params, SessionConfig config, boolean extended, boolean secure) {
+        return check(params, config, extended, secure, true, Replies.UNKNOWN_MAIL_PARAMETER);
     }
 
-    /** The first problem with RCPT's parameters, in the client's order, or {@code null}. */
-    public static Reply checkRcpt(Map<String, String> params, SessionConfig config, boolean secure) {
-        return check(params, config, secure, false, Replies.UNKNOWN_RCPT_PARAMETER);
+    /** The first problem with RCPT's parameters, as {@link #checkMail}. */
+    public static Reply checkRcpt(Map<String, String> params, SessionConfig config, boolean extended, boolean secure) {
+        return check(params, config, extended, secure, false, Replies.UNKNOWN_RCPT_PARAMETER);
     }
 
-    private static Reply check(Map<String, String> params, SessionConfig config, boolean secure, boolean mail, Reply unknown) {
+    private static Reply check(Map<String, String> params, SessionConfig config, boolean extended, boolean secure,
+            boolean mail, Reply unknown) {
+        if (!params.isEmpty() && !extended) {
+            return unknown; // after HELO no extension is offered: parameters need EHLO (RFC 5321 §4.1.1.2, §4.1.1.3)
+        }
         for (Map.Entry<String, String> p : params.entrySet()) {
             Check check = null;
             for (Extension e : ALL) {

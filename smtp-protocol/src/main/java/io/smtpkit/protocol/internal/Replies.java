@@ -1,6 +1,9 @@
 package io.smtpkit.protocol.internal;
 
+import io.smtpkit.protocol.CommandExtension;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionConfig;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -102,8 +105,20 @@ public final class Replies {
         return Reply.of(250, hostname);
     }
 
-    /** The reply to EHLO: the hostname, then one keyword a line (RFC 5321 §4.1.1.1). */
-    public static Reply ehlo(List<String> lines) {
+    /**
+     * The reply to EHLO: the hostname, then one keyword a line (RFC 5321 §4.1.1.1): those of the
+     * {@link Extension}s offered ({@code extensionKeywords}), of the command extensions, and HELP.
+     */
+    public static Reply ehlo(SessionConfig config, List<String> extensionKeywords) {
+        List<String> lines = new ArrayList<>(extensionKeywords.size() + config.extensions().size() + 2);
+        lines.add(config.hostname());
+        lines.addAll(extensionKeywords);
+        for (CommandExtension extension : config.extensions()) {
+            if (extension.ehloKeyword() != null) {
+                lines.add(extension.ehloKeyword());
+            }
+        }
+        lines.add("HELP");
         return new Reply(250, null, lines);
     }
 

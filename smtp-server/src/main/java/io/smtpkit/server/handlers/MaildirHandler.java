@@ -4,6 +4,7 @@ import com.google.auto.service.AutoService;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.HandlerOptionException;
 import io.smtpkit.server.HandlerOptions;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.Message;
@@ -168,7 +169,7 @@ public final class MaildirHandler implements SmtpHandler {
             try {
                 return new MaildirHandler(Path.of(o.required("dir")));
             } catch (UncheckedIOException | java.nio.file.InvalidPathException e) {
-                throw new IllegalArgumentException("handler 'maildir': " + e.getMessage(), e);
+                throw new HandlerOptionException(name(), "dir", "option dir: " + e.getMessage(), e);
             }
         }
     }

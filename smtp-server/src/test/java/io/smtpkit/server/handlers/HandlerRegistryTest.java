@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smtpkit.server.HandlerOptionException;
+import io.smtpkit.server.HandlerOptions;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
 import io.smtpkit.server.SmtpHandler;
@@ -48,17 +50,41 @@ class HandlerRegistryTest {
 
     @Test
     void aMissingOptionIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> registry.create("maildir", Map.of()));
+        HandlerOptionException e = assertThrows(HandlerOptionException.class, () -> registry.create("maildir", Map.of()));
         assertEquals("handler 'maildir' needs option dir (-o dir=...)", e.getMessage());
+        assertEquals(List.of("maildir", "dir", "needs option dir (-o dir=...)"), List.of(e.handler(), e.key(), e.problem()));
     }
 
     @Test
     void anUnknownOptionIsRefusedWithTheKnownOnes() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        HandlerOptionException e = assertThrows(HandlerOptionException.class,
                 () -> registry.create("maildir", Map.of("dir", "x", "mode", "0600")));
         assertEquals("handler 'maildir' has no option mode; it takes dir", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> registry.create("sink", Map.of("x", "1")));
+        assertEquals("mode", e.key());
+        e = assertThrows(HandlerOptionException.class, () -> registry.create("sink", Map.of("x", "1")));
         assertEquals("handler 'sink' has no option x; it takes no options", e.getMessage());
+        assertEquals("x", e.key());
+    }
+
+    @Test
+    void malformedValuesAreTypedWithTheirKey() {
+        HandlerOptions options = HandlerOptions.of("h", Map.of("on", "maybe", "n", "ten"), List.of("on", "n"));
+        HandlerOptionException flag = assertThrows(HandlerOptionException.class, () -> options.flag("on", false));
+        assertEquals("handler 'h' option on must be true or false, not 'maybe'", flag.getMessage());
+        assertEquals("on", flag.key());
+        HandlerOptionException number = assertThrows(HandlerOptionException.class, () -> options.number("n", 1));
+        assertEquals("handler 'h' option n must be a number, not 'ten'", number.getMessage());
+        assertEquals("n", number.key());
+        assertInstanceOf(NumberFormatException.class, number.getCause());
+    }
+
+    @Test
+    void aMaildirThatCannotBeMadeIsAnOptionError(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a folder");
+        HandlerOptionException e = assertThrows(HandlerOptionException.class,
+                () -> registry.create("maildir", Map.of("dir", file.toString())));
+        assertEquals("dir", e.key());
+        assertTrue(e.getMessage().startsWith("handler 'maildir' option dir: "), e.getMessage());
     }
 
     @Test

@@ -1,14 +1,14 @@
-package io.smtpkit.cli;
+package io.smtpkit.server.testsupport;
 
 import java.io.ByteArrayOutputStream;
 
 /** A hand-made TLS ClientHello (RFC 8446 §4.1.2), for server names no TLS library would send. */
-final class ClientHello {
+public final class ClientHello {
 
     private ClientHello() {}
 
     /** A TLS 1.2/1.3 ClientHello record whose server_name extension (RFC 6066 §3) holds {@code hostName} as it is. */
-    static byte[] withServerName(byte[] hostName) {
+    public static byte[] withServerName(byte[] hostName) {
         ByteArrayOutputStream sni = new ByteArrayOutputStream();
         u16(sni, hostName.length + 3); // server_name_list
         sni.write(0);                  // host_name

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -386,6 +387,51 @@ class ConnectionTapTest {
             c.command("EHLO client.example");
             assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: t\r\n\r\nbody").startsWith("250"));
             assertEquals("Subject: t\r\n\r\nbody\r\n", handler.take().text());
+        }
+    }
+
+    @Test
+    void aTapThatOnlyListensChangesNoReplyAndNoOctet() throws Exception {
+        String script = "EHLO client.example\r\n"
+                + "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+                + "line one\r\n..a stuffed dot\r\n.\r\n"
+                + "MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nBDAT 5\r\nhelloBDAT 8 LAST\r\n world\r\n"
+                + "AUTH PLAIN\r\nNOOP\r\n" + "x".repeat(600) + "\r\nNOOP\r\nQUIT\r\n";
+        Script tap = new Script();
+        tap.contentLimit = 3;
+        Handler untapped = new Handler(new Script());
+        Handler tapped = new Handler(tap);
+        List<String> plain;
+        List<String> seen;
+        try (SmtpServer server = server(untapped).receivedHeader(false).build().start()) {
+            plain = replay(server, script);
+        }
+        try (SmtpServer server = start(tap, tapped)) {
+            seen = replay(server, script);
+        }
+        assertEquals(plain, seen);
+        assertTrue(plain.size() > 10, plain::toString);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(untapped.take().text(), tapped.take().text());
+        }
+    }
+
+    /** Sends {@code script} in small writes (so lines arrive split) and returns every reply until the server closes. */
+    private static List<String> replay(SmtpServer server, String script) throws IOException {
+        List<String> replies = new ArrayList<>();
+        try (TestClient c = TestClient.connect(server)) {
+            replies.add(c.reply());
+            byte[] bytes = script.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < bytes.length; i += 7) {
+                c.send(Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + 7)));
+            }
+            while (true) {
+                try {
+                    replies.add(c.reply());
+                } catch (IOException closed) {
+                    return replies;
+                }
+            }
         }
     }
 }

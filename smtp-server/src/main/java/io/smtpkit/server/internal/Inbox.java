@@ -116,7 +116,7 @@ final class Inbox {
                     }
                     continue;
                 }
-                in.limit((int) Math.min(end, in.position() + allowed));
+                in.limit(in.position() + (int) Math.min(end - in.position(), allowed)); // no overflow past MAX_VALUE
                 int before = in.position();
                 session.receive(in);
                 tap.contentRead(in.position() - before);

@@ -416,6 +416,39 @@ class ConnectionTapTest {
         }
     }
 
+    @Test
+    void implicitTlsIsHeardBeforeTheGreeting() throws Exception {
+        Script tap = new Script();
+        try (SmtpServer server = server(new Handler(tap)).tap(tap).tls(TestSupport.serverTls())
+                .listenTls(TestSupport.LOOPBACK).build().start();
+                TestClient c = new TestClient(server.addresses().get(1))) {
+            c.startTls(TestSupport.trustAll());
+            assertTrue(c.reply().startsWith("220"));
+            c.command("QUIT");
+        }
+        List<String> events = tap.awaitEvent("closed");
+        int tls = events.indexOf(events.stream().filter(e -> e.startsWith("tls TLSv1.")).findFirst().orElseThrow());
+        assertTrue(tls < events.indexOf("reply 220"), events::toString);
+        assertTrue(events.indexOf("connected") < tls, events::toString);
+    }
+
+    @Test
+    void aTapThatReturnsNoListenerLeavesTheConnectionUntapped() throws Exception {
+        int[] opened = {0};
+        ConnectionTap none = session -> {
+            opened[0]++;
+            return null;
+        };
+        TestSupport.Capture handler = new TestSupport.Capture();
+        try (SmtpServer server = server(handler).tap(none).build().start(); TestClient c = TestClient.connect(server)) {
+            assertTrue(c.reply().startsWith("220"));
+            c.command("EHLO client.example");
+            assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: t\r\n\r\nbody").startsWith("250"));
+            handler.take();
+        }
+        assertEquals(1, opened[0]);
+    }
+
     /** Sends {@code script} in small writes (so lines arrive split) and returns every reply until the server closes. */
     private static List<String> replay(SmtpServer server, String script) throws IOException {
         List<String> replies = new ArrayList<>();

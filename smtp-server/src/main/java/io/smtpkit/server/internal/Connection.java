@@ -86,7 +86,7 @@ final class Connection implements SessionOutput, SessionContext {
         this.memory = new MemoryShare(t.limits());
         this.hooks = new HookDispatcher(t, this, session, memory, this::hookDone);
         this.out = new Outbox(channel);
-        this.inbox = new Inbox(this, session);
+        this.inbox = new Inbox(this, session, t, out);
         this.view = new SessionView(session);
         this.delivery = new Delivery(t, this, session, hooks, this::resumeAfterWait);
         this.lastProgress = t.now();
@@ -230,20 +230,6 @@ final class Connection implements SessionOutput, SessionContext {
     /** RFC 3207 §4.2: what was pipelined after STARTTLS is dropped, never executed; so is input after the end. */
     boolean dropsInput() {
         return phase == ConnectionPhase.TLS_REQUESTED || session.isClosed() || phase == ConnectionPhase.CLOSED;
-    }
-
-    /** True when a reply is staged or unsent: a command arriving now was pipelined (RFC 2920). */
-    boolean repliesPending() {
-        return t.staging().length() > 0 || !out.isEmpty();
-    }
-
-    /** A tap refused a command: its reply goes out in the session's place, and a 421 closes. */
-    void refusedByTap(Reply reply) {
-        lastProgress = t.now();
-        t.staging().append(reply.encode(session.isExtended()));
-        if (reply.code() == 421) {
-            close();
-        }
     }
 
     /** The spool's writes caught up, a tap's delay ended or its throttle refilled: input may flow again. */

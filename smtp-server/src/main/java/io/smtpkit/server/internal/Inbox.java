@@ -23,14 +23,18 @@ final class Inbox {
 
     private final Connection c;
     private final SmtpSession session;
+    private final Loop loop;
+    private final Outbox out;
     /** Null when untapped: then the tapped path costs this one check per feed. */
     private TapGate tap;
     /** Input the session could not take yet, or null. */
     private ByteBuffer pending;
 
-    Inbox(Connection c, SmtpSession session) {
+    Inbox(Connection c, SmtpSession session, Loop loop, Outbox out) {
         this.c = c;
         this.session = session;
+        this.loop = loop;
+        this.out = out;
     }
 
     void tap(TapGate tap) {
@@ -147,11 +151,16 @@ final class Inbox {
 
     /** Shows the line ending at {@code lineEnd} to the tap; true if the session may read it now. */
     private boolean allowedByTap(ByteBuffer in, int lineEnd) {
-        TapAction action = tap.command(TapGate.shown(in, lineEnd, session.state()), c.repliesPending());
+        // Pipelined (RFC 2920) when an earlier reply is still staged or unsent.
+        boolean pipelined = loop.staging().length() > 0 || !out.isEmpty();
+        TapAction action = tap.command(TapGate.shown(in, lineEnd, session.state()), pipelined);
         if (action instanceof TapAction.Refuse refuse) {
+            // Answered in the session's place, as if it had sent the reply; a 421 closes.
             in.position(lineEnd);
-            tap.reply(refuse.reply());
-            c.refusedByTap(refuse.reply());
+            c.send(refuse.reply().encode(session.isExtended()));
+            if (refuse.reply().code() == 421) {
+                c.close();
+            }
             return false;
         }
         if (!tap.apply(action, c::resumeAfterWait, () -> c.closeNow("disconnected by the tap"))) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -111,7 +112,7 @@ class ConnectionTapTest {
     }
 
     /** Greeted, EHLO said, a sender and a recipient accepted. */
-    private static void openTransaction(TestClient c) throws IOException {
+    private static void openTransaction(SmtpClient c) throws IOException {
         assertTrue(c.reply().startsWith("220"));
         assertTrue(c.command("EHLO client.example").startsWith("250"));
         assertEquals("250 2.1.0 OK", c.command("MAIL FROM:<a@example.org>"));
@@ -128,7 +129,7 @@ class ConnectionTapTest {
     void everyCallbackComesInOrderWithTheRepliesAsWritten() throws Exception {
         Script tap = new Script();
         try (SmtpServer server = start(tap, new Handler(tap))) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 assertTrue(c.reply().startsWith("220"));
                 assertTrue(c.command("EHLO client.example").startsWith("250"));
                 assertEquals("250 2.1.0 OK", c.command("MAIL FROM:<a@example.org>"));
@@ -147,7 +148,7 @@ class ConnectionTapTest {
         Script tap = new Script();
         tap.connected = TapAction::disconnect;
         Handler handler = new Handler(tap);
-        try (SmtpServer server = start(tap, handler); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, handler); SmtpClient c = SmtpClient.connect(server)) {
             assertTrue(c.closedByServer(), "closed without a byte");
             assertEquals(List.of("open", "connected", "closed"), tap.awaitEvent("closed"));
         }
@@ -159,7 +160,7 @@ class ConnectionTapTest {
         tap.connected = () -> TapAction.delay(DELAY);
         try (SmtpServer server = start(tap, new Handler(tap))) {
             long start = System.nanoTime();
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 assertTrue(c.reply().startsWith("220"));
                 assertNoEarlier(DELAY, start, "greeting");
                 assertTrue(c.command("NOOP").startsWith("250"), "the session goes on after the delay");
@@ -174,7 +175,7 @@ class ConnectionTapTest {
         Duration idle = Duration.ofMillis(600);
         try (SmtpServer server = start(tap, new Handler(tap), idle)) {
             long start = System.nanoTime();
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 c.send("EHLO client.example\r\n");
                 assertTrue(c.closedByServer(), "closed without a byte");
                 assertNoEarlier(idle, start, "closed");
@@ -188,7 +189,7 @@ class ConnectionTapTest {
         Script tap = new Script();
         tap.command = line -> line.equals("NOOP") ? TapAction.stall() : TapAction.proceed();
         Duration idle = Duration.ofMillis(600);
-        try (SmtpServer server = start(tap, new Handler(tap), idle); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, new Handler(tap), idle); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             assertTrue(c.command("EHLO client.example").startsWith("250"));
             long start = System.nanoTime();
@@ -202,7 +203,7 @@ class ConnectionTapTest {
     void delayAtACommandSendsItsReplyNoEarlier() throws Exception {
         Script tap = new Script();
         tap.command = line -> line.equals("NOOP") ? TapAction.delay(DELAY) : TapAction.proceed();
-        try (SmtpServer server = start(tap, new Handler(tap)); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, new Handler(tap)); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             long start = System.nanoTime();
             c.send("NOOP\r\nHELP\r\n");
@@ -219,7 +220,7 @@ class ConnectionTapTest {
         int[] refusals = {1};
         tap.command = line -> line.equals("DATA") && refusals[0]-- > 0 ? TapAction.refuse(refusal) : TapAction.proceed();
         Handler handler = new Handler(tap);
-        try (SmtpServer server = start(tap, handler); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, handler); SmtpClient c = SmtpClient.connect(server)) {
             openTransaction(c);
             assertEquals("554 5.7.1 Tapped: no data today", c.command("DATA"));
             assertEquals("250 2.0.0 OK", c.command("RSET"));
@@ -233,7 +234,7 @@ class ConnectionTapTest {
     void refuse421AtQuitClosesAfterTheReply() throws Exception {
         Script tap = new Script();
         tap.command = line -> line.equals("QUIT") ? TapAction.refuse(Reply.of(421, "4.7.0", "Tapped: go away")) : TapAction.proceed();
-        try (SmtpServer server = start(tap, new Handler(tap)); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, new Handler(tap)); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             assertEquals("421 4.7.0 Tapped: go away", c.command("QUIT"));
@@ -248,7 +249,7 @@ class ConnectionTapTest {
         tap.limitReached = octets -> TapAction.disconnect();
         Handler handler = new Handler(tap);
         try (SmtpServer server = start(tap, handler)) {
-            try (TestClient c = TestClient.connect(server)) {
+            try (SmtpClient c = SmtpClient.connect(server)) {
                 openTransaction(c);
                 assertTrue(c.command("DATA").startsWith("354"));
                 c.send("x".repeat(1000) + "\r\n.\r\n");
@@ -265,7 +266,7 @@ class ConnectionTapTest {
         Script tap = new Script();
         tap.contentLimit = 7;
         Handler handler = new Handler(tap);
-        try (SmtpServer server = start(tap, handler); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, handler); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: sliced\r\n\r\n" + "y".repeat(5000)).startsWith("250"));
@@ -281,7 +282,7 @@ class ConnectionTapTest {
         Script tap = new Script();
         tap.command = line -> line.equals("DATA") ? TapAction.throttle(rate) : TapAction.proceed();
         Handler handler = new Handler(tap);
-        try (SmtpServer server = start(tap, handler); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, handler); SmtpClient c = SmtpClient.connect(server)) {
             openTransaction(c);
             assertTrue(c.command("DATA").startsWith("354"));
             long start = System.nanoTime();
@@ -301,7 +302,7 @@ class ConnectionTapTest {
         String password = Base64.getEncoder().encodeToString("s3cret".getBytes(StandardCharsets.UTF_8));
         try (SmtpServer server = server(new Handler(tap)).tap(tap).authenticator((u, p) -> true)
                 .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             assertTrue(c.command("AUTH PLAIN " + plain).startsWith("235"));
@@ -309,7 +310,7 @@ class ConnectionTapTest {
         }
         try (SmtpServer server = server(new Handler(tap)).tap(tap).authenticator((u, p) -> true)
                 .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             assertTrue(c.command("AUTH LOGIN").startsWith("334"));
@@ -334,7 +335,7 @@ class ConnectionTapTest {
     @Test
     void pipelinedLinesAreMarked() throws Exception {
         Script tap = new Script();
-        try (SmtpServer server = start(tap, new Handler(tap)); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = start(tap, new Handler(tap)); SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nNOOP\r\n");
@@ -354,7 +355,7 @@ class ConnectionTapTest {
     void tlsStartedIsHeardAfterStarttls() throws Exception {
         Script tap = new Script();
         try (SmtpServer server = server(new Handler(tap)).tap(tap).tls(TestSupport.serverTls()).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             c.reply();
             c.command("EHLO client.example");
             assertTrue(c.command("STARTTLS").startsWith("220"));
@@ -382,7 +383,7 @@ class ConnectionTapTest {
         };
         TestSupport.Capture handler = new TestSupport.Capture();
         try (SmtpServer server = server(handler).tap(throwing).receivedHeader(false).build().start();
-                TestClient c = TestClient.connect(server)) {
+                SmtpClient c = SmtpClient.connect(server)) {
             assertTrue(c.reply().startsWith("220"));
             c.command("EHLO client.example");
             assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: t\r\n\r\nbody").startsWith("250"));
@@ -421,7 +422,7 @@ class ConnectionTapTest {
         Script tap = new Script();
         try (SmtpServer server = server(new Handler(tap)).tap(tap).tls(TestSupport.serverTls())
                 .listenTls(TestSupport.LOOPBACK).build().start();
-                TestClient c = new TestClient(server.addresses().get(1))) {
+                SmtpClient c = SmtpClient.connect(server.addresses().get(1))) {
             c.startTls(TestSupport.trustAll());
             assertTrue(c.reply().startsWith("220"));
             c.command("QUIT");
@@ -440,7 +441,7 @@ class ConnectionTapTest {
             return null;
         };
         TestSupport.Capture handler = new TestSupport.Capture();
-        try (SmtpServer server = server(handler).tap(none).build().start(); TestClient c = TestClient.connect(server)) {
+        try (SmtpServer server = server(handler).tap(none).build().start(); SmtpClient c = SmtpClient.connect(server)) {
             assertTrue(c.reply().startsWith("220"));
             c.command("EHLO client.example");
             assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: t\r\n\r\nbody").startsWith("250"));
@@ -452,7 +453,7 @@ class ConnectionTapTest {
     /** Sends {@code script} in small writes (so lines arrive split) and returns every reply until the server closes. */
     private static List<String> replay(SmtpServer server, String script) throws IOException {
         List<String> replies = new ArrayList<>();
-        try (TestClient c = TestClient.connect(server)) {
+        try (SmtpClient c = SmtpClient.connect(server)) {
             replies.add(c.reply());
             byte[] bytes = script.getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < bytes.length; i += 7) {

@@ -231,6 +231,32 @@ class ConnectionTapTest {
     }
 
     @Test
+    void aRefusalOfABdatCommandOrASaslLineIsTakenAsProceed() throws Exception {
+        Script tap = new Script();
+        Reply refusal = Reply.of(554, "5.7.1", "Tapped");
+        tap.command = line -> line.startsWith("BDAT") || line.equals("****") ? TapAction.refuse(refusal) : TapAction.proceed();
+        Handler handler = new Handler(tap);
+        String user = Base64.getEncoder().encodeToString("alice".getBytes(StandardCharsets.UTF_8));
+        try (SmtpServer server = server(handler).tap(tap).authenticator((u, p) -> true).receivedHeader(false)
+                .config(SessionConfig.builder().allowInsecureAuth(true).build()).build().start();
+                SmtpClient c = SmtpClient.connect(server)) {
+            c.reply();
+            c.command("EHLO client.example");
+            // Refused, the SASL response would be left for the session to read as a command.
+            assertTrue(c.command("AUTH LOGIN").startsWith("334"));
+            assertTrue(c.command(user).startsWith("334"));
+            assertTrue(c.command(user).startsWith("235"));
+            assertEquals("250 2.1.0 OK", c.command("MAIL FROM:<a@example.org>"));
+            assertTrue(c.command("RCPT TO:<b@example.org>").startsWith("250"));
+            // Refused, the chunk that follows the command at once would be read as commands.
+            c.send("BDAT 5 LAST\r\nhello");
+            assertTrue(c.reply().startsWith("250"));
+            assertEquals("hello", handler.take().text());
+        }
+        assertFalse(tap.events.contains("reply 554 5.7.1"), tap.events::toString);
+    }
+
+    @Test
     void refuse421AtQuitClosesAfterTheReply() throws Exception {
         Script tap = new Script();
         tap.command = line -> line.equals("QUIT") ? TapAction.refuse(Reply.of(421, "4.7.0", "Tapped: go away")) : TapAction.proceed();

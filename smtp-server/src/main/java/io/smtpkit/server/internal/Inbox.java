@@ -1,5 +1,6 @@
 package io.smtpkit.server.internal;
 
+import io.smtpkit.protocol.SessionState;
 import io.smtpkit.protocol.SmtpSession;
 import io.smtpkit.server.TapAction;
 import java.nio.ByteBuffer;
@@ -153,8 +154,9 @@ final class Inbox {
     private boolean allowedByTap(ByteBuffer in, int lineEnd) {
         // Pipelined (RFC 2920) when an earlier reply is still staged or unsent.
         boolean pipelined = loop.staging().length() > 0 || !out.isEmpty();
-        TapAction action = tap.command(TapGate.shown(in, lineEnd, session.state()), pipelined);
-        if (action instanceof TapAction.Refuse refuse) {
+        String shown = TapGate.shown(in, lineEnd, session.state());
+        TapAction action = tap.command(shown, pipelined);
+        if (action instanceof TapAction.Refuse refuse && refusable(shown)) {
             // Answered in the session's place, as if it had sent the reply; a 421 closes.
             in.position(lineEnd);
             c.send(refuse.reply().encode(session.isExtended()));
@@ -163,10 +165,22 @@ final class Inbox {
             }
             return false;
         }
+        if (action instanceof TapAction.Refuse) {
+            action = TapAction.proceed(); // TapGate.apply logs it
+        }
         if (!tap.apply(action, c::resumeAfterWait, () -> c.closeNow("disconnected by the tap"))) {
             tap.allowLine(); // after a delay, the line goes on as it is
             return false;
         }
         return true;
+    }
+
+    /**
+     * Whether the session would stay consistent if it never saw the line: not inside a SASL exchange
+     * (the session waits for the response) and not a BDAT command (its chunk follows at once,
+     * RFC 3030 §2, and would be read as commands).
+     */
+    private boolean refusable(String shown) {
+        return session.state() != SessionState.AUTH && !shown.regionMatches(true, 0, "BDAT", 0, 4);
     }
 }

@@ -19,7 +19,9 @@ public sealed interface TapAction {
     /**
      * Answer the command with {@code reply} instead of the session (a 4xx or 5xx: the session's
      * state does not change, so a refusal is always consistent). A {@code 421} closes the connection
-     * once written. Only for {@link ConnectionTap.Listener#command}.
+     * once written. Only for {@link ConnectionTap.Listener#command}, and not for a line of a SASL
+     * exchange or a {@code BDAT} command, whose chunk follows at once: there the session must see
+     * the line, so the refusal is taken as {@link #proceed()}.
      */
     static TapAction refuse(Reply reply) {
         return new Refuse(reply);

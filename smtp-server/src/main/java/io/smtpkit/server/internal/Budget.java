@@ -3,7 +3,7 @@ package io.smtpkit.server.internal;
 /**
  * Octets of heap that all connections of a server may hold together for one purpose (envelopes,
  * held input and unsent output), so that clients run into a clear SMTP answer long before the
- * heap runs out. Owned by the event loop thread. Not API.
+ * heap runs out. Guarded by its owner, {@link SharedLimits}. Not API.
  */
 final class Budget {
 

@@ -1,21 +1,17 @@
 package io.smtpkit.server.internal;
 
-import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
 import io.smtpkit.protocol.SessionState;
 import io.smtpkit.protocol.SmtpSession;
+import io.smtpkit.server.ConnectionTap;
 import io.smtpkit.server.SessionContext;
-import io.smtpkit.server.SmtpHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.time.ZonedDateTime;
-import java.util.concurrent.Callable;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
@@ -25,10 +21,11 @@ import org.slf4j.Logger;
  * One client connection: it feeds its {@link SmtpSession} and moves it through its
  * {@link ConnectionPhase}s, with a {@link TlsLayer} under it once TLS begins, a
  * {@link HookDispatcher} for the handler's hooks, an {@link Outbox} to the socket, a
- * {@link Spool} for message content and a {@link MemoryShare} of the server's budgets.
- * Everything here runs on the event loop thread except the hook calls, which run on the
- * executor while the session is paused and come back through {@link Transport#execute}, and the
- * spool's file writes, which run on the spool's {@link SerialLane}.
+ * {@link Delivery} for message content, a {@link MemoryShare} of the server's budgets and, when
+ * the server has a {@link ConnectionTap}, a {@link TapGate}. It sees the loop that serves it only
+ * as a {@link Loop}. Everything here runs on the event loop thread except the hook calls, which
+ * run on the executor while the session is paused and come back through {@link Loop#execute}, and
+ * the spool's file writes, which run on the spool's {@link SerialLane}.
  *
  * <p>Memory: while idle a connection holds no buffer of its own. Input is read into the loop's
  * shared buffer; only what the session could not take yet (it waits for a hook, or the client
@@ -41,23 +38,12 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** Past this much unsent output the connection stops reading (back-pressure). */
     static final int OUTPUT_LIMIT = 32 * 1024;
-    /**
-     * Commands are fed to the session in slices this big, and the output is checked between
-     * slices: a client pipelining thousands of commands cannot make the server queue thousands
-     * of replies. That holds wherever commands are parsed, between BDAT chunks too (the session
-     * returns where content ends, so the commands after a chunk are sliced as well). Message
-     * content gives no replies and goes in whole.
-     */
-    private static final int COMMAND_SLICE = 2048;
     /** Content octets that count as progress for the idle timer. */
     private static final int PROGRESS_OCTETS = 1024;
     /** How long a closing connection may take to flush its last replies. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final Reply STORAGE_FAILED = Reply.of(452, "4.3.1", "Error: insufficient system storage");
-    /** RFC 5321 §4.5.3.1.10 lets a server refuse recipients it has no room for; 4.3.1 is "mail system full". */
-    private static final Reply ENVELOPE_FULL = Reply.of(452, "4.3.1", "Error: insufficient system storage, try again later");
     private static final Reply BUFFERS_FULL = Reply.of(421, "4.3.2", "Error: insufficient system resources, try again later");
-    private final Transport t;
+    private final Loop t;
     private final SocketChannel channel;
     private final String id;
     private final InetSocketAddress remote;
@@ -66,14 +52,16 @@ final class Connection implements SessionOutput, SessionContext {
     private final SmtpSession session;
     private final HookDispatcher hooks;
     private final SessionInfo view;
+    private final Delivery delivery;
+    /** Null unless the server has a tap that listens to this connection: the only cost untapped. */
+    private TapGate tap;
     SelectionKey key;
     /** What counts as this connection's client for per-client limits: see {@link ClientKeys}. */
-    Object clientKey;
+    final Object clientKey;
 
     private int interest = -1;
     private final Outbox out;
-    private ByteBuffer pendingIn;
-    private Spool spool;
+    private final Inbox inbox;
     /** Null until TLS begins. */
     private TlsLayer tls;
     private ConnectionPhase phase;
@@ -82,29 +70,49 @@ final class Connection implements SessionOutput, SessionContext {
     private long lastProgress;
     private long contentSinceProgress;
     private long closeDeadline;
-    private int messages;
     private final MemoryShare memory;
-    Connection(Transport t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
-            boolean implicitTls) {
+
+    Connection(Loop t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
+            boolean implicitTls, Object clientKey) {
         this.t = t;
+        this.clientKey = clientKey;
         this.channel = channel;
         this.id = id;
         this.remote = remote;
         this.local = local;
         this.implicitTls = implicitTls;
         this.phase = implicitTls ? ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION : ConnectionPhase.OPEN;
-        this.session = new SmtpSession(t.config, this);
-        this.hooks = new HookDispatcher(t, this, id, this::hookDone);
-        this.memory = new MemoryShare(t);
+        this.session = new SmtpSession(t.config(), this);
+        this.memory = new MemoryShare(t.limits());
+        this.hooks = new HookDispatcher(t, this, session, memory, this::hookDone);
         this.out = new Outbox(channel);
+        this.inbox = new Inbox(this, session, t, out);
         this.view = new SessionView(session);
-        this.lastProgress = t.now;
+        this.delivery = new Delivery(t, this, session, hooks, this::resumeAfterWait);
+        this.lastProgress = t.now();
     }
 
     // ------------------------------------------------------------------------------------------
     // Events from the loop
 
+    /** Called once, at accept: the tap hears of the client first, then the session starts. */
     void open() {
+        ConnectionTap connectionTap = t.settings().tap;
+        if (connectionTap != null && (tap = TapGate.open(connectionTap, this, t)) != null) {
+            inbox.tap(tap);
+        }
+        if (tap != null && !tap.apply(tap.connected(), this::begin, () -> closeNow("disconnected by the tap"))) {
+            afterEvent();
+            return;
+        }
+        begin();
+    }
+
+    private void begin() {
+        if (phase == ConnectionPhase.CLOSED) {
+            return;
+        }
+        lastProgress = t.now();
         if (implicitTls) {
             beginTls();
         } else {
@@ -116,16 +124,19 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     void onReadable() {
-        if (pendingIn != null) {
+        if (inbox.holds()) {
             // Selected as readable in the same round in which held input came back and paused
             // the session again: new bytes must queue behind the held ones, so read later.
             updateInterest();
             return;
         }
-        ByteBuffer buffer = t.readBuffer;
+        ByteBuffer buffer = t.readBuffer();
         buffer.clear();
         if (tls != null) {
             tls.moveHeldTo(buffer);
+        }
+        if (tap != null) {
+            buffer.limit(buffer.position() + tap.readAllowance(buffer.remaining()));
         }
         int n;
         try {
@@ -138,9 +149,12 @@ final class Connection implements SessionOutput, SessionContext {
             closeNow(session.isClosed() ? "closed" : "client disconnected");
             return;
         }
+        if (tap != null) {
+            tap.read(n, this::resumeAfterWait);
+        }
         buffer.flip();
         if (tls == null) {
-            feed(buffer, true);
+            inbox.feed(buffer, true);
         } else {
             tls.unwrap(buffer, true);
         }
@@ -163,10 +177,10 @@ final class Connection implements SessionOutput, SessionContext {
             }
             return;
         }
-        if (hooks.waiting() || (spool != null && spool.backlogged()) || now - lastProgress <= t.idleNanos) {
-            return; // waiting for the handler or the spool is the server's time, not the client's
+        if (hooks.waiting() || delivery.backlogged() || (tap != null && tap.delaying()) || now - lastProgress <= t.idleNanos()) {
+            return; // waiting for the handler, the spool or a tap's delay is the server's time, not the client's
         }
-        if (phase.settingUpTls()) {
+        if (phase.settingUpTls() || !sessionStarted) {
             closeNow("timeout before the session began");
             return;
         }
@@ -189,7 +203,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (phase == ConnectionPhase.CLOSED) {
             return;
         }
-        lastProgress = t.now;
+        lastProgress = t.now();
         session.resume(reply);
         dispatch();
         resumeInput();
@@ -199,122 +213,41 @@ final class Connection implements SessionOutput, SessionContext {
     // ------------------------------------------------------------------------------------------
     // Input
 
-    private boolean canTakeInput() {
+    boolean canTakeInput() {
         return phase == ConnectionPhase.OPEN && !hooks.waiting()
-                && session.awaiting() == null && !session.isClosed() && (spool == null || !spool.backlogged())
-                && out.pendingOctets() + t.staging.length() < OUTPUT_LIMIT;
-    }
-
-    /**
-     * Feeds plaintext to the session while it takes it; keeps the rest in {@link #pendingIn}.
-     *
-     * @param shared true if {@code in} is a loop buffer that must be copied to be kept
-     */
-    private void feed(ByteBuffer in, boolean shared) {
-        int end = in.limit();
-        while (in.hasRemaining() && canTakeInput()) {
-            if (!session.isReceivingContent()) {
-                in.limit(Math.min(end, in.position() + COMMAND_SLICE));
-            }
-            session.receive(in);
-            in.limit(end);
-            dispatch();
-        }
-        in.limit(end);
-        if (phase == ConnectionPhase.TLS_REQUESTED || session.isClosed() || phase == ConnectionPhase.CLOSED) {
-            // RFC 3207 §4.2: what was pipelined after STARTTLS is dropped, never executed.
-            in.position(end);
-        }
-        if (in.hasRemaining()) {
-            if (pendingIn != null) {
-                // Cannot happen by the rules above; if it did, keep the order rather than lose bytes.
-                ByteBuffer joined = ByteBuffer.allocate(pendingIn.remaining() + in.remaining());
-                pendingIn = joined.put(pendingIn).put(in).flip();
-            } else {
-                pendingIn = shared ? Bytes.copy(in) : in;
-            }
-        }
+                && session.awaiting() == null && !session.isClosed() && !delivery.backlogged()
+                && out.pendingOctets() + t.staging().length() < OUTPUT_LIMIT && (tap == null || tap.letsInput());
     }
 
     /** Feeds input kept back while the session was paused or the client was not reading. */
     private void resumeInput() {
-        if (pendingIn != null && canTakeInput()) {
-            ByteBuffer in = pendingIn;
-            pendingIn = null;
-            feed(in, false);
-        }
-        if (pendingIn == null && tls != null && tls.hasHeld() && canTakeInput()) {
+        inbox.resume();
+        if (!inbox.holds() && tls != null && tls.hasHeld() && canTakeInput()) {
             tls.resume();
+        }
+    }
+
+    /** RFC 3207 §4.2: what was pipelined after STARTTLS is dropped, never executed; so is input after the end. */
+    boolean dropsInput() {
+        return phase == ConnectionPhase.TLS_REQUESTED || session.isClosed() || phase == ConnectionPhase.CLOSED;
+    }
+
+    /** The spool's writes caught up, a tap's delay ended or its throttle refilled: input may flow again. */
+    void resumeAfterWait() {
+        if (phase != ConnectionPhase.CLOSED) {
+            lastProgress = t.now(); // the client's idle time starts again from here, as after a hook
+            resumeInput();
+            afterEvent();
         }
     }
 
     // ------------------------------------------------------------------------------------------
     // Decisions and hooks
 
-    /** Answers what the session asks: at once when the handler has no such hook, else through {@link #hooks}. */
-    private void dispatch() {
-        Decision decision;
-        while (phase != ConnectionPhase.CLOSED && !hooks.waiting() && (decision = session.awaiting()) != null) {
-            if (decision instanceof Decision.Mail mail && !memory.reserveEnvelope(clientKey, mail.reversePath(), mail.parameters())
-                    || decision instanceof Decision.Rcpt rcpt && !memory.reserveEnvelope(clientKey, rcpt.recipient(), rcpt.parameters())) {
-                log.debug("[{}] envelope memory budget used up", id);
-                session.resume(ENVELOPE_FULL);
-            } else if (decision instanceof Decision.Message m) {
-                deliver(m);
-            } else if (decision instanceof Decision.Authenticate auth && t.auth != null) {
-                // Checked on the server's own pool, never the hook executor, within the per-client
-                // limits on AUTH (see AuthGuard); answered like a hook, through hookDone.
-                Reply refused = t.auth.begin(clientKey, id, auth, this::hookDone);
-                if (refused != null) {
-                    session.resume(refused);
-                } else {
-                    hooks.expectAnswer();
-                }
-            } else {
-                Callable<Reply> hook = hooks.hookFor(decision);
-                if (hook == null) {
-                    session.resume(null);
-                } else {
-                    hooks.run(decision, hook, null);
-                }
-            }
-        }
-    }
-
-    /** Hands a received message to the handler's onMessage, from memory or from its spool file. */
-    private void deliver(Decision.Message m) {
-        Spool.Finished finished = finishMessage(m);
-        SmtpHandler handler = t.settings.handler;
-        if (finished instanceof Spool.InMemory inMemory) {
-            SpooledMessage content = inMemory.message();
-            hooks.run(m, () -> handler.onMessage(this, m.envelope(), content), content);
-        } else if (finished instanceof Spool.OnFile onFile) {
-            // On the spool's lane, after its last write: close the file, run the handler,
-            // delete the file.
-            hooks.run(m, () -> {
-                SpooledMessage content;
-                try {
-                    content = onFile.file().finish(onFile.header(), onFile.size());
-                } catch (IOException e) {
-                    log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
-                    return STORAGE_FAILED;
-                }
-                try {
-                    return handler.onMessage(this, m.envelope(), content);
-                } finally {
-                    content.delete();
-                }
-            }, null, task -> {
-                try {
-                    onFile.lane().submit(task);
-                } catch (RejectedExecutionException e) {
-                    onFile.file().delete(); // nothing runs on the lane any more
-                    throw e;
-                }
-            });
-        } else {
-            log.warn("[{}] cannot spool message: the executor refused the writes", id);
-            session.resume(STORAGE_FAILED);
+    /** Answers what the session asks, while the connection is open: see {@link HookDispatcher#dispatch}. */
+    void dispatch() {
+        if (phase != ConnectionPhase.CLOSED) {
+            hooks.dispatch(delivery);
         }
     }
 
@@ -331,10 +264,11 @@ final class Connection implements SessionOutput, SessionContext {
      * its output is not stuck) and closed.
      */
     private boolean accountBuffers() {
-        long held = capacity(pendingIn) + out.capacity() + (tls == null ? 0 : tls.heldCapacity());
+        long held = inbox.heldCapacity() + out.capacity() + (tls == null ? 0 : tls.heldCapacity())
+                + (tap == null ? 0 : tap.heldCapacity());
         if (!memory.holdBuffers(held)) {
             log.debug("[{}] buffer memory budget used up", id);
-            pendingIn = null;
+            inbox.drop();
             if (tls != null) {
                 tls.dropHeld();
             }
@@ -348,50 +282,19 @@ final class Connection implements SessionOutput, SessionContext {
         return true;
     }
 
-    private static long capacity(ByteBuffer buffer) {
-        return buffer == null ? 0 : buffer.capacity();
-    }
-
-    private Spool.Finished finishMessage(Decision.Message m) {
-        messages++;
-        byte[] header = new byte[0];
-        if (t.settings.receivedHeader) {
-            header = ReceivedHeader.build(view, remote.getAddress(), t.runTag + "." + id + "." + messages,
-                    m.envelope(), ZonedDateTime.now());
-        }
-        Spool.Finished finished = spool().finish(header);
-        log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", id, messages, m.size(),
-                Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(), finished instanceof Spool.OnFile ? ", spooled" : "");
-        return finished;
-    }
-
-    private Spool spool() {
-        if (spool == null) {
-            spool = new Spool(t.settings.spoolThreshold, t.settings.spoolDirectory, t.spoolMemory, t.executor,
-                    () -> t.execute(this::spoolDrained));
-        }
-        return spool;
-    }
-
-    /** The spool's file writes caught up: content may flow again. */
-    private void spoolDrained() {
-        if (phase != ConnectionPhase.CLOSED) {
-            lastProgress = t.now; // the client's idle time starts again from here, as after a hook
-            resumeInput();
-            afterEvent();
-        }
-    }
-
     // ------------------------------------------------------------------------------------------
     // SessionOutput (called by the session, on the loop)
 
     @Override
     public void send(byte[] reply) {
-        lastProgress = t.now;
+        lastProgress = t.now();
         if (tls != null && tls.handshaking()) {
             return; // nothing can be said in the middle of a handshake
         }
-        t.staging.append(reply);
+        if (tap != null) {
+            tap.replies(reply, session.isExtended());
+        }
+        t.staging().append(reply);
     }
 
     @Override
@@ -401,16 +304,14 @@ final class Connection implements SessionOutput, SessionContext {
         contentSinceProgress += chunk.remaining();
         if (contentSinceProgress >= PROGRESS_OCTETS) {
             contentSinceProgress = 0;
-            lastProgress = t.now;
+            lastProgress = t.now();
         }
-        spool().write(chunk);
+        delivery.write(chunk);
     }
 
     @Override
     public void discardContent() {
-        if (spool != null) {
-            spool.discard();
-        }
+        delivery.discard();
     }
 
     @Override
@@ -422,7 +323,7 @@ final class Connection implements SessionOutput, SessionContext {
     public void close() {
         if (phase != ConnectionPhase.CLOSING && phase != ConnectionPhase.CLOSED) {
             phase = ConnectionPhase.CLOSING;
-            closeDeadline = t.now + Math.min(LINGER_NANOS, t.idleNanos);
+            closeDeadline = t.now() + Math.min(LINGER_NANOS, t.idleNanos());
         }
     }
 
@@ -432,7 +333,7 @@ final class Connection implements SessionOutput, SessionContext {
     /** Ends every event: writes what was staged, closes or starts TLS when due, sets interest. */
     private void afterEvent() {
         while (true) {
-            if (phase != ConnectionPhase.CLOSED && t.shuttingDown && isIdle()) {
+            if (phase != ConnectionPhase.CLOSED && t.shuttingDown() && isIdle()) {
                 log.debug("[{}] closing for shutdown", id);
                 session.terminate(Reply.SHUTTING_DOWN);
             }
@@ -451,7 +352,7 @@ final class Connection implements SessionOutput, SessionContext {
             // Input held back only because this event's replies filled the output bound: they
             // are written now, so go on with it. Stop when a round consumes nothing (a partial
             // TLS record waits for more bytes from the socket).
-            if ((pendingIn != null || (tls != null && tls.hasHeld())) && canTakeInput()) {
+            if ((inbox.holds() || (tls != null && tls.hasHeld())) && canTakeInput()) {
                 int before = held();
                 resumeInput();
                 if (held() < before) {
@@ -467,7 +368,7 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private int held() {
-        return (pendingIn == null ? 0 : pendingIn.remaining()) + (tls == null ? 0 : tls.heldOctets());
+        return inbox.heldOctets() + (tls == null ? 0 : tls.heldOctets());
     }
 
     /** Idle for a shutdown: not in the middle of a message and not waiting for a hook. */
@@ -478,38 +379,13 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void flush() {
-        Bytes plain = t.staging;
-        Bytes wire = t.wireStaging;
-        try {
-            if (phase == ConnectionPhase.CLOSED) {
-                return;
-            }
-            ByteBuffer data;
-            if (tls == null) {
-                data = plain.buffer();
-            } else {
-                if (!plain.isEmpty() && !tls.handshaking()) {
-                    ByteBuffer source = plain.buffer();
-                    while (source.hasRemaining()) {
-                        if (!tls.wrap(source)) {
-                            return;
-                        }
-                    }
-                }
-                data = wire.buffer();
-            }
-            if (data.hasRemaining()) {
-                write(data);
-            }
-        } finally {
-            plain.clear();
-            wire.clear();
+        if (phase == ConnectionPhase.CLOSED) {
+            t.staging().clear();
+            t.wireStaging().clear();
+            return;
         }
-    }
-
-    private void write(ByteBuffer data) {
         try {
-            out.write(data);
+            out.flush(t.staging(), t.wireStaging(), tls);
         } catch (IOException e) {
             closeNow("write failed: " + e.getMessage());
         }
@@ -531,7 +407,8 @@ final class Connection implements SessionOutput, SessionContext {
         if (!out.isEmpty()) {
             ops |= SelectionKey.OP_WRITE;
         }
-        if ((tls != null && tls.wantsHandshakeInput()) || (canTakeInput() && pendingIn == null)) {
+        if ((tls != null && tls.wantsHandshakeInput())
+                || (canTakeInput() && !inbox.holds() && (tap == null || tap.readable()))) {
             ops |= SelectionKey.OP_READ;
         }
         if (ops != interest && key.isValid()) {
@@ -545,7 +422,7 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void beginTls() {
         phase = sessionStarted ? ConnectionPhase.TLS_HANDSHAKE : ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION;
-        pendingIn = null;
+        inbox.drop();
         try {
             tls = new TlsLayer(t, t.newEngine(remote), new TlsEvents());
             tls.begin();
@@ -553,13 +430,13 @@ final class Connection implements SessionOutput, SessionContext {
             tlsFailed(e);
             return;
         }
-        lastProgress = t.now;
+        lastProgress = t.now();
     }
 
     /** How the TLS layer reaches this connection; made when TLS begins, so plain connections pay nothing. */
     private final class TlsEvents implements TlsLayer.Peer {
         @Override public boolean canTakeInput() { return Connection.this.canTakeInput(); }
-        @Override public void receive(ByteBuffer plaintext) { feed(plaintext, true); }
+        @Override public void receive(ByteBuffer plaintext) { inbox.feed(plaintext, true); }
         @Override public void established(SSLSession tlsSession) { handshakeFinished(tlsSession); }
         @Override public void closeNow(String why) { Connection.this.closeNow(why); }
         @Override public void failed(Exception e) { tlsFailed(e); }
@@ -567,15 +444,18 @@ final class Connection implements SessionOutput, SessionContext {
             if (phase != ConnectionPhase.CLOSED) {
                 phase = ConnectionPhase.CLOSING;
             }
-            closeDeadline = t.now + LINGER_NANOS;
+            closeDeadline = t.now() + LINGER_NANOS;
         }
         @Override public void tasksDone() { afterEvent(); }
         @Override public boolean isClosed() { return phase == ConnectionPhase.CLOSED; }
     }
 
     private void handshakeFinished(SSLSession tlsSession) {
-        lastProgress = t.now;
+        lastProgress = t.now();
         log.debug("[{}] TLS established: {} {}", id, tlsSession.getProtocol(), tlsSession.getCipherSuite());
+        if (tap != null) {
+            tap.tlsStarted(tlsSession);
+        }
         if (phase.settingUpTls()) {
             phase = ConnectionPhase.OPEN;
         }
@@ -593,7 +473,7 @@ final class Connection implements SessionOutput, SessionContext {
         if (sessionStarted && session.state() == SessionState.TLS) {
             session.tlsStarted(false);
         }
-        t.staging.clear();
+        t.staging().clear();
         closeNow("TLS failed");
     }
 
@@ -611,10 +491,8 @@ final class Connection implements SessionOutput, SessionContext {
         if (sessionStarted) {
             session.connectionLost();
         }
-        if (spool != null) {
-            spool.discard();
-        }
-        pendingIn = null;
+        delivery.discard();
+        inbox.drop();
         out.drop();
         if (tls != null) {
             tls.dropHeld();
@@ -632,6 +510,9 @@ final class Connection implements SessionOutput, SessionContext {
         log.debug("[{}] disconnect: {}", id, Printable.of(why));
         t.removed(this);
         hooks.closed();
+        if (tap != null) {
+            tap.closed();
+        }
     }
 
     boolean isClosed() {
@@ -641,30 +522,11 @@ final class Connection implements SessionOutput, SessionContext {
     // ------------------------------------------------------------------------------------------
     // SessionContext
 
-    @Override
-    public String id() {
-        return id;
-    }
-
-    @Override
-    public InetSocketAddress remoteAddress() {
-        return remote;
-    }
-
-    @Override
-    public InetSocketAddress localAddress() {
-        return local;
-    }
-
-    @Override
-    public SessionInfo protocol() {
-        return view;
-    }
-
-    @Override
-    public SSLSession tlsSession() {
-        return tls == null ? null : tls.session();
-    }
+    @Override public String id() { return id; }
+    @Override public InetSocketAddress remoteAddress() { return remote; }
+    @Override public InetSocketAddress localAddress() { return local; }
+    @Override public SessionInfo protocol() { return view; }
+    @Override public SSLSession tlsSession() { return tls == null ? null : tls.session(); }
 
     @Override
     public String toString() {

@@ -2,7 +2,7 @@ package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.Reply;
-import io.smtpkit.server.SessionContext;
+import io.smtpkit.protocol.SmtpSession;
 import io.smtpkit.server.SmtpHandler;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.MDC;
 
 /**
- * Runs one connection's handler hooks where they belong (the executor, or the loop for a
- * {@link SmtpHandler.NonBlocking} handler) and hands each answer back to the loop; calls onClose
+ * Answers one connection's decisions: from the envelope budget, the {@link Delivery}, the AUTH
+ * checks, or the handler's hook where it belongs (the executor, or the loop for a
+ * {@link SmtpHandler.NonBlocking} handler), each answer handed back to the loop; calls onClose
  * once, and never while another hook of the connection still runs.
  */
 final class HookDispatcher {
@@ -36,10 +37,15 @@ final class HookDispatcher {
     /** Bits of {@link #state}: a hook is out on a worker; the connection is closed. */
     private static final int HOOK_OUT = 1;
     private static final int CLOSED = 2;
+    /** RFC 5321 §4.5.3.1.10 lets a server refuse recipients it has no room for; 4.3.1 is "mail system full". */
+    private static final Reply ENVELOPE_FULL = Reply.of(452, "4.3.1", "Error: insufficient system storage, try again later");
 
-    private final Transport t;
-    private final SessionContext context;
+    private final Loop t;
+    private final Connection context;
     private final String id;
+    private final SmtpSession session;
+    private final MemoryShare memory;
+    private final Object clientKey;
     /** Called on the loop with each hook's answer. */
     private final Consumer<Reply> answer;
     private final SmtpHandler handler;
@@ -53,12 +59,15 @@ final class HookDispatcher {
      */
     private final AtomicInteger state = new AtomicInteger();
 
-    HookDispatcher(Transport t, SessionContext context, String id, Consumer<Reply> answer) {
+    HookDispatcher(Loop t, Connection context, SmtpSession session, MemoryShare memory, Consumer<Reply> answer) {
         this.t = t;
         this.context = context;
-        this.id = id;
+        this.id = context.id();
+        this.session = session;
+        this.memory = memory;
+        this.clientKey = context.clientKey;
         this.answer = answer;
-        this.handler = t.settings.handler;
+        this.handler = t.settings().handler;
     }
 
     /** True while the session waits for an answer: no other decision may go out meanwhile. */
@@ -67,7 +76,7 @@ final class HookDispatcher {
     }
 
     /** An answer is on its way from elsewhere (the AUTH checks), to come through {@code answer}. */
-    void expectAnswer() {
+    private void expectAnswer() {
         waiting = true;
     }
 
@@ -76,12 +85,45 @@ final class HookDispatcher {
         waiting = false;
     }
 
+    /** Answers what the session asks: at once when the handler has no such hook, else through a hook. */
+    void dispatch(Delivery delivery) {
+        Decision decision;
+        while (!waiting && (decision = session.awaiting()) != null) {
+            if (decision instanceof Decision.Mail mail && !memory.reserveEnvelope(clientKey, mail.reversePath(), mail.parameters())
+                    || decision instanceof Decision.Rcpt rcpt && !memory.reserveEnvelope(clientKey, rcpt.recipient(), rcpt.parameters())) {
+                log.debug("[{}] envelope memory budget used up", id);
+                session.resume(ENVELOPE_FULL);
+            } else if (decision instanceof Decision.Message m) {
+                delivery.deliver(m);
+            } else if (decision instanceof Decision.Authenticate auth && t.auth() != null) {
+                // Checked on the server's own pool, never the hook executor, within the per-client
+                // limits on AUTH (see AuthGuard); answered like a hook, through the answer callback.
+                Reply refused = t.auth().begin(clientKey, id, auth, answer);
+                if (refused != null) {
+                    session.resume(refused);
+                } else {
+                    expectAnswer();
+                }
+            } else {
+                Callable<Reply> hook = hookFor(decision);
+                if (hook == null) {
+                    session.resume(null);
+                } else {
+                    run(decision, hook, null);
+                }
+            }
+            if (context.isClosed()) {
+                return;
+            }
+        }
+    }
+
     /**
      * The handler's hook for a decision of the envelope (connect, HELO, MAIL, RCPT), or null when
      * the handler keeps the default and the loop may answer at once.
      */
-    Callable<Reply> hookFor(Decision decision) {
-        Hooks hooks = t.hooks;
+    private Callable<Reply> hookFor(Decision decision) {
+        Hooks hooks = t.hooks();
         if (decision instanceof Decision.Connect) {
             return hooks.connect ? () -> handler.onConnect(context) : null;
         } else if (decision instanceof Decision.Hello hello) {
@@ -96,7 +138,7 @@ final class HookDispatcher {
 
     /** Runs {@code hook} on the executor, or in place for a non-blocking handler. */
     void run(Decision decision, Callable<Reply> hook, SpooledMessage message) {
-        run(decision, hook, message, t.hooks.inline ? ON_LOOP : t.executor);
+        run(decision, hook, message, t.hooks().inline ? ON_LOOP : t.executor());
     }
 
     /**
@@ -144,9 +186,9 @@ final class HookDispatcher {
         if ((state.getAndUpdate(s -> s | CLOSED) & HOOK_OUT) != 0) {
             return; // a hook still runs: the worker calls onClose once it returns
         }
-        if (t.hooks.close) {
+        if (t.hooks().close) {
             try {
-                t.executor.execute(this::callOnClose);
+                t.executor().execute(this::callOnClose);
             } catch (RuntimeException e) { // refused, however the executor says it
                 log.debug("[{}] onClose not run: executor refused it", id);
             }
@@ -170,7 +212,7 @@ final class HookDispatcher {
 
     /** On a worker. */
     private void callOnClose() {
-        if (!t.hooks.close) {
+        if (!t.hooks().close) {
             return;
         }
         enter();

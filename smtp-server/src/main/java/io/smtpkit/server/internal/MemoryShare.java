@@ -13,14 +13,14 @@ final class MemoryShare {
     /** What an envelope entry costs besides its characters: objects, list and map slots. */
     private static final int ENTRY_OVERHEAD = 160;
 
-    private final Transport t;
-    /** Octets of {@link Transport#envelopes} the open transaction holds. */
+    private final SharedLimits limits;
+    /** Octets of the envelope budget the open transaction holds. */
     private long envelopeHeld;
-    /** Octets of {@link Transport#buffers} taken for held input and output. */
+    /** Octets of the buffer budget taken for held input and output. */
     private long buffersHeld;
 
-    MemoryShare(Transport t) {
-        this.t = t;
+    MemoryShare(SharedLimits limits) {
+        this.limits = limits;
     }
 
     /**
@@ -33,7 +33,7 @@ final class MemoryShare {
         for (Map.Entry<String, String> p : parameters.entrySet()) {
             cost += ENTRY_OVERHEAD / 2 + 2L * (p.getKey().length() + (p.getValue() == null ? 0 : p.getValue().length()));
         }
-        if (!t.takeEnvelope(client, cost)) {
+        if (!limits.takeEnvelope(client, cost)) {
             return false;
         }
         envelopeHeld += cost;
@@ -43,18 +43,18 @@ final class MemoryShare {
     /** Gives the envelope share back: the transaction it paid for is over. */
     void releaseEnvelope(Object client) {
         if (envelopeHeld > 0) {
-            t.giveEnvelope(client, envelopeHeld);
+            limits.giveEnvelope(client, envelopeHeld);
             envelopeHeld = 0;
         }
     }
 
     /** Brings the buffer share in line with {@code held} octets; false if the budget cannot pay for the growth. */
     boolean holdBuffers(long held) {
-        if (held > buffersHeld && !t.buffers.tryTake(held - buffersHeld)) {
+        if (held > buffersHeld && !limits.takeBuffers(held - buffersHeld)) {
             return false;
         }
         if (held < buffersHeld) {
-            t.buffers.give(buffersHeld - held);
+            limits.giveBuffers(buffersHeld - held);
         }
         buffersHeld = held;
         return true;
@@ -62,7 +62,7 @@ final class MemoryShare {
 
     /** Gives the buffer share back: the connection is closed. */
     void releaseBuffers() {
-        t.buffers.give(buffersHeld);
+        limits.giveBuffers(buffersHeld);
         buffersHeld = 0;
     }
 }

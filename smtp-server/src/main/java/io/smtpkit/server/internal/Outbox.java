@@ -18,6 +18,36 @@ final class Outbox {
         this.channel = channel;
     }
 
+    /**
+     * Writes what the event staged in {@code plain} (through {@code tls}, when there is one, into
+     * {@code wire}) in one write, and clears both: each reply batch leaves in one write, so it
+     * never waits on Nagle and delayed ACK. Nothing is wrapped during a TLS handshake.
+     */
+    void flush(Bytes plain, Bytes wire, TlsLayer tls) throws IOException {
+        try {
+            ByteBuffer data;
+            if (tls == null) {
+                data = plain.buffer();
+            } else {
+                if (!plain.isEmpty() && !tls.handshaking()) {
+                    ByteBuffer source = plain.buffer();
+                    while (source.hasRemaining()) {
+                        if (!tls.wrap(source)) {
+                            return;
+                        }
+                    }
+                }
+                data = wire.buffer();
+            }
+            if (data.hasRemaining()) {
+                write(data);
+            }
+        } finally {
+            plain.clear();
+            wire.clear();
+        }
+    }
+
     /** Writes {@code data} (a loop buffer) behind what is pending; keeps a copy of what is left. */
     void write(ByteBuffer data) throws IOException {
         if (pending == null) {

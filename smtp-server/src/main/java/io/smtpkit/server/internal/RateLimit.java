@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Events per client per minute, over a sliding minute (the count of the previous minute weighs
  * in by the part of it that still lies inside the last 60 seconds), as Postfix's anvil counts
- * connection rates. Owned by one thread. Memory is bounded: clients silent for two minutes are
+ * connection rates. Guarded by its owner, {@link SharedLimits}. Memory is bounded: clients silent for two minutes are
  * forgotten, and past {@link #MAX_CLIENTS} clients at once new ones are not counted (the limit
  * fails open rather than refusing everyone). Not API.
  */

@@ -46,7 +46,7 @@ final class TlsLayer {
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    private final Transport t;
+    private final Loop t;
     private final SSLEngine engine;
     private final Peer peer;
     private boolean handshaking;
@@ -55,7 +55,7 @@ final class TlsLayer {
     /** Ciphertext read but not unwrapped yet: a partial record, or what came while the peer was paused. */
     private ByteBuffer held;
 
-    TlsLayer(Transport t, SSLEngine engine, Peer peer) {
+    TlsLayer(Loop t, SSLEngine engine, Peer peer) {
         this.t = t;
         this.engine = engine;
         this.peer = peer;
@@ -121,7 +121,7 @@ final class TlsLayer {
      * @param shared true if {@code net} is a loop buffer that must be copied to be kept
      */
     void unwrap(ByteBuffer net, boolean shared) {
-        ByteBuffer app = t.tlsBuffers.app();
+        ByteBuffer app = t.tlsBuffers().app();
         while (!peer.isClosed() && !tasksRunning) {
             HandshakeStatus status = engine.getHandshakeStatus();
             if (status == HandshakeStatus.NEED_TASK) {
@@ -157,7 +157,7 @@ final class TlsLayer {
             }
             if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
                 // The engine needs more room than its session said: enlarge, unwrap the same record again.
-                ByteBuffer larger = t.tlsBuffers.growApp(engine.getSession().getApplicationBufferSize());
+                ByteBuffer larger = t.tlsBuffers().growApp(engine.getSession().getApplicationBufferSize());
                 if (larger == null) {
                     peer.failed(new SSLException("TLS record larger than " + app.capacity() + " octets"));
                     return;
@@ -187,7 +187,7 @@ final class TlsLayer {
 
     /** Wraps {@code source} (or a handshake message) onto the wire staging; false if the connection closed. */
     boolean wrap(ByteBuffer source) {
-        ByteBuffer net = t.tlsBuffers.net();
+        ByteBuffer net = t.tlsBuffers().net();
         SSLEngineResult result;
         while (true) {
             net.clear();
@@ -202,14 +202,14 @@ final class TlsLayer {
             }
             // Nothing was consumed or produced: without a larger buffer this would spin forever.
             int old = net.capacity();
-            net = t.tlsBuffers.growNet(engine.getSession().getPacketBufferSize());
+            net = t.tlsBuffers().growNet(engine.getSession().getPacketBufferSize());
             if (net == null) {
                 peer.failed(new SSLException("TLS record larger than " + old + " octets"));
                 return false;
             }
         }
         net.flip();
-        t.wireStaging.append(net);
+        t.wireStaging().append(net);
         if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
             peer.outboundClosed();
             return !source.hasRemaining();
@@ -224,7 +224,7 @@ final class TlsLayer {
     void closeOutbound(SocketChannel channel) {
         try {
             engine.closeOutbound();
-            ByteBuffer net = t.tlsBuffers.net();
+            ByteBuffer net = t.tlsBuffers().net();
             net.clear();
             engine.wrap(EMPTY, net);
             net.flip();
@@ -250,7 +250,7 @@ final class TlsLayer {
         }
         tasksRunning = true;
         try {
-            t.executor.execute(() -> {
+            t.executor().execute(() -> {
                 try {
                     work.forEach(Runnable::run);
                 } finally {

@@ -1,25 +1,19 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.CommandExtension;
-import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
-import java.io.Closeable;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -37,76 +31,53 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event loop: one thread and one {@link Selector} own every listening and client socket.
- * It reads, feeds {@link io.smtpkit.protocol.SmtpSession}s, writes their replies, runs the idle
- * timer sweep and executes tasks posted by worker threads (hook answers). It never runs handler
- * code and never blocks on anything but the selector. Not API.
+ * It runs the {@link Acceptor}, the {@link Connection}s' reads and writes, their timers, the idle
+ * sweep and the tasks worker threads post (hook answers); it is the {@link Loop} its connections
+ * see. It never runs handler code and never blocks on anything but the selector. Not API.
  */
-public final class Transport {
+public final class Transport implements Loop {
 
     static final Logger log = LoggerFactory.getLogger("io.smtpkit.server");
 
     /** One socket read; also the most plaintext fed to sessions at once. */
     private static final int READ_BUFFER = 64 * 1024;
-    /** Connections accepted per wake-up, so a connect flood cannot starve the clients already in. */
-    private static final int ACCEPTS_PER_WAKEUP = 256;
-    private static final int RESERVE = 1 << 20;
-    private static final byte[] TOO_MANY_CONNECTIONS = Reply.TOO_MANY_CONNECTIONS.encode(true);
-    private static final byte[] TOO_MANY_FROM_CLIENT =
-            Reply.of(421, "4.7.0", "Error: too many connections from your address, try again later").encode(true);
     /** The transport whose hook the current (worker) thread is running, if any. */
-    static final ThreadLocal<Transport> HOOK_OWNER = new ThreadLocal<>();
+    static final ThreadLocal<Loop> HOOK_OWNER = new ThreadLocal<>();
 
-    final ServerSettings settings;
-    final SessionConfig config;
-    final Hooks hooks;
-    final ExecutorService executor;
+    private final ServerSettings settings;
+    private final SessionConfig config;
+    private final Hooks hooks;
+    private final ExecutorService executor;
     private final boolean ownsExecutor;
     /** Checks AUTH credentials apart from the hook executor; null without an authenticator. */
-    final AuthGuard auth;
-    final long idleNanos;
-    final String[] tlsProtocols;
+    private final AuthGuard auth;
+    private final long idleNanos;
+    private final String[] tlsProtocols;
 
     private final Selector selector;
+    private final Acceptor acceptor;
+    private final SharedLimits limits;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final List<ServerSocketChannel> listeners = new ArrayList<>();
-    private final List<InetSocketAddress> bound = new ArrayList<>();
+    /** The loop's timers, earliest first; ties in the order scheduled. */
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private long timerSeq;
     private final Set<Connection> connections = new HashSet<>();
-    private final Map<Object, Integer> perClient = new HashMap<>();
-    private final RateLimit connectionRate;
-    private final List<SelectionKey> pausedListeners = new ArrayList<>();
-    private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     /** Tells this run's trace ids apart from other runs': the start second, base 36. */
-    final String runTag = Long.toString(System.currentTimeMillis() / 1000, 36);
+    private final String runTag = Long.toString(System.currentTimeMillis() / 1000, 36);
     private final CountDownLatch drained = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicInteger closeCalls = new AtomicInteger();
 
-    /**
-     * Heap octets in-memory messages may still take, all connections together: a quarter of the
-     * heap. Past it, messages go to spool files even below the spool threshold.
-     */
-    final AtomicLong spoolMemory = new AtomicLong(Runtime.getRuntime().maxMemory() / 4);
-    /** Heap octets the envelopes of all connections may still take. */
-    final Budget envelopes;
-    /** Octets of {@link #envelopes} each client holds: one client may hold a quarter at most. */
-    private final Map<Object, Long> envelopesByClient = new HashMap<>();
-    /** Heap octets all connections' held input and unsent output may still take. */
-    final Budget buffers;
-
     // Owned by the loop thread.
-    final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
-    final Bytes staging = new Bytes(8 * 1024);
-    final Bytes wireStaging = new Bytes(8 * 1024);
-    final TlsBuffers tlsBuffers = new TlsBuffers();
-    long now = System.nanoTime();
-    boolean shuttingDown;
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
+    private final Bytes staging = new Bytes(8 * 1024);
+    private final Bytes wireStaging = new Bytes(8 * 1024);
+    private final TlsBuffers tlsBuffers = new TlsBuffers();
+    private long now = System.nanoTime();
+    private boolean shuttingDown;
     private volatile boolean running;
-    /**
-     * Memory held back for the moment the heap runs out: freed on the first Error, so that the
-     * loop can still log and close connections; taken back at the next sweep.
-     */
-    private byte[] reserve = new byte[RESERVE];
+    private final HeapReserve reserve = new HeapReserve();
     private Thread thread;
 
     public Transport(ServerSettings settings) throws IOException {
@@ -124,9 +95,7 @@ public final class Transport {
         this.config = config.build();
         this.hooks = new Hooks(settings.handler);
         this.idleNanos = settings.idleTimeout.toNanos();
-        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient);
-        this.envelopes = new Budget(settings.envelopeMemory);
-        this.buffers = new Budget(settings.bufferMemory);
+        this.limits = new SharedLimits(settings);
         if (settings.sslContext != null) {
             // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
             List<String> supported = Arrays.asList(settings.sslContext.getSupportedSSLParameters().getProtocols());
@@ -150,6 +119,7 @@ public final class Transport {
         this.auth = settings.authenticator == null ? null
                 : new AuthGuard(this, settings.authenticator, settings.authLimits);
         this.selector = Selector.open();
+        this.acceptor = new Acceptor(selector, limits);
     }
 
     static ThreadFactory daemonThreads(String prefix) {
@@ -171,13 +141,13 @@ public final class Transport {
         }
         try {
             for (InetSocketAddress address : settings.addresses) {
-                bind(address, false);
+                acceptor.bind(address, false);
             }
             for (InetSocketAddress address : settings.tlsAddresses) {
-                bind(address, true);
+                acceptor.bind(address, true);
             }
         } catch (IOException e) {
-            closeListeners();
+            acceptor.close();
             selector.close();
             if (ownsExecutor) {
                 executor.shutdownNow();
@@ -187,38 +157,17 @@ public final class Transport {
         running = true;
         thread = new Thread(this::run, "smtpkit-loop");
         thread.start();
-        log.info("listening on {}", bound);
-    }
-
-    private void bind(InetSocketAddress address, boolean tls) throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open();
-        try {
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            channel.bind(address, 1024);
-            channel.configureBlocking(false);
-            channel.register(selector, SelectionKey.OP_ACCEPT, new Listener(channel, tls));
-        } catch (IOException e) {
-            channel.close();
-            throw new IOException("cannot listen on " + describe(address) + (tls ? " (TLS)" : "") + ": " + e.getMessage(), e);
-        }
-        listeners.add(channel);
-        bound.add((InetSocketAddress) channel.getLocalAddress());
-    }
-
-    private static String describe(InetSocketAddress address) {
-        InetAddress ip = address.getAddress();
-        String host = ip == null ? address.getHostString() : ip.getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        log.info("listening on {}", acceptor.addresses());
     }
 
     /** The bound addresses, plain listeners first. */
     public List<InetSocketAddress> addresses() {
-        return List.copyOf(bound);
+        return acceptor.addresses();
     }
 
     /** The number of open client connections. */
     public int connectionCount() {
-        return open.get();
+        return limits.open();
     }
 
     /** Graceful close; see {@link io.smtpkit.server.SmtpServer#close()}. */
@@ -292,10 +241,23 @@ public final class Transport {
         }
     }
 
-    /** Runs {@code task} on the loop thread. */
-    void execute(Runnable task) {
+    @Override
+    public void execute(Runnable task) {
         tasks.add(task);
         selector.wakeup();
+    }
+
+    @Override
+    public void schedule(long delayNanos, Runnable task) {
+        timers.add(new Timer(now + delayNanos, timerSeq++, task));
+    }
+
+    private record Timer(long at, long seq, Runnable task) implements Comparable<Timer> {
+        @Override
+        public int compareTo(Timer o) {
+            long d = at - o.at;
+            return d != 0 ? Long.signum(d) : Long.compare(seq, o.seq);
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -307,7 +269,9 @@ public final class Transport {
         Throwable fatal = null;
         try {
             while (running) {
-                long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextSweep - System.nanoTime()));
+                Timer next = timers.peek();
+                long wake = next != null && next.at - nextSweep < 0 ? next.at : nextSweep;
+                long wait = Math.max(1, TimeUnit.NANOSECONDS.toMillis(wake - System.nanoTime()));
                 try {
                     selector.select(this::ready, wait);
                 } catch (IOException e) {
@@ -316,16 +280,12 @@ public final class Transport {
                 now = System.nanoTime();
                 Runnable task;
                 while ((task = tasks.poll()) != null) {
-                    try {
-                        task.run();
-                    } catch (RuntimeException | Error e) {
-                        survive(e);
-                        safeLog("event loop task failed", e);
-                        staging.clear();
-                        wireStaging.clear();
-                    }
+                    runTask(task);
                 }
                 now = System.nanoTime();
+                while ((next = timers.peek()) != null && now - next.at >= 0) {
+                    runTask(timers.poll().task);
+                }
                 if (now - nextSweep >= 0) {
                     sweep();
                     nextSweep = now + sweepEvery;
@@ -333,7 +293,7 @@ public final class Transport {
             }
         } catch (Throwable e) {
             fatal = e;
-            reserve = null;
+            reserve.release();
         } finally {
             for (Connection c : new ArrayList<>(connections)) {
                 try {
@@ -342,7 +302,7 @@ public final class Transport {
                     // the socket must still be closed below, whatever the connection's state
                 }
             }
-            closeListeners();
+            acceptor.close();
             try {
                 selector.close();
             } catch (IOException ignored) {
@@ -382,32 +342,22 @@ public final class Transport {
         new Thread(() -> System.exit(1), "smtpkit-exit").start();
     }
 
-    /**
-     * After an Error met while serving one connection or task: gives back the memory reserve,
-     * so that logging and closing that connection (which frees what it held) find memory. The
-     * next sweep takes the reserve back; if it cannot, the heap is exhausted for good and the
-     * loop stops (see {@link #sweep()}).
-     */
-    private void survive(Throwable e) {
-        if (e instanceof VirtualMachineError) {
-            reserve = null;
-        }
-    }
-
-    /** Logging that cannot itself end the loop (it may need memory that is not there). */
-    private static void safeLog(String what, Throwable e) {
+    private void runTask(Runnable task) {
         try {
-            log.warn(what, Printable.exception(e));
-        } catch (Throwable ignored) {
-            // nothing more can be said
+            task.run();
+        } catch (RuntimeException | Error e) {
+            reserve.survive(e);
+            HeapReserve.safeLog("event loop task failed", e);
+            staging.clear();
+            wireStaging.clear();
         }
     }
 
     private void ready(SelectionKey key) {
         now = System.nanoTime();
         Object attachment = key.attachment();
-        if (attachment instanceof Listener listener) {
-            accept(listener);
+        if (attachment instanceof Acceptor.Listener listener) {
+            acceptor.accept(listener, this);
             return;
         }
         Connection c = (Connection) attachment;
@@ -431,7 +381,7 @@ public final class Transport {
      * connection is closed, the loop and the others go on.
      */
     private void internalError(Connection c, Throwable e) {
-        survive(e);
+        reserve.survive(e);
         try {
             if (e instanceof Error) {
                 log.error("[{}] {} while serving this connection, closing it", c.id(), Printable.of(e));
@@ -447,16 +397,8 @@ public final class Transport {
     }
 
     private void sweep() {
-        if (reserve == null) {
-            // Throws OutOfMemoryError out of the loop if the heap has not recovered: see run().
-            reserve = new byte[RESERVE];
-        }
-        for (SelectionKey key : pausedListeners) {
-            if (key.isValid()) {
-                key.interestOps(SelectionKey.OP_ACCEPT);
-            }
-        }
-        pausedListeners.clear();
+        reserve.restore(); // throws OutOfMemoryError out of the loop if the heap has not recovered: see run()
+        acceptor.resumePaused();
         for (Connection c : new ArrayList<>(connections)) {
             try {
                 c.sweep(now);
@@ -466,65 +408,24 @@ public final class Transport {
         }
     }
 
-    private void accept(Listener listener) {
-        for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-            SocketChannel channel;
-            try {
-                channel = listener.channel.accept();
-            } catch (IOException e) {
-                // Typically EMFILE, out of file descriptors. The listener stays readable, so
-                // stop watching it until the next sweep instead of spinning on it.
-                log.warn("accept failed, pausing this listener: {}", e.toString());
-                SelectionKey key = listener.channel.keyFor(selector);
-                if (key != null && key.isValid()) {
-                    key.interestOps(0);
-                    pausedListeners.add(key);
-                }
-                return;
-            }
-            if (channel == null) {
-                return;
-            }
-            try {
-                admit(channel, listener.tls);
-            } catch (IOException e) {
-                log.debug("connection dropped while accepting: {}", Printable.of(e));
-                closeQuietly(channel);
-            }
-        }
-    }
-
-    private void admit(SocketChannel channel, boolean tls) throws IOException {
-        InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-        Object client = ClientKeys.of(remote.getAddress());
-        String refusal = refusal(client);
-        if (refusal != null) {
-            log.debug("refusing {}: {}", describe(remote), refusal);
-            channel.configureBlocking(false);
-            if (!tls) {
-                // RFC 5321 §3.1 allows a 421 instead of the greeting. Best effort: a fresh
-                // socket's send buffer is empty, so the reply fits.
-                channel.write(ByteBuffer.wrap(shuttingDown ? Reply.SHUTTING_DOWN.encode(true)
-                        : refusal.equals(GLOBAL_LIMIT) ? TOO_MANY_CONNECTIONS : TOO_MANY_FROM_CLIENT));
-            }
-            channel.close();
-            return;
-        }
-        channel.configureBlocking(false);
-        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    /** Serves a socket the {@link Acceptor} admitted for {@code client} (already counted in the limits). */
+    void adopt(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls) throws IOException {
         String id = Long.toString(ids.incrementAndGet(), 36);
-        Connection c = new Connection(this, channel, id, remote, (InetSocketAddress) channel.getLocalAddress(), tls);
+        Connection c;
         try {
+            c = new Connection(this, channel, id, remote, (InetSocketAddress) channel.getLocalAddress(), tls, client);
             c.key = channel.register(selector, 0, c);
         } catch (ClosedChannelException e) {
-            closeQuietly(channel);
+            limits.release(client);
+            Acceptor.closeQuietly(channel);
             return;
+        } catch (IOException | RuntimeException e) {
+            limits.release(client);
+            throw e;
         }
         connections.add(c);
-        perClient.merge(client, 1, Integer::sum);
-        c.clientKey = client;
-        open.incrementAndGet();
-        log.debug("[{}] connect from {} to {}{}", id, describe(remote), describe(c.localAddress()), tls ? " (TLS)" : "");
+        log.debug("[{}] connect from {} to {}{}", id, Acceptor.describe(remote), Acceptor.describe(c.localAddress()),
+                tls ? " (TLS)" : "");
         try {
             c.open();
         } catch (RuntimeException | Error e) {
@@ -533,52 +434,10 @@ public final class Transport {
         }
     }
 
-    private static final String GLOBAL_LIMIT = "too many connections";
-
-    /** Why a new connection from {@code client} is refused, or null; counts it against the rate if not. */
-    private String refusal(Object client) {
-        int max = settings.maxConnections;
-        int maxPerClient = settings.maxConnectionsPerClient;
-        if (shuttingDown) {
-            return "shutting down";
-        } else if (max > 0 && connections.size() >= max) {
-            return GLOBAL_LIMIT;
-        } else if (maxPerClient > 0 && perClient.getOrDefault(client, 0) >= maxPerClient) {
-            return "too many connections from this client";
-        } else if (!connectionRate.tryAcquire(client, now)) {
-            return "too many new connections from this client in the last minute";
-        }
-        return null;
-    }
-
-    /**
-     * Takes {@code octets} of the envelope budget for {@code client}, unless the budget is used
-     * up or that client already holds a quarter of it: many connections of one client must not
-     * leave the others without room for a single recipient.
-     */
-    boolean takeEnvelope(Object client, long octets) {
-        long limit = settings.envelopeMemory;
-        long held = envelopesByClient.getOrDefault(client, 0L);
-        if (limit > 0 && held + octets > limit / 4) {
-            return false;
-        }
-        if (!envelopes.tryTake(octets)) {
-            return false;
-        }
-        envelopesByClient.put(client, held + octets);
-        return true;
-    }
-
-    void giveEnvelope(Object client, long octets) {
-        envelopes.give(octets);
-        envelopesByClient.computeIfPresent(client, (k, held) -> held > octets ? held - octets : null);
-    }
-
-    /** Called by a connection once it is closed. */
-    void removed(Connection c) {
+    @Override
+    public void removed(Connection c) {
         if (connections.remove(c)) {
-            perClient.computeIfPresent(c.clientKey, (k, v) -> v > 1 ? v - 1 : null);
-            open.decrementAndGet();
+            limits.release(c.clientKey);
         }
         if (shuttingDown && connections.isEmpty()) {
             drained.countDown();
@@ -587,7 +446,7 @@ public final class Transport {
 
     private void beginShutdown() {
         shuttingDown = true;
-        closeListeners();
+        acceptor.close();
         log.info("shutting down: {} connection(s) open", connections.size());
         for (Connection c : new ArrayList<>(connections)) {
             try {
@@ -608,21 +467,8 @@ public final class Transport {
         running = false;
     }
 
-    private void closeListeners() {
-        for (ServerSocketChannel channel : listeners) {
-            closeQuietly(channel);
-        }
-    }
-
-    private static void closeQuietly(Closeable channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing to do
-        }
-    }
-
-    SSLEngine newEngine(InetSocketAddress remote) {
+    @Override
+    public SSLEngine newEngine(InetSocketAddress remote) {
         SSLEngine engine = settings.sslContext.createSSLEngine(remote.getHostString(), remote.getPort());
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(tlsProtocols);
@@ -630,5 +476,22 @@ public final class Transport {
         return engine;
     }
 
-    private record Listener(ServerSocketChannel channel, boolean tls) {}
+    @Override public long now() { return now; }
+    @Override public boolean shuttingDown() { return shuttingDown; }
+    @Override public ExecutorService executor() { return executor; }
+    @Override public ServerSettings settings() { return settings; }
+    @Override public SessionConfig config() { return config; }
+    @Override public Hooks hooks() { return hooks; }
+    @Override public AuthGuard auth() { return auth; }
+    @Override public SharedLimits limits() { return limits; }
+    @Override public long idleNanos() { return idleNanos; }
+    @Override public ByteBuffer readBuffer() { return readBuffer; }
+    @Override public Bytes staging() { return staging; }
+    @Override public Bytes wireStaging() { return wireStaging; }
+    @Override public TlsBuffers tlsBuffers() { return tlsBuffers; }
+
+    @Override
+    public String traceId(String connectionId, int message) {
+        return runTag + "." + connectionId + "." + message;
+    }
 }

@@ -1,0 +1,104 @@
+package io.smtpkit.server.internal;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every event loop of one server counts together: connections (all of them and per client),
+ * new connections per client per minute, and the envelope, buffer and in-memory spool budgets.
+ * One instance per server, so that a limit stays exact however many loops serve its clients; the
+ * methods are synchronized for that reason (they run at accept, at MAIL/RCPT and when a
+ * connection's held buffers change size, never per octet). Not API.
+ */
+final class SharedLimits {
+
+    /** Why {@link #admit} refused a connection over the global limit (its reply differs). */
+    static final String GLOBAL_LIMIT = "too many connections";
+
+    private final int maxConnections;
+    private final int maxConnectionsPerClient;
+    private final long envelopeMemory;
+    private final RateLimit connectionRate;
+    private final Map<Object, Integer> perClient = new HashMap<>();
+    private final AtomicInteger open = new AtomicInteger();
+    /** Heap octets the envelopes of all connections may still take. */
+    private final Budget envelopes;
+    /** Octets of {@link #envelopes} each client holds: one client may hold a quarter at most. */
+    private final Map<Object, Long> envelopesByClient = new HashMap<>();
+    /** Heap octets all connections' held input and unsent output may still take. */
+    private final Budget buffers;
+    /**
+     * Heap octets in-memory messages may still take, all connections together: a quarter of the
+     * heap. Past it, messages go to spool files even below the spool threshold.
+     */
+    final AtomicLong spoolMemory = new AtomicLong(Runtime.getRuntime().maxMemory() / 4);
+
+    SharedLimits(ServerSettings settings) {
+        this.maxConnections = settings.maxConnections;
+        this.maxConnectionsPerClient = settings.maxConnectionsPerClient;
+        this.envelopeMemory = settings.envelopeMemory;
+        this.connectionRate = new RateLimit(settings.maxConnectionRatePerClient);
+        this.envelopes = new Budget(settings.envelopeMemory);
+        this.buffers = new Budget(settings.bufferMemory);
+    }
+
+    /**
+     * Counts a new connection from {@code client}, or says why it is refused (and counts nothing
+     * but the attempt against the rate).
+     */
+    synchronized String admit(Object client, long now) {
+        if (maxConnections > 0 && open.get() >= maxConnections) {
+            return GLOBAL_LIMIT;
+        } else if (maxConnectionsPerClient > 0 && perClient.getOrDefault(client, 0) >= maxConnectionsPerClient) {
+            return "too many connections from this client";
+        } else if (!connectionRate.tryAcquire(client, now)) {
+            return "too many new connections from this client in the last minute";
+        }
+        perClient.merge(client, 1, Integer::sum);
+        open.incrementAndGet();
+        return null;
+    }
+
+    /** A connection {@link #admit}ted for {@code client} has closed. */
+    synchronized void release(Object client) {
+        perClient.computeIfPresent(client, (k, v) -> v > 1 ? v - 1 : null);
+        open.decrementAndGet();
+    }
+
+    /** Open connections, all loops together; readable from any thread. */
+    int open() {
+        return open.get();
+    }
+
+    /**
+     * Takes {@code octets} of the envelope budget for {@code client}, unless the budget is used
+     * up or that client already holds a quarter of it: many connections of one client must not
+     * leave the others without room for a single recipient.
+     */
+    synchronized boolean takeEnvelope(Object client, long octets) {
+        long held = envelopesByClient.getOrDefault(client, 0L);
+        if (envelopeMemory > 0 && held + octets > envelopeMemory / 4) {
+            return false;
+        }
+        if (!envelopes.tryTake(octets)) {
+            return false;
+        }
+        envelopesByClient.put(client, held + octets);
+        return true;
+    }
+
+    synchronized void giveEnvelope(Object client, long octets) {
+        envelopes.give(octets);
+        envelopesByClient.computeIfPresent(client, (k, held) -> held > octets ? held - octets : null);
+    }
+
+    synchronized boolean takeBuffers(long octets) {
+        return buffers.tryTake(octets);
+    }
+
+    synchronized void giveBuffers(long octets) {
+        buffers.give(octets);
+    }
+}

@@ -12,8 +12,9 @@ import java.util.List;
  *
  * <p>The transcript ({@code C:} client lines with AUTH credentials masked, {@code S:} replies) and
  * the facts marked "seen on the wire" come from the server's
- * {@link io.smtpkit.server.ConnectionTap}. A server that does not call its tap yet leaves them
- * empty, and the transcript then lists the handler hooks the session reached ({@code hook:} lines).
+ * {@link io.smtpkit.server.ConnectionTap}. Should the tap be replaced (through
+ * {@link SmtpServerExtension.Builder#server}), those facts stay empty and the transcript lists the
+ * handler hooks the session reached instead ({@code hook:} lines).
  */
 public final class ClientSession {
 

@@ -174,7 +174,7 @@ final class Recorder implements SmtpHandler, ConnectionTap {
             if (key != null && retried == null && transientFailures.contains(key)) {
                 retried = key + " (session " + s.id() + ")";
             }
-            script = pick(stage, true, sender, recipients);
+            script = pick(stage, true, true, sender, recipients);
         }
         Reply reply = null;
         if (script != null) {
@@ -196,11 +196,15 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         return reply;
     }
 
-    /** The first script of {@code stage} that is to act now; every matching one counts the occurrence. */
-    private Script pick(Stage stage, boolean hook, String sender, List<String> recipients) {
+    /**
+     * The first script of {@code stage} that is to act now; every matching one counts the
+     * occurrence. Refusals are left out where the server cannot refuse ({@code refusable} false).
+     */
+    private Script pick(Stage stage, boolean hook, boolean refusable, String sender, List<String> recipients) {
         Script chosen = null;
         for (Script script : scripts) {
-            if (script.stage != stage || script.inHook() != hook || !script.matches(sender, recipients)) {
+            if (script.stage != stage || script.inHook() != hook || !script.matches(sender, recipients)
+                    || (!refusable && script.action == Script.Action.REPLY)) {
                 continue;
             }
             if (script.action == Script.Action.GREYLIST) {
@@ -280,8 +284,13 @@ final class Recorder implements SmtpHandler, ConnectionTap {
                     String to = pathIn(line);
                     return act(Stage.RCPT, sender, to == null ? null : List.of(to));
                 }
-                case "DATA", "BDAT" -> {
-                    return act(Stage.DATA, sender, info.recipients().stream().map(MailPath::address).toList());
+                case "DATA" -> {
+                    return act(Stage.DATA, true, sender, info.recipients().stream().map(MailPath::address).toList());
+                }
+                case "BDAT" -> {
+                    // Its chunk follows at once, so the server cannot refuse it (TapAction.refuse):
+                    // only DATA scripts that delay, cut or slow down apply.
+                    return act(Stage.DATA, false, sender, info.recipients().stream().map(MailPath::address).toList());
                 }
                 case "QUIT" -> {
                     return act(Stage.QUIT, null, null);
@@ -330,9 +339,13 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         }
 
         private TapAction act(Stage stage, String sender, List<String> recipients) {
+            return act(stage, true, sender, recipients);
+        }
+
+        private TapAction act(Stage stage, boolean refusable, String sender, List<String> recipients) {
             Script script;
             synchronized (Recorder.this) {
-                script = pick(stage, false, sender, recipients);
+                script = pick(stage, false, refusable, sender, recipients);
             }
             if (script == null) {
                 return TapAction.proceed();

@@ -73,7 +73,9 @@ public final class ScriptBuilder {
 
     /**
      * Answers with this reply. A 4xx or 5xx refuses what was asked; a {@code 421} is sent and
-     * then closes the connection (RFC 5321 §3.8). At DATA and QUIT only refusals can be scripted.
+     * then closes the connection (RFC 5321 §3.8). At DATA and QUIT only refusals can be scripted,
+     * and a DATA refusal applies to the DATA command, not to BDAT (RFC 3030), whose chunk follows
+     * it at once.
      *
      * @param enhanced the RFC 3463 code such as {@code 5.1.1}, or {@code null}
      */

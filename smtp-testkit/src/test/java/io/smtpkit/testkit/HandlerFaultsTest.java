@@ -6,12 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
+import io.smtpkit.server.testsupport.SmtpClient;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -50,15 +47,11 @@ class HandlerFaultsTest {
     void a421AtMailClosesTheConnection() throws Exception {
         smtp.whenMail().reply(421, "4.3.2", "Shutting down");
 
-        try (Socket socket = new Socket(smtp.host(), smtp.port())) {
-            socket.setSoTimeout(10_000);
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-            OutputStream out = socket.getOutputStream();
-            assertThat(in.readLine()).startsWith("220 ");
-            out.write("HELO c\r\nMAIL FROM:<a@example.org>\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(in.readLine()).startsWith("250 ");
-            assertThat(in.readLine()).isEqualTo("421 Shutting down"); // HELO: no enhanced codes
-            assertThat(in.readLine()).isNull();
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(smtp.host(), smtp.port()))) {
+            assertThat(client.reply()).startsWith("220 ");
+            assertThat(client.pipeline("HELO c", "MAIL FROM:<a@example.org>"))
+                    .containsExactly("250 localhost", "421 Shutting down"); // HELO: no enhanced codes
+            assertThat(client.closedByServer()).isTrue();
         }
         // Angus Mail sees it too (as the 421, or as the broken pipe of its RSET after it).
         assertThatThrownBy(() -> send("a@example.org", "b@example.org")).isInstanceOf(MessagingException.class);

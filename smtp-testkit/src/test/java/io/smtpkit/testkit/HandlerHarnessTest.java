@@ -10,11 +10,8 @@ import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -108,28 +105,24 @@ class HandlerHarnessTest {
         }
 
         Recording overSocket = new Recording();
-        List<List<Reply>> serverReplies = new ArrayList<>();
+        List<String> serverCodes = new ArrayList<>();
         try (SmtpServer server = SmtpServer.builder().listen(new InetSocketAddress("127.0.0.1", 0)).config(config)
                 .handler(overSocket).build().start();
-                Socket socket = new Socket("127.0.0.1", server.port())) {
-            socket.setSoTimeout(10_000);
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            OutputStream out = socket.getOutputStream();
-            assertThat(readReply(in).code()).isEqualTo(220);
+                SmtpClient client = SmtpClient.connect(server)) {
+            assertThat(client.readReply().code()).isEqualTo(220);
             for (int i = 0; i < CLIENT.size(); i++) {
-                out.write((CLIENT.get(i) + "\r\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                List<Reply> got = new ArrayList<>();
+                client.send(CLIENT.get(i) + "\r\n");
+                List<Integer> got = new ArrayList<>();
                 for (int r = 0; r < harnessReplies.get(i).size(); r++) {
-                    got.add(readReply(in));
+                    got.add(client.readReply().code());
                 }
-                serverReplies.add(got);
+                serverCodes.add(got.toString());
             }
             assertThat(overSocket.closed.await(10, TimeUnit.SECONDS)).isTrue();
         }
 
         assertThat(harness.replies().get(0).code()).isEqualTo(220);
-        assertThat(codes(harnessReplies)).isEqualTo(codes(serverReplies))
+        assertThat(codes(harnessReplies)).isEqualTo(serverCodes)
                 .containsExactly("[250]", "[550]", "[250]", "[250]", "[550]", "[250]", "[354]", "[]", "[]", "[]",
                         "[250]", "[250]", "[250]", "[354]", "[]", "[]", "[]", "[451]", "[250]", "[221]");
         assertThat(inMemory.seen).isEqualTo(overSocket.seen).containsExactly(
@@ -194,19 +187,5 @@ class HandlerHarnessTest {
 
     private static List<String> codes(List<List<Reply>> replies) {
         return replies.stream().map(l -> l.stream().map(Reply::code).toList().toString()).toList();
-    }
-
-    private static Reply readReply(BufferedReader in) throws Exception {
-        StringBuilder text = new StringBuilder();
-        while (true) {
-            String line = in.readLine();
-            if (line == null) {
-                throw new AssertionError("connection closed; so far: " + text);
-            }
-            text.append(line).append("\r\n");
-            if (line.length() < 4 || line.charAt(3) == ' ') {
-                return io.smtpkit.testkit.internal.ReplyParser.parse(text.toString()).get(0);
-            }
-        }
     }
 }

@@ -8,12 +8,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
+import io.smtpkit.server.testsupport.SmtpClient;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -63,17 +60,11 @@ class TapFaultsTest {
 
     @Test
     void pipeliningIsNoticed() throws Exception {
-        try (Socket socket = new Socket(smtp.host(), smtp.port())) {
-            socket.setSoTimeout(10_000);
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-            OutputStream out = socket.getOutputStream();
-            readReply(in);
-            out.write("EHLO c\r\n".getBytes(StandardCharsets.US_ASCII));
-            readReply(in);
-            out.write("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nQUIT\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(readReply(in)).startsWith("250");
-            assertThat(readReply(in)).startsWith("250");
-            assertThat(readReply(in)).startsWith("221");
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(smtp.host(), smtp.port()))) {
+            client.reply();
+            client.command("EHLO c");
+            assertThat(client.pipeline("MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>", "QUIT"))
+                    .extracting(r -> r.substring(0, 3)).containsExactly("250", "250", "221");
         }
         assertThat(smtp.clientPipelined()).isTrue();
     }
@@ -91,15 +82,11 @@ class TapFaultsTest {
     void refusalAndDisconnectAtQuit() throws Exception {
         smtp.whenQuit().attempt(1).reply(502, "5.5.1", "Not yet");
         smtp.whenQuit().attempt(2).disconnect();
-        try (Socket socket = new Socket(smtp.host(), smtp.port())) {
-            socket.setSoTimeout(10_000);
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-            OutputStream out = socket.getOutputStream();
-            readReply(in);
-            out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(readReply(in)).isEqualTo("502 Not yet"); // no EHLO: no enhanced codes
-            out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(in.readLine()).isNull(); // closed without a 221
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(smtp.host(), smtp.port()))) {
+            client.reply();
+            assertThat(client.command("QUIT")).isEqualTo("502 Not yet"); // no EHLO: no enhanced codes
+            client.send("QUIT\r\n");
+            assertThat(client.closedByServer()).isTrue(); // without a 221
         }
     }
 
@@ -164,16 +151,5 @@ class TapFaultsTest {
         // The server reads 100 kB/s whatever the socket buffers hold, and answers after the last octet.
         assertThat(tookMillis).isGreaterThanOrEqualTo(1500);
         assertThat(smtp.awaitMessage().content()).contains("zzzz");
-    }
-
-    private static String readReply(BufferedReader in) throws Exception {
-        String line;
-        do {
-            line = in.readLine();
-            if (line == null) {
-                throw new AssertionError("closed");
-            }
-        } while (line.length() > 3 && line.charAt(3) == '-');
-        return line;
     }
 }

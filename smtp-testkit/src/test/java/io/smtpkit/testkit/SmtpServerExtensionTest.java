@@ -44,6 +44,16 @@ class SmtpServerExtensionTest {
     }
 
     @Test
+    void byHandWithoutTheReceivedHeader() throws Exception {
+        try (SmtpServerExtension bare = SmtpServerExtension.builder().receivedHeader(false).build().start()) {
+            Mail.send(bare, "a@example.org", "bare", "x", "b@example.org");
+
+            String stored = new String(bare.awaitMessage().bytes(), StandardCharsets.US_ASCII);
+            assertThat(stored).doesNotContain("Received:").contains("Subject: bare");
+        }
+    }
+
+    @Test
     void decodesEncodedSubjectsAndText() throws Exception {
         Mail.send(smtp, "a@example.org", "Grüße, 東京", "ünïcödé body", "b@example.org");
 

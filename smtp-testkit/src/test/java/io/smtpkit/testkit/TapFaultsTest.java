@@ -79,6 +79,22 @@ class TapFaultsTest {
     }
 
     @Test
+    void aDataRefusalLeavesBdatAlone() throws Exception {
+        // BDAT's chunk follows the command at once: the server cannot refuse it, so the script must not claim it did.
+        Script refusal = smtp.whenData().reply(554, "5.7.1", "No data today").optional();
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(smtp.host(), smtp.port()))) {
+            client.reply();
+            assertThat(client.command("EHLO c")).contains("CHUNKING");
+            assertThat(client.pipeline("MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>")).allMatch(r -> r.startsWith("250"));
+            client.send("BDAT 22 LAST\r\nSubject: chunk\r\n\r\nhi\r\n");
+            assertThat(client.reply()).startsWith("250");
+        }
+
+        assertThat(smtp.awaitMessage().subject()).isEqualTo("chunk");
+        assertThat(refusal.fired()).isZero();
+    }
+
+    @Test
     void refusalAndDisconnectAtQuit() throws Exception {
         smtp.whenQuit().attempt(1).reply(502, "5.5.1", "Not yet");
         smtp.whenQuit().attempt(2).disconnect();

@@ -69,7 +69,9 @@ public final class ClientSession {
     private final ClientConfig config;
     private final ReplyReader reader;
     private final ArrayDeque<Expect> expected = new ArrayDeque<>();
-    private final ArrayDeque<ClientEvent> events = new ArrayDeque<>();
+    // Each event remembers how much output came before it, so that takeOutput() and next()
+    // together hand out bytes and events in the order they arose, however the input was cut.
+    private final ArrayDeque<Pending> events = new ArrayDeque<>();
     private final List<ByteBuffer> output = new ArrayList<>();
     private final DotStuffer stuffer = new DotStuffer();
     private ClientState state = ClientState.GREETING;
@@ -191,7 +193,7 @@ public final class ClientSession {
         ClientFailure refusal = refusal(transaction);
         if (refusal != null) {
             Tx refused = new Tx(transaction, false, false);
-            events.add(new ClientEvent.Delivered(refused.result(refusal)));
+            emit(new ClientEvent.Delivered(refused.result(refusal)));
             ready();
             return;
         }
@@ -277,27 +279,34 @@ public final class ClientSession {
      * reading while paused too, so that a 421 or a close is noticed.
      */
     public ClientEvent next() {
-        ClientEvent event = events.poll();
-        if (event != null) {
-            return event;
+        Pending pending = events.poll();
+        if (pending != null) {
+            return pending.event;
         }
         boolean waitsForServer = state != ClientState.CLOSED && state != ClientState.TLS_HANDSHAKE
                 && !expected.isEmpty() && !acceptsContent();
         return waitsForServer ? ClientEvent.NeedData.INSTANCE : ClientEvent.Paused.INSTANCE;
     }
 
-    /** True if there are bytes to write. */
+    /** True if {@link #takeOutput()} has bytes to give. */
     public boolean hasOutput() {
-        return !output.isEmpty();
+        return (events.isEmpty() ? output.size() : events.peek().mark) > 0;
     }
 
     /**
      * The bytes to write, in order, for one gathering write; the session forgets them. Content
-     * buffers are views of the caller's chunks.
+     * buffers are views of the caller's chunks. Output that arose after a pending event comes
+     * only once that event has been taken with {@link #next()}: a transport loops
+     * {@code write(takeOutput()); event = next();} until {@code next()} says NeedData or Paused.
      */
     public List<ByteBuffer> takeOutput() {
-        List<ByteBuffer> out = List.copyOf(output);
-        output.clear();
+        int upTo = events.isEmpty() ? output.size() : events.peek().mark;
+        List<ByteBuffer> taken = output.subList(0, upTo);
+        List<ByteBuffer> out = List.copyOf(taken);
+        taken.clear();
+        for (Pending p : events) {
+            p.mark -= upTo;
+        }
         return out;
     }
 
@@ -413,7 +422,7 @@ public final class ClientSession {
             case STARTTLS -> {
                 if (kind == 2) {
                     state = ClientState.TLS_HANDSHAKE;
-                    events.add(new ClientEvent.StartTls());
+                    emit(new ClientEvent.StartTls());
                 } else if (refused && config.tls() == ClientConfig.Tls.REQUIRED) {
                     politeFail(ClientFailure.Kind.TLS_UNAVAILABLE, Reply.of(451, "4.7.5", "TLS to the next hop is required and was refused"),
                             "STARTTLS was refused: " + r, r);
@@ -494,7 +503,7 @@ public final class ClientSession {
                     finish(true);
                 } else if (!tx.pipelined) {
                     tx.chunkOutstanding = false;
-                    events.add(new ClientEvent.SendContent());
+                    emit(new ClientEvent.SendContent());
                 }
             }
             case END_OF_DATA -> {
@@ -614,7 +623,7 @@ public final class ClientSession {
 
     private void ready() {
         state = ClientState.READY;
-        events.add(new ClientEvent.Ready(capabilities));
+        emit(new ClientEvent.Ready(capabilities));
     }
 
     private ClientFailure refusal(Transaction t) {
@@ -682,7 +691,7 @@ public final class ClientSession {
             finish(tx.mailAccepted());
         } else if (tx.bdat) {
             state = ClientState.CONTENT;
-            events.add(new ClientEvent.SendContent());
+            emit(new ClientEvent.SendContent());
         } else {
             command("DATA", Expect.DATA);
         }
@@ -691,13 +700,13 @@ public final class ClientSession {
     private void startContent() {
         stuffer.reset();
         state = ClientState.CONTENT;
-        events.add(new ClientEvent.SendContent());
+        emit(new ClientEvent.SendContent());
     }
 
     /** The transaction's outcome is known: tell the caller, then reset the server or be ready. */
     private void finish(boolean reset) {
         tx.finished = true;
-        events.add(new ClientEvent.Delivered(tx.result(null)));
+        emit(new ClientEvent.Delivered(tx.result(null)));
         if (reset) {
             state = ClientState.RESET;
             command("RSET", Expect.RSET);
@@ -711,13 +720,14 @@ public final class ClientSession {
     private void fail(ClientFailure.Kind kind, String detail, Reply serverReply) {
         failure = new ClientFailure(kind, hint(kind, serverReply), serverReply, detail);
         if (tx != null && !tx.finished) {
-            events.add(new ClientEvent.Delivered(tx.result(failure)));
+            emit(new ClientEvent.Delivered(tx.result(failure)));
         }
         tx = null;
-        output.clear();
+        // Output already produced stays: the transport writes it before closing, whatever the
+        // cut of the input that led here, so the bytes on the wire do not depend on it.
         expected.clear();
         state = ClientState.CLOSED;
-        events.add(new ClientEvent.Closed(failure));
+        emit(new ClientEvent.Closed(failure));
     }
 
     private static Reply hint(ClientFailure.Kind kind, Reply serverReply) {
@@ -741,7 +751,21 @@ public final class ClientSession {
     private void close() {
         expected.clear();
         state = ClientState.CLOSED;
-        events.add(new ClientEvent.Closed(failure));
+        emit(new ClientEvent.Closed(failure));
+    }
+
+    private void emit(ClientEvent event) {
+        events.add(new Pending(event, output.size()));
+    }
+
+    private static final class Pending {
+        final ClientEvent event;
+        int mark;
+
+        Pending(ClientEvent event, int mark) {
+            this.event = event;
+            this.mark = mark;
+        }
     }
 
     private void command(String line, Expect reply) {

@@ -163,8 +163,8 @@ final class ClientTranscriptRunner {
     }
 
     private static void drain(ClientSession session, ClientTranscript.Recorder recorder) {
-        recorder.output(session.takeOutput());
         while (true) {
+            recorder.output(session.takeOutput());
             ClientEvent e = session.next();
             if (e instanceof ClientEvent.NeedData || e instanceof ClientEvent.Paused) {
                 return;

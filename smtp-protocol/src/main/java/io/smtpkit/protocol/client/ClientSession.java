@@ -66,6 +66,9 @@ public final class ClientSession {
     private static final Reply LOCAL_BINARY = Reply.of(554, "5.6.3", "The next hop does not support BINARYMIME with CHUNKING (RFC 3030)");
     private static final Reply LOCAL_TOO_BIG = Reply.of(552, "5.3.4", "Message size exceeds the next hop's fixed maximum message size");
 
+    /** The most server bytes kept unread while an event waits to be taken. */
+    public static final int MAX_HELD = 65536;
+
     private final ClientConfig config;
     private final ReplyReader reader;
     private final ArrayDeque<Expect> expected = new ArrayDeque<>();
@@ -86,6 +89,8 @@ public final class ClientSession {
     // Set when a transaction ended while its caller may still be streaming content (a refused
     // BDAT chunk under PIPELINING): the rest of that content is dropped, not an error.
     private boolean dropContent;
+    private ByteBuffer held = ByteBuffer.allocate(0);
+    private boolean lost;
 
     /** A session waiting for the server's greeting. */
     public ClientSession(ClientConfig config) {
@@ -110,27 +115,47 @@ public final class ClientSession {
 
     /**
      * Takes bytes the server sent, from {@code in}'s position to its limit, however they were
-     * split; all of them are consumed (a partial reply is kept for the next call). Bytes after a
+     * split; all of them are consumed. Like h11, the session reads replies only while no event is
+     * waiting to be taken: bytes that arrive behind a reply that produced an event are kept (up
+     * to {@value #MAX_HELD} octets, more is a protocol error) and read on the next
+     * {@link #next()}, so an event is always current when the caller gets it. Bytes after a
      * STARTTLS 220 and before {@link #tlsStarted(boolean)}, and after the session closed, are
      * dropped.
      */
     public void receive(ByteBuffer in) {
-        while (in.hasRemaining()) {
-            if (state == ClientState.CLOSED || state == ClientState.TLS_HANDSHAKE) {
-                in.position(in.limit());
-                return;
-            }
-            Reply reply = reader.read(in);
-            if (reply != null) {
-                onReply(reply);
-            } else if (reader.problem() != null) {
-                fail(ClientFailure.Kind.PROTOCOL_ERROR, reader.problem(), null);
-            }
+        if (held.position() == 0 && events.isEmpty()) {
+            read(in);
+        }
+        if (!in.hasRemaining() || dropsInput()) {
+            in.position(in.limit());
+            return;
+        }
+        if (held.position() + in.remaining() > MAX_HELD) {
+            in.position(in.limit());
+            fail(ClientFailure.Kind.PROTOCOL_ERROR, "more than " + MAX_HELD + " octets sent ahead of the replies asked for", null);
+            return;
+        }
+        if (held.remaining() < in.remaining()) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.min(MAX_HELD, Math.max(held.capacity() * 2, held.position() + in.remaining())));
+            held.flip();
+            bigger.put(held);
+            held = bigger;
+        }
+        held.put(in);
+    }
+
+    /**
+     * The server closed the connection (or it broke). After QUIT that is the normal end. Takes
+     * effect once the bytes received before it have been read.
+     */
+    public void connectionLost() {
+        lost = true;
+        if (held.position() == 0 && events.isEmpty()) {
+            lost();
         }
     }
 
-    /** The server closed the connection (or it broke). After QUIT that is the normal end. */
-    public void connectionLost() {
+    private void lost() {
         if (state == ClientState.CLOSED) {
             return;
         }
@@ -139,6 +164,40 @@ public final class ClientSession {
             return;
         }
         fail(ClientFailure.Kind.CONNECTION_LOST, "the server closed the connection in " + state, null);
+    }
+
+    private boolean dropsInput() {
+        return state == ClientState.CLOSED || state == ClientState.TLS_HANDSHAKE;
+    }
+
+    /** Reads replies from {@code in} until it is used up or an event waits to be taken. */
+    private void read(ByteBuffer in) {
+        while (in.hasRemaining() && events.isEmpty() && !dropsInput()) {
+            Reply reply = reader.read(in);
+            if (reply != null) {
+                onReply(reply);
+            } else if (reader.problem() != null) {
+                fail(ClientFailure.Kind.PROTOCOL_ERROR, reader.problem(), null);
+            }
+        }
+        if (dropsInput()) {
+            in.position(in.limit()); // RFC 3207 §4.2: nothing read in clear after the 220 counts
+        }
+    }
+
+    /** Reads what was held back while events waited, then a deferred connection loss. */
+    private void pump() {
+        if (held.position() > 0) {
+            held.flip();
+            read(held);
+            held.compact();
+            if (dropsInput()) {
+                held.clear();
+            }
+        }
+        if (lost && held.position() == 0 && events.isEmpty()) {
+            lost();
+        }
     }
 
     /** The timer the transport armed for {@link #waiting()} ran out. */
@@ -169,6 +228,7 @@ public final class ClientSession {
         }
         secure = true;
         reader.reset();
+        held.clear();
         capabilities = Capabilities.NONE;
         state = ClientState.HELLO;
         hello(false);
@@ -279,6 +339,9 @@ public final class ClientSession {
      * reading while paused too, so that a 421 or a close is noticed.
      */
     public ClientEvent next() {
+        if (events.isEmpty()) {
+            pump();
+        }
         Pending pending = events.poll();
         if (pending != null) {
             return pending.event;
@@ -288,7 +351,7 @@ public final class ClientSession {
         return waitsForServer ? ClientEvent.NeedData.INSTANCE : ClientEvent.Paused.INSTANCE;
     }
 
-    /** True if {@link #takeOutput()} has bytes to give. */
+    /** True if {@link #takeOutput()} has bytes to give without reading held input first. */
     public boolean hasOutput() {
         return (events.isEmpty() ? output.size() : events.peek().mark) > 0;
     }
@@ -297,9 +360,13 @@ public final class ClientSession {
      * The bytes to write, in order, for one gathering write; the session forgets them. Content
      * buffers are views of the caller's chunks. Output that arose after a pending event comes
      * only once that event has been taken with {@link #next()}: a transport loops
-     * {@code write(takeOutput()); event = next();} until {@code next()} says NeedData or Paused.
+     * {@code write(takeOutput()); event = next();} until {@code next()} says NeedData or Paused,
+     * and writes what {@code takeOutput()} gives after Closed and StartTls before acting on them.
      */
     public List<ByteBuffer> takeOutput() {
+        if (events.isEmpty()) {
+            pump(); // held replies may produce output before their event: hand both out in order
+        }
         int upTo = events.isEmpty() ? output.size() : events.peek().mark;
         List<ByteBuffer> taken = output.subList(0, upTo);
         List<ByteBuffer> out = List.copyOf(taken);

@@ -241,11 +241,17 @@ public final class ClientSession {
      * Starts a transaction; allowed only after {@link ClientEvent.Ready}. A message that needs an
      * extension the server does not offer, or is larger than its SIZE, is refused at once: a
      * {@link ClientEvent.Delivered} with a local {@link ClientFailure}, nothing sent, and the
-     * session is ready again.
+     * session is ready again. On a session that has failed meanwhile, the outcome is a
+     * {@link ClientEvent.Delivered} with that failure.
      *
-     * @throws IllegalStateException when the session is not {@link ClientState#READY}
+     * @throws IllegalStateException when the session is neither {@link ClientState#READY} nor failed
      */
     public void send(Transaction transaction) {
+        if (state == ClientState.CLOSED && failure != null) {
+            // Closed by input read after Ready was taken: the transaction still gets its outcome.
+            emit(new ClientEvent.Delivered(new Tx(transaction, false, false).result(failure)));
+            return;
+        }
         if (state != ClientState.READY) {
             throw new IllegalStateException("send() when ready only, not in " + state);
         }
@@ -275,13 +281,14 @@ public final class ClientSession {
      * The next piece of content, after {@link ClientEvent.SendContent}. With DATA it is
      * dot-stuffed (RFC 5321 §4.5.2), with BDAT it becomes one chunk (RFC 3030 §2). The output
      * holds views of {@code chunk}, not copies: leave its bytes alone until that output is
-     * written. Its position does not move. Content after a refused BDAT chunk is dropped.
+     * written. Its position does not move. Content after a refused BDAT chunk, or once the session
+     * has closed, is dropped.
      *
      * @throws IllegalStateException outside {@link ClientState#CONTENT}, or before a BDAT chunk's
      *     reply came when the server does not pipeline
      */
     public void content(ByteBuffer chunk) {
-        if (dropContent) {
+        if (dropContent || state == ClientState.CLOSED) {
             return;
         }
         if (!acceptsContent()) {
@@ -299,7 +306,7 @@ public final class ClientSession {
 
     /** Ends the content: CRLF "." CRLF after DATA (RFC 5321 §4.1.1.4), {@code BDAT 0 LAST} after chunks. */
     public void endContent() {
-        if (dropContent) {
+        if (dropContent || state == ClientState.CLOSED) {
             return;
         }
         if (!acceptsContent()) {
@@ -379,12 +386,15 @@ public final class ClientSession {
 
     /**
      * The timeout that applies now: the reply the session waits for (the oldest outstanding
-     * command's), {@link Wait#DATA_BLOCK} while it takes content, or {@code null} when nothing is
-     * timed (ready, in the TLS handshake, closed).
+     * command's), {@link Wait#DATA_BLOCK} while it takes content, {@link Wait#COMMAND} during the
+     * TLS handshake, or {@code null} when nothing is timed (ready, closed).
      */
     public Wait waiting() {
-        if (state == ClientState.CLOSED || state == ClientState.TLS_HANDSHAKE) {
+        if (state == ClientState.CLOSED) {
             return null;
+        }
+        if (state == ClientState.TLS_HANDSHAKE) {
+            return Wait.COMMAND; // the handshake is the transport's, but it must not hang either
         }
         if (acceptsContent()) {
             return Wait.DATA_BLOCK;
@@ -446,6 +456,13 @@ public final class ClientSession {
             return;
         }
         if (e == null) {
+            if (state == ClientState.CONTENT && !tx.bdat && (r.isTransient() || r.isPermanent())) {
+                // A server that refuses the message before its end (a 552 for size, say) has
+                // given its verdict; keep it for the recipients, though the session is over.
+                tx.stopper = r;
+                tx.finished = true;
+                emit(new ClientEvent.Delivered(tx.result(null)));
+            }
             fail(ClientFailure.Kind.PROTOCOL_ERROR, "a reply nothing asked for: " + r, r);
             return;
         }

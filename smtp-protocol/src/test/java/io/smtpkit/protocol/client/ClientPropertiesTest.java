@@ -1,11 +1,8 @@
 package io.smtpkit.protocol.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.smtpkit.protocol.BodyType;
 import io.smtpkit.protocol.Chunks;
-import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.transcript.Transcript;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -77,58 +74,15 @@ class ClientPropertiesTest {
 
     @Property(tries = 3000)
     void anyServerNeverThrowsAndNoTransactionIsLost(@ForAll("serverBytes") byte[] input, @ForAll("configs") ClientConfig config,
-            @ForAll @Size(max = 8) List<Integer> cuts, @ForAll long seed) {
-        Random random = new Random(seed);
-        ClientSession s = new ClientSession(config);
-        int[] started = {0};
-        int[] outcomes = {0};
-        int[] closes = {0};
+            @ForAll @Size(max = 8) List<Integer> cuts, @ForAll boolean secure, @ForAll long seed) {
+        ClientDriver whole = new ClientDriver(config, secure, seed);
+        whole.feed(ByteBuffer.wrap(input));
+        List<String> expected = ClientDriver.untilTls(whole.end());
+        ClientDriver cut = new ClientDriver(config, secure, seed);
         List<Integer> positions = cuts.stream().map(c -> Math.floorMod(c, input.length + 1)).toList();
         for (byte[] piece : Chunks.split(input, positions)) {
-            s.receive(ByteBuffer.wrap(piece));
-            drive(s, random, started, outcomes, closes);
+            cut.feed(ByteBuffer.wrap(piece));
         }
-        s.connectionLost();
-        drive(s, random, started, outcomes, closes);
-        assertEquals(ClientState.CLOSED, s.state());
-        assertEquals(1, closes[0], "one Closed");
-        assertEquals(started[0], outcomes[0], "one outcome per transaction");
-    }
-
-    private static void drive(ClientSession s, Random random, int[] started, int[] outcomes, int[] closes) {
-        while (true) {
-            s.takeOutput();
-            ClientEvent e = s.next();
-            if (e instanceof ClientEvent.NeedData || e instanceof ClientEvent.Paused) {
-                return;
-            }
-            if (e instanceof ClientEvent.Ready) {
-                if (random.nextInt(5) == 0) {
-                    s.quit();
-                } else {
-                    BodyType body = BodyType.values()[random.nextInt(3)];
-                    Transaction.Builder t = Transaction.from(new MailPath("a", "example.org")).body(body)
-                            .size(random.nextInt(20) - 1);
-                    for (int i = random.nextInt(3); i >= 0; i--) {
-                        t.to(new MailPath("r" + i, "example.org"));
-                    }
-                    started[0]++;
-                    s.send(t.build());
-                }
-            } else if (e instanceof ClientEvent.StartTls) {
-                s.tlsStarted(random.nextBoolean());
-            } else if (e instanceof ClientEvent.SendContent) {
-                s.content(ByteBuffer.wrap(".x\r\n".getBytes(StandardCharsets.US_ASCII)));
-                if (s.acceptsContent() && random.nextBoolean()) {
-                    s.endContent();
-                }
-            } else if (e instanceof ClientEvent.Delivered d) {
-                outcomes[0]++;
-                assertEquals(d.result().recipients().size(), d.result().recipients().stream().filter(r -> r.reply() != null).count());
-            } else if (e instanceof ClientEvent.Closed) {
-                closes[0]++;
-                assertTrue(s.state() == ClientState.CLOSED);
-            }
-        }
+        assertEquals(expected, ClientDriver.untilTls(cut.end()));
     }
 }

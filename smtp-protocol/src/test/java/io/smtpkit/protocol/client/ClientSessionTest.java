@@ -152,8 +152,26 @@ class ClientSessionTest {
         s.connectionLost();
         s.timeout();
         s.quit();
+        s.content(ByteBuffer.allocate(3));
+        s.endContent();
         assertInstanceOf(ClientEvent.Paused.class, s.next());
         assertEquals(ClientState.CLOSED, s.state());
+        assertFalse(s.hasOutput());
+    }
+
+    /** A transaction sent to a session that failed after Ready still gets its outcome. */
+    @Test
+    void sendAfterAFailureIsAnsweredAtOnce() {
+        ClientSession s = ready(config(), "");
+        feed(s, "421 4.3.2 bye\r\n");
+        s.send(Transaction.from(ALICE).to(BOB).build());
+        List<ClientEvent> events = events(s);
+        assertEquals(2, events.size(), events::toString);
+        assertInstanceOf(ClientEvent.Closed.class, events.get(0));
+        TransactionResult r = assertInstanceOf(ClientEvent.Delivered.class, events.get(1)).result();
+        assertEquals(ClientFailure.Kind.SERVICE_CLOSING, r.failure().kind());
+        assertEquals(451, r.recipients().get(0).reply().code());
+        assertFalse(s.hasOutput());
     }
 
     @Test

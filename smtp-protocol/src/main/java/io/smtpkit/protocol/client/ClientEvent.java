@@ -4,7 +4,16 @@ package io.smtpkit.protocol.client;
  * What a {@link ClientSession} tells its transport, from {@link ClientSession#next()}, in the
  * manner of h11's events: each one is acted on, then {@code next()} is asked again, until it
  * answers {@link NeedData} (read from the server) or {@link Paused} (nothing to do until the
- * caller acts). Output to write is separate: {@link ClientSession#takeOutput()}, after every call.
+ * caller acts). Output to write is separate, and ordered with the events: a transport loops
+ *
+ * <pre>{@code
+ * for (;;) {
+ *     write(session.takeOutput());          // one gathering write
+ *     ClientEvent event = session.next();
+ *     if (event instanceof ClientEvent.NeedData || event instanceof ClientEvent.Paused) break;
+ *     act(event);                           // send, handshake, content, record, close
+ * }
+ * }</pre>
  */
 public sealed interface ClientEvent {
 

@@ -3,8 +3,11 @@ package io.smtpkit.protocol.client;
 import java.util.Objects;
 
 /**
- * How a {@link ClientSession} behaves. Timeouts are not here: the transport owns time and reads
- * the {@link Wait} the session is in. Immutable; the password never appears in {@link #toString()}.
+ * How a {@link ClientSession} behaves: the name it greets with (RFC 5321 §4.1.1.1), SMTP or LMTP
+ * (RFC 2033), whether it pipelines (RFC 2920), when it uses STARTTLS (RFC 3207) and which
+ * credentials it gives AUTH (RFC 4954). Timeouts are not here: the transport owns time and reads
+ * the {@link Wait} the session is in (RFC 5321 §4.5.3.2). Immutable; the password never appears
+ * in {@link #toString()}.
  */
 public final class ClientConfig {
 

@@ -4,7 +4,8 @@ import io.smtpkit.protocol.Reply;
 import java.util.Objects;
 
 /**
- * Why a session or transaction ended other than by the server's verdicts: the server broke the
+ * Why a session or transaction ended other than by the server's verdicts (the status codes of the
+ * hint replies are RFC 3463's): the server broke the
  * protocol, went away, timed out, or the client refused to go on (the message needs an extension
  * the server lacks; TLS or AUTH could not be had as configured).
  *

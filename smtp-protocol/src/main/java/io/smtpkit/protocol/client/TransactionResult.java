@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What one transaction came to, for a relay to act on: per recipient the server's verdict, the
- * reply that ended the transaction, and a failure when it did not end by the server's word.
+ * What one transaction came to (RFC 5321 §3.3, §4.2.5; RFC 2033 §4.2 for LMTP's replies per
+ * recipient), for a relay to act on: per recipient the server's verdict, the reply that ended the
+ * transaction, and a failure when it did not end by the server's word.
  * Every recipient has a verdict, so none is lost: those not {@linkplain #delivered() delivered}
  * stay the sender's responsibility.
  *

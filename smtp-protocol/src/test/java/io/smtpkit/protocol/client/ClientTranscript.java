@@ -27,24 +27,29 @@ import java.util.stream.Stream;
  * asks, {@code T:} lines what the transport reports, {@code E:} lines the events the session must
  * produce and {@code W:} the {@link Wait} it must be in. The format is in
  * {@code src/test/resources/client-transcripts/README.md}; escapes are {@link Transcript}'s.
+ *
+ * <p>Public and in the test-jar so that a transport's tests (smtp-relay) can play the server's
+ * side of the same files over a socket.
  */
-final class ClientTranscript {
+public final class ClientTranscript {
 
-    static final String FOLDER = "client-transcripts";
+    /** The classpath folder holding the client transcripts. */
+    public static final String FOLDER = "client-transcripts";
 
-    sealed interface Step permits Input, Output, Action, Expect {}
+    /** One line that does or expects something, in file order. */
+    public sealed interface Step permits Input, Output, Action, Expect {}
 
     /** {@code S:} / {@code R:}: bytes the server sends. */
-    record Input(byte[] bytes) implements Step {}
+    public record Input(byte[] bytes) implements Step {}
 
     /** {@code C:} / {@code B:}: bytes the client must write. */
-    record Output(byte[] bytes) implements Step {}
+    public record Output(byte[] bytes) implements Step {}
 
     /** {@code A:}, {@code T:} or {@code W:}: something done (or checked) between inputs. */
-    record Action(char kind, String text) implements Step {}
+    public record Action(char kind, String text) implements Step {}
 
     /** {@code E:}: an event the session must produce. */
-    record Expect(String event) implements Step {}
+    public record Expect(String event) implements Step {}
 
     private final String name;
     private final Map<String, String> config;
@@ -56,11 +61,13 @@ final class ClientTranscript {
         this.steps = List.copyOf(steps);
     }
 
-    String name() {
+    /** The file name without {@code .txt}. */
+    public String name() {
         return name;
     }
 
-    List<Step> steps() {
+    /** The steps in file order. */
+    public List<Step> steps() {
         return steps;
     }
 
@@ -69,12 +76,36 @@ final class ClientTranscript {
         return name;
     }
 
-    static List<ClientTranscript> loadAll() {
-        URL url = ClientTranscript.class.getClassLoader().getResource(FOLDER);
+    /** Every client transcript this class's loader sees, by name. */
+    public static List<ClientTranscript> loadAll() {
+        return loadAll(ClientTranscript.class.getClassLoader());
+    }
+
+    /** Every client transcript in the {@value #FOLDER} folder {@code loader} sees: a directory or a jar (the test-jar). */
+    public static List<ClientTranscript> loadAll(ClassLoader loader) {
+        URL url = loader.getResource(FOLDER);
         if (url == null) {
             throw new IllegalStateException("no " + FOLDER + " on the classpath");
         }
-        try (Stream<Path> files = Files.list(Path.of(url.toURI()))) {
+        try {
+            java.net.URI uri = url.toURI();
+            if (uri.getScheme().equals("jar")) {
+                try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(uri, Map.of())) {
+                    return loadFolder(jar.getPath(FOLDER));
+                } catch (java.nio.file.FileSystemAlreadyExistsException e) {
+                    return loadFolder(java.nio.file.FileSystems.getFileSystem(uri).getPath(FOLDER));
+                }
+            }
+            return loadFolder(Path.of(uri));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<ClientTranscript> loadFolder(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
             List<ClientTranscript> all = new ArrayList<>();
             for (Path file : files.sorted().toList()) {
                 String fileName = file.getFileName().toString();
@@ -83,14 +114,15 @@ final class ClientTranscript {
                 }
             }
             return all;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
         }
     }
 
-    static ClientTranscript parse(String name, String text) {
+    /**
+     * Parses transcript text.
+     *
+     * @throws IllegalArgumentException naming the line, for anything the format does not allow
+     */
+    public static ClientTranscript parse(String name, String text) {
         Map<String, String> config = new LinkedHashMap<>();
         List<Step> steps = new ArrayList<>();
         String[] lines = text.split("\n", -1);
@@ -144,7 +176,7 @@ final class ClientTranscript {
     }
 
     /** The settings; unset ones keep the defaults, except the HELO name, which is {@code client.example}. */
-    ClientConfig clientConfig() {
+    public ClientConfig clientConfig() {
         ClientConfig.Builder b = ClientConfig.builder().heloName("client.example");
         String user = null;
         String password = null;
@@ -170,7 +202,7 @@ final class ClientTranscript {
     }
 
     /** True with {@code # config: secure=true}: the connection is TLS from the start. */
-    boolean secure() {
+    public boolean secure() {
         return bool(config.getOrDefault("secure", "false"));
     }
 
@@ -182,7 +214,7 @@ final class ClientTranscript {
     }
 
     /** What the client must do, as the runner records it: output lines and events in order. */
-    List<String> expected() {
+    public List<String> expected() {
         Recorder r = new Recorder();
         for (Step step : steps) {
             if (step instanceof Output o) {
@@ -201,15 +233,17 @@ final class ClientTranscript {
      * {@code C:} lines at each CRLF (a rest without CRLF is one {@code B:} entry), so the list does
      * not depend on how the output was batched.
      */
-    static final class Recorder {
+    public static final class Recorder {
         private final List<String> entries = new ArrayList<>();
         private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
-        void output(byte[] bytes) {
+        /** Client bytes written. */
+        public void output(byte[] bytes) {
             pending.writeBytes(bytes);
         }
 
-        void output(List<ByteBuffer> buffers) {
+        /** Client bytes written, as the session hands them out. */
+        public void output(List<ByteBuffer> buffers) {
             for (ByteBuffer b : buffers) {
                 byte[] bytes = new byte[b.remaining()];
                 b.duplicate().get(bytes);
@@ -217,12 +251,14 @@ final class ClientTranscript {
             }
         }
 
-        void event(String event) {
+        /** An event (or a {@code W:} check) in transcript syntax. */
+        public void event(String event) {
             flush();
             entries.add(event);
         }
 
-        List<String> finish() {
+        /** Everything recorded, in order. */
+        public List<String> finish() {
             flush();
             return entries;
         }
@@ -251,7 +287,7 @@ final class ClientTranscript {
      * {@code send <from> <to>[NOTIFY=..][ORCPT=..] ... [body=7bit|8bitmime|binarymime] [smtputf8]
      * [size=N] [ret=FULL|HDRS] [envid=X]}.
      */
-    static Transaction transaction(String args) {
+    public static Transaction transaction(String args) {
         String[] words = args.split(" +");
         Transaction.Builder b = null;
         String ret = null;
@@ -302,7 +338,8 @@ final class ClientTranscript {
         return b.dsn(ret, envid).build();
     }
 
-    static MailPath path(String inside) {
+    /** A path from what is inside its angle brackets. */
+    public static MailPath path(String inside) {
         if (inside.isEmpty()) {
             return MailPath.NULL;
         }
@@ -313,7 +350,8 @@ final class ClientTranscript {
     // ------------------------------------------------------------------------------------------
     // Event rendering
 
-    static String render(ClientEvent event) {
+    /** An event in {@code E:} syntax. */
+    public static String render(ClientEvent event) {
         if (event instanceof ClientEvent.Ready) {
             return "E: ready";
         } else if (event instanceof ClientEvent.StartTls) {
@@ -329,7 +367,7 @@ final class ClientTranscript {
     }
 
     /** {@code reply; <rcpt> reply STAGE; ...[; failure KIND]}, replies as code and enhanced code. */
-    static String render(TransactionResult result) {
+    public static String render(TransactionResult result) {
         StringBuilder s = new StringBuilder(code(result.reply()));
         for (RecipientResult r : result.recipients()) {
             s.append("; ").append(r.recipient().path()).append(' ').append(code(r.reply())).append(' ').append(r.stage());

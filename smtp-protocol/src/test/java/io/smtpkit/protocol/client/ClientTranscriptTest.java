@@ -20,7 +20,7 @@ class ClientTranscriptTest {
     @TestFactory
     Stream<DynamicNode> transcripts() {
         List<ClientTranscript> all = ClientTranscript.loadAll();
-        if (all.size() < 40) {
+        if (all.size() < 55) {
             throw new AssertionError("client transcripts went missing: only " + all.size());
         }
         return all.stream().map(t -> DynamicContainer.dynamicContainer(t.name(), Stream.of(

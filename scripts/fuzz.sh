@@ -31,6 +31,7 @@ TARGETS=(
   "smtp-protocol io.smtpkit.protocol.internal.LineReaderFuzzTest read 16384"
   "smtp-protocol io.smtpkit.protocol.internal.PathParserFuzzTest parse 1024"
   "smtp-protocol io.smtpkit.protocol.internal.SaslFuzzTest decode 4096"
+  "smtp-protocol io.smtpkit.protocol.client.ClientSessionFuzzTest session 16384"
   "smtp-server io.smtpkit.server.FileAuthenticatorFuzzTest load 4096"
   "smtp-server io.smtpkit.server.PemTlsFuzzTest load 8192"
 )

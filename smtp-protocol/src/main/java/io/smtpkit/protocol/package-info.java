@@ -6,6 +6,9 @@
  * BINARYMIME (RFC 3030), STARTTLS (RFC 3207), AUTH PLAIN/LOGIN (RFC 4954) and DSN parameters
  * (RFC 3461).
  *
+ * <p>The client side, the same design with the roles swapped (server bytes in, commands and
+ * events out), is {@link io.smtpkit.protocol.client}.
+ *
  * <p>This module depends on nothing but the JDK and touches no socket, thread, file or clock.
  */
 package io.smtpkit.protocol;

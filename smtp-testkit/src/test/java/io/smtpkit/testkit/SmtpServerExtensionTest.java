@@ -3,8 +3,10 @@ package io.smtpkit.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.smtpkit.server.testsupport.SmtpClient;
 import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -41,6 +43,19 @@ class SmtpServerExtensionTest {
         assertThat(smtp.messages()).isEmpty();
         assertThat(smtp.sessions()).isEmpty();
         assertThat(smtp.port()).isPositive();
+    }
+
+    @Test
+    void aBounceHasTheEmptySender() throws Exception {
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(smtp.host(), smtp.port()))) {
+            client.reply();
+            client.command("EHLO c");
+            assertThat(client.sendMail("", "b@example.org", "Subject: bounce\r\n\r\nundeliverable")).startsWith("250");
+        }
+
+        ReceivedMessage m = smtp.awaitMessage();
+        assertThat(m.sender()).isEmpty();
+        assertThat(m).isFrom("").hasSubject("bounce");
     }
 
     @Test

@@ -12,12 +12,14 @@ import io.smtpkit.server.TapAction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 
@@ -29,7 +31,16 @@ import javax.net.ssl.SSLSession;
 final class Recorder implements SmtpHandler, ConnectionTap {
 
     private final List<ReceivedMessage> messages = new ArrayList<>();
+    /** The connections of the current test, in the order they opened. */
     private final Map<String, ClientSession> sessions = new LinkedHashMap<>();
+    /**
+     * Every connection since the server started, by id. A connection of an earlier test can still
+     * report its close (or a hook) after the reset; looking it up here keeps it out of the new
+     * test's {@link #sessions}, where it would otherwise reappear as if the new test had opened it.
+     */
+    private final Map<String, ClientSession> known = new HashMap<>();
+    /** Counted down when the server stops, so that a scripted delay does not hold up its shutdown. */
+    private CountDownLatch stopping = new CountDownLatch(1);
     private final List<Script> scripts = new ArrayList<>();
     /** Greylisting: the sender/recipient pairs already refused once. */
     private final Set<String> greylisted = new HashSet<>();
@@ -77,9 +88,11 @@ final class Recorder implements SmtpHandler, ConnectionTap {
 
     /** Waits until at least {@code n} messages are in, or the time is up; returns what is in. */
     synchronized List<ReceivedMessage> await(int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long wait = nanos(timeout);
         while (messages.size() < n) {
-            long left = deadline - System.nanoTime();
+            // Compared as an elapsed time, not against a deadline, so a very long wait cannot overflow.
+            long left = wait - (System.nanoTime() - start);
             if (left <= 0) {
                 break;
             }
@@ -89,7 +102,29 @@ final class Recorder implements SmtpHandler, ConnectionTap {
     }
 
     private synchronized ClientSession session(SessionContext context) {
-        return sessions.computeIfAbsent(context.id(), id -> new ClientSession(id, context.remoteAddress()));
+        ClientSession s = known.get(context.id());
+        if (s == null) {
+            s = new ClientSession(context.id(), context.remoteAddress());
+            known.put(s.id(), s);
+            sessions.put(s.id(), s);
+        }
+        return s;
+    }
+
+    /** The server is (re)starting: connection ids start again, and delays may run. */
+    synchronized void serverStarted() {
+        known.clear();
+        sessions.clear();
+        stopping = new CountDownLatch(1);
+    }
+
+    /** The server is stopping: scripted delays in progress end now, so close() need not wait them out. */
+    synchronized void serverStopping() {
+        stopping.countDown();
+    }
+
+    private synchronized CountDownLatch stopping() {
+        return stopping;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -179,7 +214,9 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         Reply reply = null;
         if (script != null) {
             if (!script.delay.isZero()) {
-                Thread.sleep(script.delay.toMillis());
+                // The delay is the scripted behaviour itself, not a wait for a condition; it ends
+                // early only when the server stops.
+                stopping().await(nanos(script.delay), TimeUnit.NANOSECONDS);
             }
             if (script.action == Script.Action.REPLY) {
                 reply = script.reply;
@@ -363,6 +400,15 @@ final class Recorder implements SmtpHandler, ConnectionTap {
                 }
                 case GREYLIST -> TapAction.proceed();
             };
+        }
+    }
+
+    /** {@code d} in nanoseconds, at most {@link Long#MAX_VALUE} (about 292 years) instead of overflowing. */
+    static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? 0 : Long.MAX_VALUE;
         }
     }
 

@@ -216,4 +216,94 @@ class LifecycleTest {
         events.assertThatEvents().haveExactly(1, event(test("sends"), finishedSuccessfully()));
         assertThat(ParameterForm.servers).hasSize(2).doesNotHaveDuplicates().noneMatch(SmtpServerExtension::isRunning);
     }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** Fails the first test's beforeEach before the server's own runs (registered first, by order). */
+    static final class FailsFirstBeforeEach implements org.junit.jupiter.api.extension.BeforeEachCallback {
+        private final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public void beforeEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            if (failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("an earlier extension failed");
+            }
+        }
+    }
+
+    static final List<Integer> turnsDuringTests = new CopyOnWriteArrayList<>();
+
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class EarlierExtensionFails {
+        @RegisterExtension
+        @Order(1)
+        static final FailsFirstBeforeEach first = new FailsFirstBeforeEach();
+
+        @RegisterExtension
+        @Order(2)
+        static final SmtpServerExtension smtp = SmtpServerExtension.create();
+
+        @Test
+        @Order(1)
+        void neverRuns() {
+        }
+
+        @Test
+        @Order(2)
+        void holdsTheOnlyTurn() {
+            turnsDuringTests.add(smtp.availableTurns());
+        }
+    }
+
+    @Test
+    void aTurnNeverTakenIsNeverGivenBack() {
+        turnsDuringTests.clear();
+        run(EarlierExtensionFails.class).assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+
+        // Before the fix, afterEach gave back a turn the failed test never took: two later tests
+        // sharing the server could then overlap.
+        assertThat(turnsDuringTests).containsExactly(0);
+        assertThat(EarlierExtensionFails.smtp.availableTurns()).isEqualTo(1);
+    }
+
+    static final List<String> sessionsSeen = new CopyOnWriteArrayList<>();
+
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class LateCloseOfAnEarlierTest {
+        @RegisterExtension
+        static final SmtpServerExtension smtp = SmtpServerExtension.create();
+        static io.smtpkit.server.testsupport.SmtpClient left;
+        static ClientSession earlier;
+
+        @Test
+        @Order(1)
+        void leavesAConnectionOpen() throws Exception {
+            left = io.smtpkit.server.testsupport.SmtpClient.connect(new java.net.InetSocketAddress(smtp.host(), smtp.port()));
+            left.reply();
+            assertThat(left.command("EHLO c")).startsWith("250");
+            earlier = smtp.sessions().get(0);
+        }
+
+        @Test
+        @Order(2)
+        void itsCloseArrivesDuringTheNextTest() throws Exception {
+            left.close();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (!earlier.isClosed() && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // a condition, checked until the server has recorded the close
+            }
+            assertThat(earlier.isClosed()).as("the server saw the close").isTrue();
+            smtp.sessions().forEach(s -> sessionsSeen.add(s.toString()));
+        }
+    }
+
+    @Test
+    void aConnectionOfAnEarlierTestStaysOutOfTheNextTestsSessions() {
+        sessionsSeen.clear();
+        run(LateCloseOfAnEarlierTest.class).assertStatistics(s -> s.started(2).succeeded(2));
+
+        assertThat(sessionsSeen).isEmpty(); // before the fix, the late close re-created it here
+    }
 }

@@ -70,6 +70,11 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         scripts.removeIf(s -> s.testScoped);
     }
 
+    /** The scripts of the test ({@code testScoped}) or of the whole server that never acted and are not optional. */
+    synchronized List<Script> unfired(boolean testScoped) {
+        return scripts.stream().filter(s -> s.testScoped == testScoped && s.fired() == 0 && !s.isOptional()).toList();
+    }
+
     synchronized void removeTestScripts() {
         scripts.removeIf(s -> s.testScoped);
     }

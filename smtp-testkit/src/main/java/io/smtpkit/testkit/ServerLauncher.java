@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -18,7 +20,38 @@ import java.util.function.Consumer;
 final class ServerLauncher {
 
     /** A started server, its certificate ({@code null} without TLS), and what broke it, if anything did. */
-    record Running(SmtpServer server, TestCertificate certificate, AtomicReference<Throwable> fatal) {}
+    record Running(SmtpServer server, TestCertificate certificate, AtomicReference<Throwable> fatal) {
+
+        /** The plain listener's port: the first, as {@link #start} adds it first. */
+        int port() {
+            return server.addresses().get(0).getPort();
+        }
+
+        /** The implicit-TLS listener's port: the last, as {@link #start} adds it last. */
+        int tlsPort() {
+            List<InetSocketAddress> addresses = server.addresses();
+            return addresses.get(addresses.size() - 1).getPort();
+        }
+
+        /** How Jakarta Mail reaches this server; see {@link SmtpServerExtension#mailProperties()}. */
+        Properties mailProperties(String host, Duration timeout) {
+            Properties p = new Properties();
+            p.put("mail.smtp.host", host);
+            p.put("mail.smtp.port", String.valueOf(port()));
+            // A client that waits longer than the test's own wait would only hide where it hung.
+            String millis = String.valueOf(timeout.toMillis());
+            p.put("mail.smtp.connectiontimeout", millis);
+            p.put("mail.smtp.timeout", millis);
+            p.put("mail.smtp.writetimeout", millis);
+            if (certificate != null) {
+                p.put("mail.smtp.starttls.enable", "true");
+                p.put("mail.smtp.starttls.required", "true");
+                p.put("mail.smtp.ssl.socketFactory", certificate.socketFactory());
+                p.put("mail.smtp.ssl.checkserveridentity", "true");
+            }
+            return p;
+        }
+    }
 
     private ServerLauncher() {}
 

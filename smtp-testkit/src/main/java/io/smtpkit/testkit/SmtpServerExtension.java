@@ -4,7 +4,6 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.SmtpServer;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -102,7 +101,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
 
     /** The plain SMTP port (STARTTLS there when TLS is on). Starts the server if it is not running. */
     public int port() {
-        return running().server().addresses().get(0).getPort();
+        return running().port();
     }
 
     /**
@@ -114,8 +113,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         if (!settings.implicitTls) {
             throw new IllegalStateException("no implicit-TLS listener: build the server with implicitTls()");
         }
-        List<InetSocketAddress> addresses = running().server().addresses();
-        return addresses.get(addresses.size() - 1).getPort();
+        return running().tlsPort();
     }
 
     /**
@@ -139,22 +137,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
      * {@code Session.getInstance(smtp.mailProperties())}.
      */
     public Properties mailProperties() {
-        ServerLauncher.Running now = running();
-        TestCertificate certificate = now.certificate();
-        Properties p = new Properties();
-        p.put("mail.smtp.host", host());
-        p.put("mail.smtp.port", String.valueOf(now.server().addresses().get(0).getPort()));
-        String millis = String.valueOf(defaultTimeout.toMillis());
-        p.put("mail.smtp.connectiontimeout", millis);
-        p.put("mail.smtp.timeout", millis);
-        p.put("mail.smtp.writetimeout", millis);
-        if (certificate != null) {
-            p.put("mail.smtp.starttls.enable", "true");
-            p.put("mail.smtp.starttls.required", "true");
-            p.put("mail.smtp.ssl.socketFactory", certificate.socketFactory());
-            p.put("mail.smtp.ssl.checkserveridentity", "true");
-        }
-        return p;
+        return running().mailProperties(host(), defaultTimeout);
     }
 
     /** The wait used when none is given. */
@@ -423,9 +406,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         if (!settings.failOnUnfiredScripts) {
             return;
         }
-        List<Script> unfired = recorder.scripts().stream()
-                .filter(s -> s.testScoped == testScoped && s.fired() == 0 && !s.isOptional())
-                .toList();
+        List<Script> unfired = recorder.unfired(testScoped);
         if (!unfired.isEmpty()) {
             throw new AssertionError("script(s) that never acted during " + scope + ": "
                     + unfired.stream().map(Script::toString).collect(Collectors.joining("; "))
@@ -443,7 +424,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         String where;
         Throwable fatal;
         synchronized (this) {
-            where = running == null ? null : host() + ":" + running.server().addresses().get(0).getPort();
+            where = running == null ? null : host() + ":" + running.port();
             fatal = running == null ? null : running.fatal().get();
         }
         return FailureReport.of(got, recorder.sessions(), where, fatal);

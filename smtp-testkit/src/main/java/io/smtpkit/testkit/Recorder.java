@@ -116,6 +116,14 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         return s;
     }
 
+    /**
+     * A connection left open by an earlier test (a pooled one) that starts a transaction now is
+     * the current test's: listed again, so that a failure report shows where its message came from.
+     */
+    private synchronized void adopt(ClientSession s) {
+        sessions.putIfAbsent(s.id(), s);
+    }
+
     /** The server is (re)starting: connection ids start again, and delays may run. */
     synchronized void serverStarted() {
         known.clear();
@@ -157,6 +165,7 @@ final class Recorder implements SmtpHandler, ConnectionTap {
     public Reply onMail(SessionContext context, MailPath reversePath, Map<String, String> parameters)
             throws InterruptedException {
         ClientSession s = session(context);
+        adopt(s);
         s.authenticated(context.authenticatedUser());
         s.hook("MAIL FROM:" + reversePath);
         String sender = reversePath.address();

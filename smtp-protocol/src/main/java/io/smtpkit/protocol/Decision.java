@@ -17,8 +17,9 @@ public sealed interface Decision {
     record Connect() implements Decision {}
 
     /**
-     * HELO or EHLO (RFC 5321 §4.1.1.1), or LHLO under {@link SessionConfig#lmtp()}. Default: {@code 250} with the hostname, and for EHLO
-     * the extension keywords. A 4xx/5xx reply refuses the greeting; the client may try again,
+     * HELO or EHLO (RFC 5321 §4.1.1.1), or LHLO under {@link SessionConfig#lmtp()}. Default:
+     * {@code 250} with the hostname, and for EHLO (and LHLO) the extension keywords. A 4xx/5xx
+     * reply refuses the greeting; the client may try again,
      * and an open mail transaction stays as it was. A 5xx counts as a client error (see
      * {@link SessionConfig#maxErrors()}).
      *

@@ -33,12 +33,6 @@ final class HelloCommand {
         return enhancedCodes;
     }
 
-    /**
-     * RFC 5321 §4.1.1.1 asks for a Domain or an address literal, but the session checks only
-     * that there is one word: clients send underscores, bare IP addresses and unbracketed names
-     * in the wild, and refusing them breaks mail that every common MTA takes (Postfix accepts any
-     * word unless told to be strict). The handler sees the name in {@link Decision.Hello}.
-     */
     void helo(String argument) {
         hello(argument, Verb.HELO);
     }
@@ -51,6 +45,12 @@ final class HelloCommand {
         hello(argument, Verb.LHLO);
     }
 
+    /**
+     * RFC 5321 §4.1.1.1 asks for a Domain or an address literal, but the session checks only
+     * that there is one word: clients send underscores, bare IP addresses and unbracketed names
+     * in the wild, and refusing them breaks mail that every common MTA takes (Postfix accepts any
+     * word unless told to be strict). The handler sees the name in {@link Decision.Hello}.
+     */
     private void hello(String argument, Verb verb) {
         String domain = argument.strip();
         if (domain.isEmpty() || domain.indexOf(' ') >= 0) {

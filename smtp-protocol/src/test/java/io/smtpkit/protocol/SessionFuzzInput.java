@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * byte 5-8 the answers, 3 bits per decision, repeating after ten decisions (see {@link #answer})
  * byte 9   TLS handshakes: bit k set means handshake k (mod 8) fails
  * byte 10  bits 0-2 how the input is cut (see {@link #chunks()}), bits 3-4 the buffer kind of
- *          the raw run, bit 5 end with timeout() rather than connectionLost()
+ *          the raw run, bit 5 end with timeout() rather than connectionLost(), bit 6 messages
+ *          answered per recipient (resumePerRecipient), bit 7 lmtp (RFC 2033)
  * byte 11  the seed of the random cuts
  * 12..     the client's bytes
  * </pre>

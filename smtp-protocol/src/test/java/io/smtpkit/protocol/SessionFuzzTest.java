@@ -286,7 +286,10 @@ class SessionFuzzTest {
                                 && (stateBefore == SessionState.RCPT || stateBefore == SessionState.BDAT);
                         return;
                     }
-                    check(replies == 1, () -> "a line got " + replies + " replies: " + Transcript.escape(text) + "\n" + out.tail());
+                    // BDAT 0 LAST ends the message on its own line: under LMTP one reply per recipient.
+                    int expectedReplies = config.lmtp() && chunk == 0 && out.messageThisCall != null ? recipients : 1;
+                    check(replies == expectedReplies, () -> "a line got " + replies + " replies, not " + expectedReplies + ": "
+                            + Transcript.escape(text) + "\n" + out.tail());
                     if (chunk > 0 && !config.chunking() && out.lastCode == 502 && !session.isClosed()) {
                         mode = Mode.CHUNK; // the announced chunk is read and dropped
                         chunkLeft = chunk;

@@ -9,7 +9,8 @@
 # checks: swaks plain, PIPELINING, STARTTLS, AUTH PLAIN/LOGIN, implicit TLS; Python smtplib
 # send_message, STARTTLS + login and SMTPUTF8; smtplib.LMTP against --lmtp, and --lmtp refused
 # on port 25; a 1000-message smtp-source burst into a Maildir;
-# examples/plugin-example built with Maven (scripts/plugin-example.sh).
+# examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
+# and its smtp-testkit tests run (scripts/spring-boot-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
 # Every server it starts is stopped on exit; every client runs under a timeout.
 set -uo pipefail
@@ -276,5 +277,10 @@ fi
 # ---- 6. examples/plugin-example built by Maven: @AutoService's services file lists `headers`
 CHECK_TIMEOUT=600 check "examples/plugin-example builds and its generated services file lists headers" \
   bash scripts/plugin-example.sh
+
+# ---- 7. examples/spring-boot built by Maven: a JavaMailSender service tested with smtp-testkit
+# (a free port through @DynamicPropertySource, refused recipients and greylisting on its error path)
+CHECK_TIMEOUT=900 check "examples/spring-boot builds and its smtp-testkit tests pass" \
+  bash scripts/spring-boot-example.sh
 
 summary

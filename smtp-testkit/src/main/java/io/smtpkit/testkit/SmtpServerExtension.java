@@ -1,0 +1,671 @@
+package io.smtpkit.testkit;
+
+import io.smtpkit.protocol.Reply;
+import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.Authenticator;
+import io.smtpkit.server.SmtpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * An SMTP server for tests: it listens on {@code 127.0.0.1} on a free port, keeps every message
+ * it accepts, waits for them, and does on cue what real servers do to clients (refuse, delay,
+ * disconnect, stall), so that a test can check its mail code's error paths too.
+ * <pre>{@code
+ * @RegisterExtension
+ * static final SmtpServerExtension smtp = SmtpServerExtension.create();
+ *
+ * @Test
+ * void sendsTheWelcomeMail() {
+ *     signup.register("alice@example.org");   // the code under test, sending to smtp.host():smtp.port()
+ *     ReceivedMessage m = smtp.awaitMessage();
+ *     assertThat(m).hasEnvelopeRecipient("alice@example.org").hasSubject("Welcome");
+ * }
+ * }</pre>
+ *
+ * <p><b>Life cycle.</b> In a {@code static} field, one server serves the whole class (and its
+ * {@code @Nested} classes) and is reset before each test: its messages, sessions and the scripts of
+ * the previous test are forgotten, its port stays. In an instance field, each test gets its own
+ * server. Tests that share a server never overlap: under JUnit's parallel execution they take
+ * turns on it, while tests with servers of their own run side by side. The port is always a free
+ * one unless {@link Builder#port(int)} fixes it, and it is known as soon as {@link #port()} is
+ * called: that starts the server if needed, so a Spring {@code @DynamicPropertySource} can ask for
+ * it before any test callback ran. Outside JUnit, {@link #start()} and {@link #close()} do it by
+ * hand.
+ *
+ * <p><b>Waiting.</b> {@link #awaitMessages(int, Duration)} returns as soon as the messages are in
+ * and fails, with what did arrive and the end of each session's transcript, when they are not.
+ * Without a timeout the default applies: 10 seconds, or the system property
+ * {@value #TIMEOUT_PROPERTY} ({@code 30s}, {@code 500ms}, {@code PT1M}), or
+ * {@link Builder#defaultTimeout(Duration)}.
+ *
+ * <p><b>Scripts.</b> {@link #whenConnect()}, {@link #whenHello()}, {@link #whenMail()},
+ * {@link #whenRcpt()}, {@link #whenData()}, {@link #whenMessage()} and {@link #whenQuit()} script
+ * the server's answer at each stage (see {@link ScriptBuilder}); {@link #greylist()} is the usual
+ * greylisting. A script registered in a test that never acted fails the test when it ends.
+ *
+ * <p>Thread-safe: the code under test may send from any thread.
+ */
+public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
+        AfterEachCallback, AutoCloseable {
+
+    /** The system property with the default wait ({@code 30s}, {@code 500ms}, {@code PT1M}, or milliseconds). */
+    public static final String TIMEOUT_PROPERTY = "smtpkit.testkit.timeout";
+    /** The default wait when neither the property nor the builder sets one. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    static final Reply GREYLISTED = Reply.of(451, "4.7.1", "Greylisted, please try again later");
+    private static final int TRANSCRIPT_LINES_IN_FAILURES = 12;
+
+    private final Builder settings;
+    private final Duration defaultTimeout;
+    private final Recorder recorder = new Recorder();
+    /** Tests sharing this server take turns; see the class comment. */
+    private final Semaphore turn = new Semaphore(1, true);
+    private SmtpServer server;
+    private TestCertificate certificate;
+    /** Open class-level scopes (the class and its {@code @Nested} classes). */
+    private int classScopes;
+    /** Whether the running test started the server (and stops it) rather than taking a turn on a shared one. */
+    private volatile boolean startedByTest;
+    private volatile boolean inTest;
+
+    private SmtpServerExtension(Builder settings) {
+        this.settings = settings;
+        this.defaultTimeout = settings.defaultTimeout != null ? settings.defaultTimeout : timeoutFromProperty();
+    }
+
+    /** A server with the defaults: 127.0.0.1, a free port, no TLS, no AUTH. */
+    public static SmtpServerExtension create() {
+        return builder().build();
+    }
+
+    /** A builder for a server with TLS, AUTH, limits or other settings. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Where it listens
+
+    /** The address to connect to: {@code 127.0.0.1}. */
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    /** The plain SMTP port (STARTTLS there when TLS is on). Starts the server if it is not running. */
+    public int port() {
+        return running().addresses().get(0).getPort();
+    }
+
+    /**
+     * The implicit-TLS port (RFC 8314, "port 465" style).
+     *
+     * @throws IllegalStateException unless built with {@link Builder#implicitTls()}
+     */
+    public int tlsPort() {
+        if (!settings.implicitTls) {
+            throw new IllegalStateException("no implicit-TLS listener: build the server with implicitTls()");
+        }
+        List<InetSocketAddress> addresses = running().addresses();
+        return addresses.get(addresses.size() - 1).getPort();
+    }
+
+    /**
+     * The server's generated certificate and what a client needs to trust it.
+     *
+     * @throws IllegalStateException unless built with {@link Builder#tls()} or {@link Builder#implicitTls()}
+     */
+    public TestCertificate certificate() {
+        running();
+        if (certificate == null) {
+            throw new IllegalStateException("TLS is off: build the server with tls() or implicitTls()");
+        }
+        return certificate;
+    }
+
+    /**
+     * Jakarta Mail / Angus Mail settings for this server: host, port, timeouts of the
+     * {@linkplain #defaultTimeout() default wait}, and with TLS, STARTTLS required and the
+     * certificate trusted ({@code mail.smtp.ssl.socketFactory}). Angus authenticates when given a
+     * user and password ({@code Transport.send(message, user, password)}).
+     * {@code Session.getInstance(smtp.mailProperties())}.
+     */
+    public Properties mailProperties() {
+        Properties p = new Properties();
+        p.put("mail.smtp.host", host());
+        p.put("mail.smtp.port", String.valueOf(port()));
+        String millis = String.valueOf(defaultTimeout.toMillis());
+        p.put("mail.smtp.connectiontimeout", millis);
+        p.put("mail.smtp.timeout", millis);
+        p.put("mail.smtp.writetimeout", millis);
+        if (certificate != null) {
+            p.put("mail.smtp.starttls.enable", "true");
+            p.put("mail.smtp.starttls.required", "true");
+            p.put("mail.smtp.ssl.socketFactory", certificate.socketFactory());
+            p.put("mail.smtp.ssl.checkserveridentity", "true");
+        }
+        return p;
+    }
+
+    /** The wait used when none is given. */
+    public Duration defaultTimeout() {
+        return defaultTimeout;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // What arrived
+
+    /** Every message accepted since the test began (or the last {@link #reset()}), in order, without waiting. */
+    public List<ReceivedMessage> messages() {
+        return recorder.messages();
+    }
+
+    /**
+     * The messages that have {@code recipient} among their envelope recipients (case-insensitive):
+     * the per-recipient view. A message to three recipients is one {@link ReceivedMessage} and
+     * appears in the view of each.
+     */
+    public List<ReceivedMessage> messagesTo(String recipient) {
+        return recorder.messages().stream()
+                .filter(m -> m.recipients().stream().anyMatch(r -> r.equalsIgnoreCase(recipient)))
+                .toList();
+    }
+
+    /**
+     * Waits until at least {@code count} messages have arrived and returns all that have (in
+     * order; more than {@code count} if more came).
+     *
+     * @throws AssertionError if fewer arrived within {@code timeout}: the message lists those that
+     *     did (envelope, subject) and the last lines of each session's transcript
+     */
+    public List<ReceivedMessage> awaitMessages(int count, Duration timeout) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be at least 1: " + count);
+        }
+        List<ReceivedMessage> got;
+        try {
+            got = recorder.await(count, timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + count + " message(s)", e);
+        }
+        if (got.size() < count) {
+            throw new AssertionError("expected " + count + " message(s) within " + pretty(timeout) + " but "
+                    + got.size() + " arrived" + report(got));
+        }
+        return got;
+    }
+
+    /** {@link #awaitMessages(int, Duration)} with the {@linkplain #defaultTimeout() default timeout}. */
+    public List<ReceivedMessage> awaitMessages(int count) {
+        return awaitMessages(count, defaultTimeout);
+    }
+
+    /** Waits for the first message (default timeout) and returns it. */
+    public ReceivedMessage awaitMessage() {
+        return awaitMessages(1).get(0);
+    }
+
+    /**
+     * Waits {@code duration} and fails if any message is there, or arrives meanwhile (it fails as
+     * soon as one does).
+     */
+    public void assertNoMessagesFor(Duration duration) {
+        List<ReceivedMessage> got;
+        try {
+            got = recorder.await(1, duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while making sure no message arrives", e);
+        }
+        if (!got.isEmpty()) {
+            throw new AssertionError("expected no message for " + pretty(duration) + " but " + got.size()
+                    + " arrived" + report(got));
+        }
+    }
+
+    /** The connections seen since the test began, in order: transcripts and how each client spoke SMTP. */
+    public List<ClientSession> sessions() {
+        return recorder.sessions();
+    }
+
+    /** True if some session sent STARTTLS (seen on the wire) or ran under TLS. */
+    public boolean clientUsedTls() {
+        return sessions().stream().anyMatch(s -> s.usedStartTls() || s.usedTls());
+    }
+
+    /** The AUTH mechanisms clients used, in order of sessions (seen on the wire). */
+    public List<String> authMechanisms() {
+        return sessions().stream().map(ClientSession::authMechanism).filter(Objects::nonNull).toList();
+    }
+
+    /** True if some session pipelined commands (RFC 2920; seen on the wire). */
+    public boolean clientPipelined() {
+        return sessions().stream().anyMatch(ClientSession::pipelined);
+    }
+
+    /**
+     * True if, after a 4xx answer at MAIL, RCPT or the end of data, the client tried the same again
+     * (the same sender; the same sender and recipient; the same transaction), in this session or a
+     * later one.
+     */
+    public boolean clientRetriedAfterTransientFailure() {
+        return recorder.retriedAfterTransientFailure() != null;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Scripts
+
+    /** Scripts the connect: {@code whenConnect().reply(554, "5.7.1", "Go away")}, {@code .disconnect()}, {@code .stall()}. */
+    public ScriptBuilder whenConnect() {
+        return when(Stage.CONNECT);
+    }
+
+    /** Scripts HELO/EHLO; only refusals are sent (a 2xx reply is the server's own, with its keywords). */
+    public ScriptBuilder whenHello() {
+        return when(Stage.HELLO);
+    }
+
+    /** Scripts MAIL FROM. */
+    public ScriptBuilder whenMail() {
+        return when(Stage.MAIL);
+    }
+
+    /** Scripts MAIL FROM for this sender. */
+    public ScriptBuilder whenMail(String sender) {
+        return when(Stage.MAIL).from(sender);
+    }
+
+    /** Scripts RCPT TO, any recipient. */
+    public ScriptBuilder whenRcpt() {
+        return when(Stage.RCPT);
+    }
+
+    /** Scripts RCPT TO for this recipient: {@code whenRcpt("bounce@example.org").reply(550, "5.1.1", "No such user")}. */
+    public ScriptBuilder whenRcpt(String recipient) {
+        return when(Stage.RCPT).to(recipient);
+    }
+
+    /** Scripts the DATA command (refuse it) and the content after it ({@code disconnectAfter(octets)}, {@code throttle}). */
+    public ScriptBuilder whenData() {
+        return when(Stage.DATA);
+    }
+
+    /** Scripts the answer to the whole message, after its final dot: refuse it, delay it, answer 421. */
+    public ScriptBuilder whenMessage() {
+        return when(Stage.MESSAGE);
+    }
+
+    /** Scripts QUIT. */
+    public ScriptBuilder whenQuit() {
+        return when(Stage.QUIT);
+    }
+
+    /**
+     * Greylisting (RFC 6647): each sender/recipient pair is answered {@code 451 4.7.1} at RCPT the
+     * first time it is seen, and accepted afterwards. Whether the client came back is
+     * {@link #clientRetriedAfterTransientFailure()}.
+     */
+    public Script greylist() {
+        return when(Stage.RCPT).greylist();
+    }
+
+    /** All scripts in force, in the order they were registered. */
+    public List<Script> scripts() {
+        return recorder.scripts();
+    }
+
+    private ScriptBuilder when(Stage stage) {
+        return new ScriptBuilder(stage, recorder::add, inTest);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Life cycle
+
+    /**
+     * Starts the server if it is not running; JUnit does this through the callbacks. Called by any
+     * method that needs the server.
+     *
+     * @return this
+     * @throws UncheckedIOException if the address cannot be bound
+     */
+    public synchronized SmtpServerExtension start() {
+        if (server == null) {
+            server = newServer();
+        }
+        return this;
+    }
+
+    /** Stops the server (graceful, a second at most); a later call that needs it starts a new one, on a new port. */
+    @Override
+    public synchronized void close() {
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+    }
+
+    synchronized boolean isRunning() {
+        return server != null;
+    }
+
+    /** Forgets the messages, sessions and the current test's scripts; done before each test. */
+    public void reset() {
+        recorder.reset();
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        synchronized (this) {
+            classScopes++;
+        }
+        start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        boolean last;
+        synchronized (this) {
+            last = --classScopes == 0;
+        }
+        if (last) {
+            try {
+                checkFired(false, "the test class");
+            } finally {
+                close();
+            }
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws InterruptedException {
+        boolean shared;
+        synchronized (this) {
+            shared = classScopes > 0;
+        }
+        if (shared) {
+            turn.acquire();
+        }
+        startedByTest = !shared;
+        start();
+        recorder.reset();
+        inTest = true;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        boolean owner = startedByTest;
+        try {
+            checkFired(true, "the test");
+        } finally {
+            inTest = false;
+            recorder.removeTestScripts();
+            if (owner) {
+                close();
+            } else {
+                turn.release();
+            }
+        }
+    }
+
+    private void checkFired(boolean testScoped, String scope) {
+        if (!settings.failOnUnfiredScripts) {
+            return;
+        }
+        List<Script> unfired = recorder.scripts().stream()
+                .filter(s -> s.testScoped == testScoped && s.fired() == 0 && !s.isOptional())
+                .toList();
+        if (!unfired.isEmpty()) {
+            throw new AssertionError("script(s) that never acted during " + scope + ": "
+                    + unfired.stream().map(Script::toString).collect(Collectors.joining("; "))
+                    + "\n(the client never got there; mark a script optional() or build the server with"
+                    + " failOnUnfiredScripts(false) if that is expected)" + report(recorder.messages()));
+        }
+    }
+
+    private synchronized SmtpServer running() {
+        start();
+        return server;
+    }
+
+    private SmtpServer newServer() {
+        SessionConfig.Builder config = settings.config.toBuilder();
+        if (settings.requireTls != null) {
+            config.requireTls(settings.requireTls);
+        }
+        if (settings.requireAuth != null) {
+            config.requireAuth(settings.requireAuth);
+        }
+        if (settings.smtpUtf8 != null) {
+            config.smtpUtf8(settings.smtpUtf8);
+        }
+        if (settings.maxMessageSize != null) {
+            config.maxMessageSize(settings.maxMessageSize);
+        }
+        boolean tls = settings.tls || settings.implicitTls;
+        if (!settings.users.isEmpty() && !tls) {
+            config.allowInsecureAuth(true); // a test without TLS still wants to test its AUTH
+        }
+        AtomicReference<Throwable> fatal = new AtomicReference<>();
+        SmtpServer.Builder b = SmtpServer.builder()
+                .listen(new InetSocketAddress(host(), settings.port))
+                .config(config.build())
+                .handler(recorder)
+                .tap(recorder)
+                .receivedHeader(settings.receivedHeader)
+                // Tests connect a lot from one address, and fail AUTH on purpose.
+                .maxConnectionsPerClient(0)
+                .maxConnectionRatePerClient(0)
+                .maxAuthFailuresPerClient(0)
+                .authFailureDelay(Duration.ZERO)
+                .shutdownTimeout(Duration.ofSeconds(1))
+                // A test JVM must not exit because a server broke: the next await reports it.
+                .onFatalError(fatal::set);
+        if (tls) {
+            certificate = TestCertificate.generate(host());
+            b.tls(certificate.serverContext());
+            if (settings.implicitTls) {
+                b.listenTls(new InetSocketAddress(host(), 0));
+            }
+        }
+        if (!settings.users.isEmpty()) {
+            Map<String, String> users = Map.copyOf(settings.users);
+            Authenticator check = (user, password) -> password.equals(users.get(user));
+            b.authenticator(check);
+        }
+        for (Consumer<SmtpServer.Builder> c : settings.serverCustomizers) {
+            c.accept(b);
+        }
+        try {
+            return b.build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("the test server cannot listen: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Failure reports
+
+    private String report(List<ReceivedMessage> got) {
+        StringBuilder s = new StringBuilder();
+        if (!got.isEmpty()) {
+            s.append("\nmessages received:");
+            for (int i = 0; i < got.size(); i++) {
+                s.append("\n  ").append(i + 1).append(". ").append(got.get(i));
+            }
+        }
+        List<ClientSession> sessions = recorder.sessions();
+        if (sessions.isEmpty()) {
+            s.append("\nno client connected to ").append(host()).append(':').append(server == null ? "-" : port());
+        }
+        for (ClientSession session : sessions) {
+            s.append("\n").append(session).append(", last lines:");
+            for (String line : session.lastLines(TRANSCRIPT_LINES_IN_FAILURES)) {
+                s.append("\n    ").append(line);
+            }
+        }
+        return s.toString();
+    }
+
+    private static String pretty(Duration d) {
+        return d.toString().substring(2).toLowerCase(Locale.ROOT);
+    }
+
+    static Duration timeoutFromProperty() {
+        String value = System.getProperty(TIMEOUT_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return DEFAULT_TIMEOUT;
+        }
+        try {
+            return parseDuration(value.trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(TIMEOUT_PROPERTY + " must be like 30s, 500ms, 2m or PT1M: " + value, e);
+        }
+    }
+
+    static Duration parseDuration(String v) {
+        String lower = v.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("pt") || lower.startsWith("p")) {
+            return Duration.parse(v);
+        } else if (lower.endsWith("ms")) {
+            return Duration.ofMillis(Long.parseLong(lower.substring(0, lower.length() - 2).trim()));
+        } else if (lower.endsWith("s")) {
+            return Duration.ofSeconds(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
+        } else if (lower.endsWith("m")) {
+            return Duration.ofMinutes(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
+        }
+        return Duration.ofMillis(Long.parseLong(lower));
+    }
+
+    /** The settings of a test server. Each method returns the builder. */
+    public static final class Builder {
+        private int port;
+        private boolean tls;
+        private boolean implicitTls;
+        private final Map<String, String> users = new LinkedHashMap<>();
+        private Boolean requireTls;
+        private Boolean requireAuth;
+        private Boolean smtpUtf8;
+        private Long maxMessageSize;
+        private SessionConfig config = SessionConfig.builder().build();
+        private boolean receivedHeader = true;
+        private Duration defaultTimeout;
+        private boolean failOnUnfiredScripts = true;
+        private final List<Consumer<SmtpServer.Builder>> serverCustomizers = new ArrayList<>();
+
+        private Builder() {}
+
+        /** A fixed port instead of a free one; only when the code under test cannot be told the port. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port out of range: " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** STARTTLS with a certificate generated at start; see {@link SmtpServerExtension#certificate()}. */
+        public Builder tls() {
+            this.tls = true;
+            return this;
+        }
+
+        /** Also an implicit-TLS listener ({@link SmtpServerExtension#tlsPort()}), with the generated certificate. */
+        public Builder implicitTls() {
+            this.implicitTls = true;
+            return this;
+        }
+
+        /**
+         * A user AUTH PLAIN and LOGIN accept. Without TLS, AUTH is then offered in plain text too,
+         * so that AUTH can be tested without TLS.
+         */
+        public Builder user(String name, String password) {
+            users.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(password, "password"));
+            return this;
+        }
+
+        /** Refuses mail until the client started TLS ({@code 530 5.7.0}). */
+        public Builder requireTls() {
+            this.requireTls = true;
+            return this;
+        }
+
+        /** Refuses mail until the client authenticated ({@code 530 5.7.0}). */
+        public Builder requireAuth() {
+            this.requireAuth = true;
+            return this;
+        }
+
+        /** Offers SMTPUTF8 (RFC 6531): UTF-8 addresses and headers. */
+        public Builder smtpUtf8() {
+            this.smtpUtf8 = true;
+            return this;
+        }
+
+        /** The largest message accepted, in octets (SIZE, RFC 1870); larger ones get {@code 552 5.3.4}. */
+        public Builder maxMessageSize(long octets) {
+            this.maxMessageSize = octets;
+            return this;
+        }
+
+        /** Any protocol setting (the methods above are applied on top of it). */
+        public Builder config(SessionConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Any server setting, applied last, e.g. {@code server(b -> b.idleTimeout(Duration.ofSeconds(2)))}.
+         * Replacing the handler or the tap disables the recording.
+         */
+        public Builder server(Consumer<SmtpServer.Builder> customizer) {
+            serverCustomizers.add(Objects.requireNonNull(customizer, "customizer"));
+            return this;
+        }
+
+        /** Whether the server prepends its {@code Received:} header to stored messages. Default true, as a real server. */
+        public Builder receivedHeader(boolean on) {
+            this.receivedHeader = on;
+            return this;
+        }
+
+        /** The wait for {@link SmtpServerExtension#awaitMessages(int)} and the mail client timeouts; wins over the system property. */
+        public Builder defaultTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive: " + timeout);
+            }
+            this.defaultTimeout = timeout;
+            return this;
+        }
+
+        /** Whether a script that never acted fails the test at its end. Default true. */
+        public Builder failOnUnfiredScripts(boolean on) {
+            this.failOnUnfiredScripts = on;
+            return this;
+        }
+
+        /** The server (not started until a test, or {@link SmtpServerExtension#start()}, needs it). */
+        public SmtpServerExtension build() {
+            return new SmtpServerExtension(this);
+        }
+    }
+}

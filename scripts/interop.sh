@@ -7,7 +7,8 @@
 # `mvn -B verify`). Installs swaks, Postfix's smtp-source, python3 and openssl from Debian
 # packages when missing (root; see scripts/install-tools.sh), starts the jar on free ports of 127.0.0.1 and
 # checks: swaks plain, PIPELINING, STARTTLS, AUTH PLAIN/LOGIN, implicit TLS; Python smtplib
-# send_message, STARTTLS + login and SMTPUTF8; a 1000-message smtp-source burst into a Maildir;
+# send_message, STARTTLS + login and SMTPUTF8; smtplib.LMTP against --lmtp, and --lmtp refused
+# on port 25; a 1000-message smtp-source burst into a Maildir;
 # examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
 # and its smtp-testkit tests run (scripts/spring-boot-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
@@ -233,6 +234,34 @@ if start_server burst -c maildir -o "dir=$WORK/burst-mail"; then
   n=$(count_new "$WORK/burst-mail")
   [ "$n" -eq "$BURST" ] && pass "maildir new/ holds all $BURST messages" \
     || fail "maildir new/ holds $n messages, expected $BURST"
+fi
+
+# ---- 4b. LMTP (RFC 2033) with Python's smtplib.LMTP: LHLO, one reply per recipient after the data
+if start_server lmtp --lmtp -c maildir -o "dir=$WORK/lmtp-mail"; then
+  check "python smtplib.LMTP, one recipient, then two read by hand" python3 - "$PORT" <<'PY'
+import smtplib, sys
+s = smtplib.LMTP("127.0.0.1", int(sys.argv[1]))
+refused = s.sendmail("py@example.org", ["one@example.org"], b"Subject: interop lmtp\r\n\r\nvia LMTP\r\n")
+assert not refused, refused
+# smtplib reads a single reply after the data; RFC 2033 4.2 sends one per recipient, so read them here.
+s.mail("py@example.org"); s.rcpt("a@example.org"); s.rcpt("b@example.org")
+code, _ = s.docmd("DATA"); assert code == 354, code
+s.send(b"Subject: interop lmtp two\r\n\r\nx\r\n.\r\n")
+codes = [s.getreply()[0] for _ in range(2)]
+assert codes == [250, 250], codes
+s.quit()
+PY
+  n=$(count_new "$WORK/lmtp-mail")
+  [ "$n" -eq 2 ] && grep -qF -- " with LMTP id " "$WORK"/lmtp-mail/new/* \
+    && pass "maildir new/ holds both LMTP messages, received with LMTP" \
+    || fail "maildir new/ holds $n LMTP messages, expected 2 received with LMTP"
+fi
+java -jar "$JAR" --lmtp -l 127.0.0.1:25 >"$WORK/lmtp25.out" 2>"$WORK/lmtp25.err" </dev/null
+status=$?
+if [ "$status" -eq 2 ] && [ "$(wc -l <"$WORK/lmtp25.err")" -eq 1 ] && grep -qF -- "port 25" "$WORK/lmtp25.err"; then
+  pass "--lmtp on port 25 exits 2 with one line: $(cat "$WORK/lmtp25.err")"
+else
+  fail "--lmtp on port 25: exit $status, stderr: $(head -c 300 "$WORK/lmtp25.err")"
 fi
 
 # ---- 5. the real process on bad input: status 2, one line, no stack trace

@@ -143,6 +143,25 @@ class RelayHandlerTest {
         assertEquals(List.of("bob@example.net"), capture.messages.get(0).envelope().recipientAddresses());
     }
 
+    @Test
+    void aRoutedDomainGoesToItsOwnNextHopOneNextHopPerTransaction() throws Exception {
+        SmtpServer up = upstream(c -> c);
+        Upstreams.Capture lists = new Upstreams.Capture();
+        SmtpServer listServer = Upstreams.start(lists, c -> c, b -> b);
+        closing.add(listServer);
+        SmtpClient c = client(relay("upstream=" + Upstreams.hostPort(up), "route=lists.test=" + Upstreams.hostPort(listServer)));
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<bob@example.net>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<dev@lists.test>").startsWith("452 4.5.3"), "another next hop: a later transaction");
+        assertTrue(data(c, "x\r\n").startsWith("250"));
+        c.command("MAIL FROM:<alice@example.org>");
+        assertTrue(c.command("RCPT TO:<dev@lists.test>").startsWith("250"));
+        assertTrue(data(c, "x\r\n").startsWith("250"));
+        assertEquals(List.of("bob@example.net"), capture.messages.get(0).envelope().recipientAddresses());
+        assertEquals(1, capture.messages.size());
+        assertEquals(List.of("dev@lists.test"), lists.messages.get(0).envelope().recipientAddresses());
+    }
+
     // ------------------------------------------------------------------------------------------
     // Faults
 

@@ -2,8 +2,8 @@
 # Installs the third-party mail tools the tests talk to, from Debian packages, when missing:
 # swaks (and the Perl TLS modules it needs for --tls), Postfix for its smtp-source load
 # generator (and the smtp-sink the relay tests deliver to), python3 for smtplib, Debian's
-# python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates. Needs root (CI and the dev
-# machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
+# python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates.
+# Needs root (CI and the dev machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
 # the Maven tests that use these tools run in CI too (they skip without them, except under
 # CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
 # script then returns (sourced) or exits (run) with status 1. Leaves no Postfix daemon running.

@@ -130,6 +130,20 @@ class RelayHandlerTest {
     }
 
     @Test
+    void dsnParametersArePassedOn() throws Exception {
+        SmtpServer up = upstream(c -> c);
+        SmtpClient c = client(relay("upstream=" + Upstreams.hostPort(up)));
+        assertTrue(c.command("MAIL FROM:<alice@example.org> RET=HDRS ENVID=QQ314159").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<bob@example.net> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob@example.net").startsWith("250"));
+        assertTrue(data(c, "x\r\n").startsWith("250"));
+        var envelope = capture.messages.get(0).envelope();
+        assertEquals("HDRS", envelope.mailParameters().get("RET"));
+        assertEquals("QQ314159", envelope.mailParameters().get("ENVID"));
+        assertEquals("FAILURE,DELAY", envelope.recipientParameters().get(0).get("NOTIFY"));
+        assertEquals("rfc822;bob@example.net", envelope.recipientParameters().get(0).get("ORCPT"));
+    }
+
+    @Test
     void anAbandonedTransactionIsResetUpstreamAndTheNextOneStandsAlone() throws Exception {
         SmtpServer up = upstream(c -> c);
         SmtpClient c = client(relay("upstream=" + Upstreams.hostPort(up)));

@@ -75,12 +75,13 @@ public final class Upstream implements Closeable {
      */
     public static Upstream connect(NextHop hop, RelayConfig config) {
         Upstream u = new Upstream(hop, config);
+        Socket s = new Socket();
         try {
-            Socket s = new Socket();
             s.setTcpNoDelay(true);
             s.connect(new InetSocketAddress(hop.host(), hop.port()), millis(config.connectTimeout()));
             u.use(s);
         } catch (IOException | RuntimeException e) {
+            closeQuietly(s);
             u.failure = new ClientFailure(ClientFailure.Kind.CONNECTION_LOST,
                     Reply.of(451, "4.4.1", "The next hop cannot be reached; try again later"), null,
                     "cannot connect to " + hop + ": " + e);

@@ -257,7 +257,7 @@ SINK_PORT=$(free_port)
 SINK_USER=(); [ "$(id -u)" -eq 0 ] && SINK_USER=(-u nobody)
 "$SMTP_SINK" "${SINK_USER[@]}" "127.0.0.1:$SINK_PORT" 10 >"$WORK/sink.log" 2>&1 </dev/null &
 SERVER_PIDS+=("$!")
-if wait_port "$SINK_PORT" && start_server relay -c PureProxy "127.0.0.1:$SINK_PORT" -o networks=127.0.0.1/32 \
+if wait_port "$SINK_PORT" && start_server relay -c PureProxy -o "upstream=127.0.0.1:$SINK_PORT" -o networks=127.0.0.1/32 \
     -o domains=example.org; then
   check "swaks → relay → smtp-sink" "${SWAKS[@]}" --to bob@elsewhere.test --server "127.0.0.1:$PORT" \
     --header "Subject: interop relay"

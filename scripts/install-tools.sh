@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the third-party mail tools the tests talk to, from Debian packages, when missing:
 # swaks (and the Perl TLS modules it needs for --tls), Postfix for its smtp-source load
-# generator, python3 for smtplib, openssl for test certificates. Needs root (CI and the dev
-# machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
+# generator (and the smtp-sink the relay tests deliver to), python3 for smtplib, Debian's
+# python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates.
+# Needs root (CI and the dev machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
 # the Maven tests that use these tools run in CI too (they skip without them, except under
 # CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
 # script then returns (sourced) or exits (run) with status 1. Leaves no Postfix daemon running.
@@ -12,6 +13,8 @@ smtpkit_tools_missing() {
   perl -MIO::Socket::SSL -e1 >/dev/null 2>&1 || m+=(libio-socket-ssl-perl libnet-ssleay-perl)
   { command -v smtp-source >/dev/null 2>&1 || [ -x /usr/sbin/smtp-source ]; } || m+=(postfix)
   command -v python3 >/dev/null 2>&1 || m+=(python3)
+  # Debian's module is for Debian's python3, which a pyenv python3 on the PATH may hide.
+  { python3 -c 'import aiosmtpd' >/dev/null 2>&1 || /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; } || m+=(python3-aiosmtpd)
   command -v openssl >/dev/null 2>&1 || m+=(openssl)
   echo "${m[*]}"
 }

@@ -7,7 +7,9 @@
 # `mvn -B verify`). Installs swaks, Postfix's smtp-source, python3 and openssl from Debian
 # packages when missing (root; see scripts/install-tools.sh), starts the jar on free ports of 127.0.0.1 and
 # checks: swaks plain, PIPELINING, STARTTLS, AUTH PLAIN/LOGIN, implicit TLS; Python smtplib
-# send_message, STARTTLS + login and SMTPUTF8; a 1000-message smtp-source burst into a Maildir;
+# send_message, STARTTLS + login and SMTPUTF8; smtplib.LMTP against --lmtp, and --lmtp refused
+# on port 25; a 1000-message smtp-source burst into a Maildir; the relay (swaks → relay →
+# smtp-sink, its policy from 127.0.0.2; swaks → relay → aiosmtpd with STARTTLS required and AUTH);
 # examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
 # and its smtp-testkit tests run (scripts/spring-boot-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
@@ -235,6 +237,34 @@ if start_server burst -c maildir -o "dir=$WORK/burst-mail"; then
     || fail "maildir new/ holds $n messages, expected $BURST"
 fi
 
+# ---- 4b. LMTP (RFC 2033) with Python's smtplib.LMTP: LHLO, one reply per recipient after the data
+if start_server lmtp --lmtp -c maildir -o "dir=$WORK/lmtp-mail"; then
+  check "python smtplib.LMTP, one recipient, then two read by hand" python3 - "$PORT" <<'PY'
+import smtplib, sys
+s = smtplib.LMTP("127.0.0.1", int(sys.argv[1]))
+refused = s.sendmail("py@example.org", ["one@example.org"], b"Subject: interop lmtp\r\n\r\nvia LMTP\r\n")
+assert not refused, refused
+# smtplib reads a single reply after the data; RFC 2033 4.2 sends one per recipient, so read them here.
+s.mail("py@example.org"); s.rcpt("a@example.org"); s.rcpt("b@example.org")
+code, _ = s.docmd("DATA"); assert code == 354, code
+s.send(b"Subject: interop lmtp two\r\n\r\nx\r\n.\r\n")
+codes = [s.getreply()[0] for _ in range(2)]
+assert codes == [250, 250], codes
+s.quit()
+PY
+  n=$(count_new "$WORK/lmtp-mail")
+  [ "$n" -eq 2 ] && grep -qF -- " with LMTP id " "$WORK"/lmtp-mail/new/* \
+    && pass "maildir new/ holds both LMTP messages, received with LMTP" \
+    || fail "maildir new/ holds $n LMTP messages, expected 2 received with LMTP"
+fi
+java -jar "$JAR" --lmtp -l 127.0.0.1:25 >"$WORK/lmtp25.out" 2>"$WORK/lmtp25.err" </dev/null
+status=$?
+if [ "$status" -eq 2 ] && [ "$(wc -l <"$WORK/lmtp25.err")" -eq 1 ] && grep -qF -- "port 25" "$WORK/lmtp25.err"; then
+  pass "--lmtp on port 25 exits 2 with one line: $(cat "$WORK/lmtp25.err")"
+else
+  fail "--lmtp on port 25: exit $status, stderr: $(head -c 300 "$WORK/lmtp25.err")"
+fi
+
 # ---- 5. the real process on bad input: status 2, one line, no stack trace
 java -jar "$JAR" -l 127.0.0.1:99999 >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
 status=$?
@@ -245,11 +275,55 @@ else
 fi
 
 
-# ---- 6. examples/plugin-example built by Maven: @AutoService's services file lists `headers`
+# ---- 6. the relay (smtpd's PureProxy): swaks → smtpkit relay → smtp-sink / aiosmtpd
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# wait_port PORT: true once something listens on 127.0.0.1:PORT (at most 20 s).
+wait_port() {
+  for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+SMTP_SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
+SINK_PORT=$(free_port)
+SINK_USER=(); [ "$(id -u)" -eq 0 ] && SINK_USER=(-u nobody)
+"$SMTP_SINK" "${SINK_USER[@]}" "127.0.0.1:$SINK_PORT" 10 >"$WORK/sink.log" 2>&1 </dev/null &
+SERVER_PIDS+=("$!")
+if wait_port "$SINK_PORT" && start_server relay -c PureProxy -o "upstream=127.0.0.1:$SINK_PORT" -o networks=127.0.0.1/32 \
+    -o domains=example.org; then
+  check "swaks → relay → smtp-sink" "${SWAKS[@]}" --to bob@elsewhere.test --server "127.0.0.1:$PORT" \
+    --header "Subject: interop relay"
+  wait_for "$WORK/relay.err" "127.0.0.1:$SINK_PORT: 250" \
+    && pass "the relay logged smtp-sink's 250 as the client's" || fail "the relay did not log smtp-sink's 250"
+  refused "the relay refuses a foreign domain from 127.0.0.2" '554 5\.7\.1 Relay access denied' "${SWAKS[@]}" \
+    --to bob@elsewhere.test --server "127.0.0.1:$PORT" --local-interface 127.0.0.2
+  check "the relay takes a domains= recipient from 127.0.0.2" "${SWAKS[@]}" --to bob@example.org \
+    --server "127.0.0.1:$PORT" --local-interface 127.0.0.2
+fi
+AIO_PY=python3
+$AIO_PY -c 'import aiosmtpd' 2>/dev/null || AIO_PY=/usr/bin/python3
+AIO_PORT=$(free_port)
+mkdir -p "$WORK/aiosmtpd"
+printf 'pw\n' >"$WORK/relay-password"
+$AIO_PY smtp-relay/src/test/resources/aiosmtpd_upstream.py "$AIO_PORT" "$WORK/cert.pem" "$WORK/key.pem" \
+  "$WORK/aiosmtpd" >"$WORK/aiosmtpd.log" 2>&1 < <(sleep 3600) &
+SERVER_PIDS+=("$!")
+if wait_port "$AIO_PORT" && start_server relay-tls -c relay -o "upstream=localhost:$AIO_PORT" -o tls=required \
+    -o "tls-trust=$WORK/cert.pem" -o auth-user=relay -o "auth-password-file=$WORK/relay-password"; then
+  check "swaks → relay → aiosmtpd (STARTTLS required, AUTH)" "${SWAKS[@]}" --to bob@elsewhere.test \
+    --server "127.0.0.1:$PORT" --header "Subject: interop relay tls"
+  for _ in $(seq 1 100); do [ -f "$WORK/aiosmtpd/1.eml" ] && break; sleep 0.1; done
+  if head -n 1 "$WORK/aiosmtpd/1.eml" 2>/dev/null | grep -q '^Received: from ' \
+      && grep -qF -- "Subject: interop relay tls" "$WORK/aiosmtpd/1.eml"; then
+    pass "aiosmtpd stored the message behind the relay's Received header"
+  else
+    fail "aiosmtpd did not store the relayed message"; sed 's/^/    | /' "$WORK/aiosmtpd.log" | tail -n 20
+  fi
+fi
+
+# ---- 7. examples/plugin-example built by Maven: @AutoService's services file lists `headers`
 CHECK_TIMEOUT=600 check "examples/plugin-example builds and its generated services file lists headers" \
   bash scripts/plugin-example.sh
 
-# ---- 7. examples/spring-boot built by Maven: a JavaMailSender service tested with smtp-testkit
+# ---- 8. examples/spring-boot built by Maven: a JavaMailSender service tested with smtp-testkit
 # (a free port through @DynamicPropertySource, refused recipients and greylisting on its error path)
 CHECK_TIMEOUT=900 check "examples/spring-boot builds and its smtp-testkit tests pass" \
   bash scripts/spring-boot-example.sh

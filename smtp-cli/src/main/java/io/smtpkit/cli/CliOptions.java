@@ -27,6 +27,7 @@ import picocli.CommandLine.Parameters;
             "  java -jar smtpkit.jar                                 debug server on 127.0.0.1:8025",
             "  java -jar smtpkit.jar -c maildir -o dir=./mail        deliver to a Maildir",
             "  java -jar smtpkit.jar -n -c DebuggingServer localhost:8025   an smtpd command line",
+            "  java -jar smtpkit.jar --lmtp -c maildir -o dir=./mail 127.0.0.1:8024   an LMTP delivery agent",
             "",
             "Exit status: 0 after a clean shutdown, 2 for bad input (options, addresses, files,",
             "handlers, a port in use), 1 for an unexpected failure or a server that had to stop",
@@ -61,6 +62,11 @@ final class CliOptions {
 
     @Option(names = "--smtputf8", description = "Offer SMTPUTF8 (RFC 6531): international addresses.")
     boolean smtpUtf8;
+
+    @Option(names = "--lmtp",
+            description = "Speak LMTP (RFC 2033) instead of SMTP: LHLO, and one reply per recipient after the data. "
+                    + "Never on port 25 (RFC 2033 §5).")
+    boolean lmtp;
 
     @Option(names = "--hostname", paramLabel = "NAME",
             description = "The name in the greeting, EHLO reply and Received header. Default: localhost.")

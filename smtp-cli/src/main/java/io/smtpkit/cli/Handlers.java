@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
+import java.util.Set;
 import java.util.jar.JarFile;
 import org.slf4j.LoggerFactory;
 
@@ -149,7 +150,14 @@ final class Handlers {
         return "handler '" + provider.name() + "': " + (message.isEmpty() ? e.getClass().getSimpleName() : message);
     }
 
-    /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice. */
+    /**
+     * Options that may be given more than once, each time adding to a list: the provider sees
+     * them joined with commas, the list form it also takes ({@code -o route=a=h:25 -o route=b=h:26}
+     * is {@code route=a=h:25,b=h:26}).
+     */
+    private static final Set<String> REPEATABLE = Set.of("route", "list");
+
+    /** {@code -o KEY=VALUE} pairs; the value may contain '=', a key may not be given twice unless it is {@link #REPEATABLE}. */
     private static Map<String, String> handlerOptions(List<String> pairs) throws UsageError {
         Map<String, String> parsed = new LinkedHashMap<>();
         for (String pair : pairs) {
@@ -158,6 +166,10 @@ final class Handlers {
                 throw new UsageError("-o '" + pair + "' is not KEY=VALUE, e.g. -o dir=./mail");
             }
             String key = pair.substring(0, equals).strip();
+            if (REPEATABLE.contains(key) && parsed.containsKey(key)) {
+                parsed.put(key, parsed.get(key) + "," + pair.substring(equals + 1));
+                continue;
+            }
             if (parsed.put(key, pair.substring(equals + 1)) != null) {
                 throw new UsageError("-o " + key + "= is given twice");
             }

@@ -85,6 +85,12 @@ final class Launcher {
         if (options.tlsPort != null && (options.tlsPort < 0 || options.tlsPort > 65535)) {
             throw new UsageError("--tls-port must be a number from 0 to 65535, not " + options.tlsPort);
         }
+        // RFC 2033 §5: LMTP MUST NOT be used on the SMTP port; an MTA there would take LMTP's
+        // per-recipient replies for garbage, or a client its SMTP replies for LMTP ones.
+        if (options.lmtp && (addresses.stream().anyMatch(a -> a.getPort() == 25)
+                || options.tlsPort != null && options.tlsPort == 25)) {
+            throw new UsageError("--lmtp cannot listen on port 25, the SMTP port (RFC 2033 §5); pick another, e.g. 8024");
+        }
         return addresses;
     }
 

@@ -173,6 +173,7 @@ final class ServerSettings {
             config.maxErrors(notNegative(options.maxErrors, "--max-errors"));
         }
         return config.smtpUtf8(options.smtpUtf8)
+                .lmtp(options.lmtp)
                 .requireAuth(options.requireAuth)
                 .allowInsecureAuth(options.allowInsecureAuth)
                 .build();

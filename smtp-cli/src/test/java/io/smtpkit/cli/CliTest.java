@@ -49,7 +49,7 @@ class CliTest {
         assertEquals(0, result.exitCode());
         for (String option : List.of("-l, --listen", "-c, --handler", "-o, --option", "-s, --size", "--smtputf8",
                 "--hostname", "--max-connections", "--max-recipients", "--timeout", "--tls-cert", "--tls-key",
-                "--tls-port", "--auth-file", "--require-auth", "--allow-insecure-auth", "--auth-failure-delay",
+                "--tls-port", "--lmtp", "--auth-file", "--require-auth", "--allow-insecure-auth", "--auth-failure-delay",
                 "--max-auth-per-client", "--max-auth-failures", "--max-connections-per-client",
                 "--max-connection-rate", "--envelope-memory", "--buffer-memory", "--max-recipient-overshoot",
                 "--max-errors", "--plugins",
@@ -140,7 +140,12 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "/no/such/folder"), "--plugins"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--plugins", "pom.xml"), "not a folder"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "-c", "debug", "127.0.0.1:0", "127.0.0.1:25"), "upstream"),
-                Arguments.of(List.of("-c", "debug", "127.0.0.1:0", "nohost"), "REMOTEHOST:PORT"));
+                Arguments.of(List.of("-c", "debug", "127.0.0.1:0", "nohost"), "REMOTEHOST:PORT"),
+                // RFC 2033 §5: never LMTP on the SMTP port, however the port is given.
+                Arguments.of(List.of("--lmtp", "-l", "127.0.0.1:25"), "port 25"),
+                Arguments.of(List.of("--lmtp", "127.0.0.1:25"), "port 25"),
+                Arguments.of(List.of("--lmtp", "-l", "127.0.0.1:0", "-l", "[::1]:25"), "port 25"),
+                Arguments.of(List.of("--lmtp", "-l", "127.0.0.1:0", "--tls-port", "25"), "port 25"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -271,6 +276,57 @@ class CliTest {
         assertEquals(3, delivered.size(), () -> "files in new/: " + delivered);
         String content = Files.readString(delivered.get(0), StandardCharsets.UTF_8);
         assertTrue(content.contains("Subject: hello from the cli test"), content);
+    }
+
+    /** --lmtp over a raw socket: LHLO only, and after the data one reply per recipient (RFC 2033 §4.1, §4.2). */
+    @Test
+    void lmtpAnswersEachRecipientAfterTheData() throws Exception {
+        Path mail = temp.resolve("lmtp-mail");
+        CliHarness.Serving serving = cli.serve("--lmtp", "-l", "127.0.0.1:0", "-c", "maildir", "-o", "dir=" + mail);
+        try (SmtpClient client = SmtpClient.connect(serving.address())) {
+            assertEquals("220 localhost LMTP smtpkit", client.reply());
+            assertEquals("500 Error: command \"EHLO\" not recognized", client.command("EHLO client.example"));
+            assertTrue(client.command("LHLO client.example").startsWith("250-localhost"));
+            List<String> replies = client.pipeline("MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.org>",
+                    "RCPT TO:<carol@example.org>", "DATA");
+            assertEquals(List.of("250 2.1.0 OK", "250 2.1.5 OK", "250 2.1.5 OK"), replies.subList(0, 3));
+            client.send(MESSAGE.replace("\r\n.a", "\r\n..a") + ".\r\n");
+            assertEquals("250 2.0.0 OK", client.reply(), "bob");
+            assertEquals("250 2.0.0 OK", client.reply(), "carol");
+            assertEquals("250 2.0.0 OK", client.command("NOOP"), "nothing more was sent");
+        }
+        List<Path> delivered;
+        try (Stream<Path> files = Files.list(mail.resolve("new"))) {
+            delivered = files.toList();
+        }
+        assertEquals(1, delivered.size(), () -> "files in new/: " + delivered);
+        String content = Files.readString(delivered.get(0), StandardCharsets.UTF_8);
+        assertTrue(content.contains(" with LMTP id ") && content.endsWith(MESSAGE), content);
+    }
+
+    /** Python's smtplib.LMTP against --lmtp; smtplib reads one reply after the data, so two recipients are read by hand. */
+    @Test
+    void pythonSmtplibLmtp() throws Exception {
+        Path python = io.smtpkit.server.testsupport.Tools.require("python3");
+        CliHarness.Serving serving = cli.serve("--lmtp", "-l", "127.0.0.1:0", "-c", "sink");
+        String script = String.join("\n",
+                "import smtplib, sys",
+                "s = smtplib.LMTP('127.0.0.1', int(sys.argv[1]))",
+                "refused = s.sendmail('py@example.org', ['one@example.org'], b'Subject: lmtp\\r\\n\\r\\nfrom smtplib\\r\\n')",
+                "assert refused == {}, refused",
+                "assert s.does_esmtp and s.has_extn('pipelining') and s.has_extn('enhancedstatuscodes'), s.esmtp_features",
+                "s.mail('py@example.org'); s.rcpt('a@example.org'); s.rcpt('b@example.org')",
+                "code, _ = s.docmd('DATA'); assert code == 354, code",
+                "s.send(b'Subject: two\\r\\n\\r\\nx\\r\\n.\\r\\n')",
+                "codes = [s.getreply()[0] for _ in range(2)]",
+                "assert codes == [250, 250], codes",
+                "code, _ = s.noop(); assert code == 250, code",
+                "s.quit()",
+                "");
+        io.smtpkit.server.testsupport.ChildProcess.Result result = io.smtpkit.server.testsupport.ChildProcess.run(
+                new ProcessBuilder(python.toString(), "-c", script, String.valueOf(serving.address().getPort()))
+                        .redirectErrorStream(true), Duration.ofSeconds(60));
+        assertEquals(0, result.exitCode(), result::output);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.smtpkit.protocol;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,8 +17,9 @@ public sealed interface Decision {
     record Connect() implements Decision {}
 
     /**
-     * HELO or EHLO (RFC 5321 §4.1.1.1). Default: {@code 250} with the hostname, and for EHLO
-     * the extension keywords. A 4xx/5xx reply refuses the greeting; the client may try again,
+     * HELO or EHLO (RFC 5321 §4.1.1.1), or LHLO under {@link SessionConfig#lmtp()}. Default:
+     * {@code 250} with the hostname, and for EHLO (and LHLO) the extension keywords. A 4xx/5xx
+     * reply refuses the greeting; the client may try again,
      * and an open mail transaction stays as it was. A 5xx counts as a client error (see
      * {@link SessionConfig#maxErrors()}).
      *
@@ -34,7 +36,7 @@ public sealed interface Decision {
      *     the session accepts what real clients send ({@code [127.0.0.1]}, {@code localhost},
      *     Windows names such as {@code my_host}, bare IP addresses); a handler that wants to be
      *     strict refuses here
-     * @param extended true for EHLO
+     * @param extended true for EHLO, and for LMTP's LHLO, which is answered as EHLO is (RFC 2033 §4.1)
      */
     record Hello(String domain, boolean extended) implements Decision {}
 
@@ -74,6 +76,12 @@ public sealed interface Decision {
      * content byte was already handed to {@link SessionOutput#content}. Default:
      * {@code 250 2.0.0 OK}, which tells the client the message is now the server's
      * responsibility (RFC 5321 §4.1.1.4), so answer only once it is safely stored or passed on.
+     *
+     * <p>One answer ({@link SmtpSession#resume(Reply)}) speaks for every recipient: under LMTP it
+     * is sent once per accepted recipient (RFC 2033 §4.2). To say how each recipient fared, answer
+     * with {@link SmtpSession#resumePerRecipient(List)}: one reply per entry of
+     * {@code envelope.recipients()}, in that order, duplicates included. Under SMTP, where one reply
+     * answers the whole message, the session picks one of them (see there).
      *
      * @param envelope the transaction's envelope
      * @param size the number of content octets (after dot-unstuffing)

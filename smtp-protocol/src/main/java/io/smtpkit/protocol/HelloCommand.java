@@ -3,8 +3,9 @@ package io.smtpkit.protocol;
 import io.smtpkit.protocol.internal.Replies;
 
 /**
- * HELO and EHLO (RFC 5321 §4.1.1.1) for one {@link SmtpSession}: asks {@link Decision.Hello},
- * keeps the name the client gave and whether it was EHLO, and answers with the EHLO keywords.
+ * HELO and EHLO (RFC 5321 §4.1.1.1), or LMTP's LHLO (RFC 2033 §4.1), for one
+ * {@link SmtpSession}: asks {@link Decision.Hello}, keeps the name the client gave and whether it
+ * was EHLO (or LHLO, which is answered alike), and answers with the EHLO keywords.
  */
 final class HelloCommand {
 
@@ -22,7 +23,7 @@ final class HelloCommand {
         return name;
     }
 
-    /** Whether the accepted greeting was EHLO. */
+    /** Whether the accepted greeting was EHLO or LHLO. */
     boolean extended() {
         return extended;
     }
@@ -32,19 +33,32 @@ final class HelloCommand {
         return enhancedCodes;
     }
 
+    void helo(String argument) {
+        hello(argument, Verb.HELO);
+    }
+
+    void ehlo(String argument) {
+        hello(argument, Verb.EHLO);
+    }
+
+    void lhlo(String argument) {
+        hello(argument, Verb.LHLO);
+    }
+
     /**
      * RFC 5321 §4.1.1.1 asks for a Domain or an address literal, but the session checks only
      * that there is one word: clients send underscores, bare IP addresses and unbracketed names
      * in the wild, and refusing them breaks mail that every common MTA takes (Postfix accepts any
      * word unless told to be strict). The handler sees the name in {@link Decision.Hello}.
      */
-    void hello(String argument, boolean extendedHello) {
+    private void hello(String argument, Verb verb) {
         String domain = argument.strip();
         if (domain.isEmpty() || domain.indexOf(' ') >= 0) {
-            session.refuseSyntax(extendedHello ? Verb.EHLO : Verb.HELO);
+            session.refuseSyntax(verb);
             return;
         }
-        session.ask(new Decision.Hello(domain, extendedHello), (s, hello, reply) -> s.hello.greeted(hello, reply));
+        // LHLO is an EHLO in every respect but its name (RFC 2033 §4.1), so the handler sees it as one.
+        session.ask(new Decision.Hello(domain, verb != Verb.HELO), (s, hello, reply) -> s.hello.greeted(hello, reply));
     }
 
     private void greeted(Decision.Hello hello, Reply reply) {
@@ -58,7 +72,7 @@ final class HelloCommand {
         name = hello.domain();
         extended = hello.extended();
         enhancedCodes = extended && config.enhancedStatusCodes();
-        session.enter(extended ? Verb.EHLO : Verb.HELO);
+        session.enter(!extended ? Verb.HELO : config.lmtp() ? Verb.LHLO : Verb.EHLO);
         session.send(extended
                 ? Replies.ehlo(config, config.extensionKeywords(session.isSecure()))
                 : Replies.helo(config.hostname()));

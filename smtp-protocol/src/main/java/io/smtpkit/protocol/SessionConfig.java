@@ -50,6 +50,7 @@ public final class SessionConfig {
         boolean allowInsecureAuth;
         boolean requireTls;
         boolean requireAuth;
+        boolean lmtp;
         BareLineEndings bareLineEndings = BareLineEndings.NORMALIZE;
         List<CommandExtension> extensions = new ArrayList<>();
 
@@ -79,7 +80,7 @@ public final class SessionConfig {
         set = settings.copy(true);
         maxMailLine = set.maxCommandLine + Extension.mailLineAllowance(this);
         maxRcptLine = set.maxCommandLine + Extension.rcptLineAllowance(this);
-        greeting = set.greeting != null ? set.greeting : set.hostname + " ESMTP smtpkit";
+        greeting = set.greeting != null ? set.greeting : set.hostname + (set.lmtp ? " LMTP smtpkit" : " ESMTP smtpkit");
         ehloKeywords = List.copyOf(Extension.keywords(this, false));
         secureEhloKeywords = List.copyOf(Extension.keywords(this, true));
     }
@@ -157,14 +158,17 @@ public final class SessionConfig {
     public boolean smtpUtf8() { return set.smtpUtf8; }
     /** Whether 8BITMIME (RFC 6152) is offered; always with SMTPUTF8, which requires it (RFC 6531 §3.1). */
     public boolean eightBitMime() { return set.eightBitMime || set.smtpUtf8; } // RFC 6531 §3.1: SMTPUTF8 servers MUST offer 8BITMIME
-    /** Whether PIPELINING (RFC 2920) is advertised. Pipelined input is handled correctly either way. */
-    public boolean pipelining() { return set.pipelining; }
+    /**
+     * Whether PIPELINING (RFC 2920) is advertised; always under {@link #lmtp()}, since an LMTP
+     * server MUST offer it (RFC 2033 §5). Pipelined input is handled correctly either way.
+     */
+    public boolean pipelining() { return set.pipelining || set.lmtp; }
     /** Whether CHUNKING and BDAT (RFC 3030) are offered. */
     public boolean chunking() { return set.chunking; }
     /** Whether BINARYMIME (RFC 3030 §3) is offered; only with CHUNKING. */
     public boolean binaryMime() { return set.binaryMime && set.chunking; } // RFC 3030 §3: only usable with BDAT
-    /** Whether ENHANCEDSTATUSCODES (RFC 2034) is offered. */
-    public boolean enhancedStatusCodes() { return set.enhancedStatusCodes; }
+    /** Whether ENHANCEDSTATUSCODES (RFC 2034) is offered; always under {@link #lmtp()} (RFC 2033 §5). */
+    public boolean enhancedStatusCodes() { return set.enhancedStatusCodes || set.lmtp; }
     /** Whether DSN (RFC 3461) parameters are accepted. The session records them; acting on them is the handler's job. */
     public boolean dsn() { return set.dsn; }
     /** Whether the transport can do STARTTLS (RFC 3207). */
@@ -177,6 +181,15 @@ public final class SessionConfig {
     public boolean requireTls() { return set.requireTls; }
     /** Whether MAIL is refused ({@code 530 5.7.0}) until the client has authenticated. */
     public boolean requireAuth() { return set.requireAuth; }
+    /**
+     * Whether the session speaks LMTP (RFC 2033) instead of SMTP: LHLO greets and HELO and EHLO
+     * are unknown commands ({@code 500}, §4.1); LHLO gets the EHLO reply, with PIPELINING and
+     * ENHANCEDSTATUSCODES always in it (§5); and the end of the message content (DATA's final dot,
+     * BDAT LAST) is answered once per accepted recipient, in RCPT order (§4.2; see
+     * {@link SmtpSession#resumePerRecipient}). LMTP is for a final delivery agent on a local
+     * network, never on port 25 (§5): the server leaves that check to whoever picks the port.
+     */
+    public boolean lmtp() { return set.lmtp; }
     /** What to do with bare CR and LF. */
     public BareLineEndings bareLineEndings() { return set.bareLineEndings; }
     /** Registered command extensions, in registration order. */
@@ -217,7 +230,7 @@ public final class SessionConfig {
         return "SessionConfig[hostname=" + set.hostname + ", maxMessageSize=" + set.maxMessageSize
                 + ", maxRecipients=" + set.maxRecipients + ", maxRecipientOvershoot=" + set.maxRecipientOvershoot
                 + ", smtpUtf8=" + set.smtpUtf8 + ", startTls=" + set.startTls
-                + ", authentication=" + set.authentication + ", bareLineEndings=" + set.bareLineEndings + "]";
+                + ", authentication=" + set.authentication + ", lmtp=" + set.lmtp + ", bareLineEndings=" + set.bareLineEndings + "]";
     }
 
     /** Builds a {@link SessionConfig}. Every setter checks its argument and returns the builder. */
@@ -311,6 +324,12 @@ public final class SessionConfig {
         public Builder requireTls(boolean on) { set.requireTls = on; return this; }
         /** Refuse MAIL until the client has authenticated. */
         public Builder requireAuth(boolean on) { set.requireAuth = on; return this; }
+
+        /**
+         * Speak LMTP (RFC 2033) instead of SMTP: see {@link SessionConfig#lmtp()}. The default
+         * greeting then says {@code LMTP} instead of {@code ESMTP}.
+         */
+        public Builder lmtp(boolean on) { set.lmtp = on; return this; }
 
         /** What to do with bare CR/LF. */
         public Builder bareLineEndings(BareLineEndings policy) {

@@ -194,6 +194,50 @@ public final class SmtpSession implements SessionInfo {
     }
 
     /**
+     * Answers the pending {@link Decision.Message} recipient by recipient: {@code replies} holds
+     * one reply per entry of its {@code envelope().recipients()}, in that order (a recipient given
+     * twice has two entries); a {@code null} entry is the default, {@code 250 2.0.0 OK}. Then
+     * feed the rest of the input to {@link #receive} again, as after {@link #resume(Reply)}.
+     *
+     * <p>Under {@link SessionConfig#lmtp() LMTP} each reply is sent, in order (RFC 2033 §4.2).
+     * Under SMTP one reply answers the whole message (RFC 5321 §4.1.1.4), so the session sends
+     * one of them: the first if every recipient was accepted; otherwise the first temporary
+     * refusal, or failing one, the first permanent one. A message that some recipients took and
+     * others refused is thus never reported delivered: the client keeps the responsibility and
+     * retries (or bounces) it, and the recipients that took it may see it twice rather than
+     * anyone losing it. A handler that would rather accept and report the refusals itself (with a
+     * delivery status notification) answers with {@link #resume(Reply)} instead.
+     *
+     * <p>A reply with code 421 among them closes the session once they are all sent
+     * (RFC 5321 §3.8). A closed session ignores the answer, as {@link #resume(Reply)} does.
+     *
+     * @throws IllegalStateException if the session is open and does not wait for a {@link Decision.Message}
+     * @throws IllegalArgumentException if there are more or fewer replies than recipients
+     */
+    public void resumePerRecipient(List<Reply> replies) {
+        Objects.requireNonNull(replies, "replies");
+        if (state == SessionState.CLOSED) {
+            awaiting = null;
+            onAnswer = null;
+            return;
+        }
+        if (!(awaiting instanceof Decision.Message message)) {
+            throw new IllegalStateException(awaiting == null ? "no decision is pending"
+                    : "per-recipient replies answer a message, not " + awaiting);
+        }
+        int recipients = message.envelope().recipients().size();
+        if (replies.size() != recipients) {
+            throw new IllegalArgumentException(replies.size() + " replies for " + recipients + " recipients");
+        }
+        awaiting = null;
+        onAnswer = null;
+        tx.messageDecided(replies);
+        if (state != SessionState.CLOSED && replies.stream().anyMatch(r -> r != null && r.code() == 421)) {
+            close(); // RFC 5321 §3.8
+        }
+    }
+
+    /**
      * The transport finished the TLS handshake that {@link SessionOutput#startTls()} asked for.
      * On success the session forgets everything the client said before (RFC 3207 §4.2) and
      * waits for a new EHLO; on failure it closes.
@@ -338,7 +382,7 @@ public final class SmtpSession implements SessionInfo {
             }
         }
         Verb verb = Verb.of(verbText);
-        if (verb == null) {
+        if (verb == null || !verb.isKnown(config)) {
             refuse(notRecognized(verbText));
             return;
         }
@@ -353,7 +397,7 @@ public final class SmtpSession implements SessionInfo {
             }
             return;
         }
-        Reply outOfSequence = verb.outOfSequence(state, tx.transaction().triedRecipients());
+        Reply outOfSequence = verb.outOfSequence(state, tx.transaction().triedRecipients(), config);
         if (outOfSequence != null) {
             if (verb == Verb.BDAT) {
                 tx.refuseChunk(argument, outOfSequence);

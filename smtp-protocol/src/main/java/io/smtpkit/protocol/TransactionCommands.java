@@ -8,6 +8,8 @@ import io.smtpkit.protocol.internal.MailArguments;
 import io.smtpkit.protocol.internal.MessageContent;
 import io.smtpkit.protocol.internal.Transaction;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -167,8 +169,8 @@ final class TransactionCommands {
 
     /**
      * Answers the end of the message content or of one chunk; false if {@code end} is null (not
-     * ended). A later LMTP mode answers COMPLETE with one reply per accepted recipient
-     * (RFC 2033 §4.2) in {@link #messageDecided}.
+     * ended). Under LMTP what ends the message (the final dot, BDAT LAST) is answered once per
+     * accepted recipient (RFC 2033 §4.2), a refusal of the content too.
      */
     private boolean contentEnded(MessageContent.End end) {
         if (end == null) {
@@ -176,7 +178,7 @@ final class TransactionCommands {
         }
         switch (end) {
             case COMPLETE -> session.ask(new Decision.Message(transaction.envelope(), content.size()),
-                    (s, message, reply) -> s.tx.messageDecided(reply));
+                    (s, message, reply) -> s.tx.messageDecided(message, reply));
             // RFC 1870 §6.3 for DATA, RFC 3030 §2 for BDAT (later BDATs get 503).
             case TOO_BIG -> messageRefused(Reply.MESSAGE_TOO_BIG);
             case BAD_LINE_ENDINGS -> messageRefused(BAD_MESSAGE_LINE_ENDINGS);
@@ -188,16 +190,60 @@ final class TransactionCommands {
     }
 
     private void messageRefused(Reply reply) {
-        session.send(reply);
+        // A BDAT that is not the LAST gets one reply even under LMTP: the message has not ended.
+        int times = config.lmtp() && content.endedMessage() ? transaction.recipients().size() : 1;
+        for (int i = 0; i < times; i++) {
+            session.send(reply);
+        }
         session.resetTransaction();
     }
 
-    private void messageDecided(Reply reply) {
+    /** The one answer to the message: for each recipient under LMTP, else once. */
+    private void messageDecided(Decision.Message message, Reply reply) {
         session.resetTransaction();
         if (reply == null || reply.isPositive()) {
             session.forgiveErrors();
         }
-        session.send(reply != null ? reply : Reply.OK);
+        Reply answer = reply != null ? reply : Reply.OK;
+        int times = config.lmtp() ? message.envelope().recipients().size() : 1;
+        for (int i = 0; i < times; i++) {
+            session.send(answer);
+        }
+    }
+
+    /** The answer per recipient (see {@link SmtpSession#resumePerRecipient}), already checked for its size. */
+    void messageDecided(List<Reply> replies) {
+        session.resetTransaction();
+        List<Reply> answers = new ArrayList<>(replies.size());
+        for (Reply reply : replies) {
+            answers.add(reply != null ? reply : Reply.OK);
+        }
+        if (answers.stream().anyMatch(Reply::isPositive)) {
+            session.forgiveErrors(); // some mail was delivered: no prober
+        }
+        if (config.lmtp()) {
+            answers.forEach(session::send);
+        } else {
+            session.send(oneFor(answers));
+        }
+    }
+
+    /**
+     * SMTP's one reply for per-recipient answers: the first if all accepted, else the first
+     * temporary refusal, else the first refusal, so the client never hears "delivered" for a
+     * message some recipient refused (see {@link SmtpSession#resumePerRecipient}).
+     */
+    private static Reply oneFor(List<Reply> answers) {
+        Reply permanent = null;
+        for (Reply answer : answers) {
+            if (answer.isTransient()) {
+                return answer;
+            }
+            if (answer.isPermanent() && permanent == null) {
+                permanent = answer;
+            }
+        }
+        return permanent != null ? permanent : answers.get(0);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -17,12 +17,15 @@ import java.util.function.Predicate;
  * {@link #outOfSequence}), the state its success leads to ({@code null}: none of its own), the
  * setting that offers it ({@code null}: always; otherwise 502), the syntax its 501 quotes, the
  * syntax HELP shows ({@code null}: not listed) and its handler. Anything not here is a
- * {@link CommandExtension} or unknown. A new verb (LMTP's LHLO) is one new row.
+ * {@link CommandExtension} or unknown. Which verbs a session knows at all depends on its
+ * dialect ({@link #isKnown}): LMTP's LHLO takes the place of HELO and EHLO (RFC 2033 §4.1).
  */
 enum Verb {
     //       allowed in  success leads to       offered by                   501 "Syntax:" and HELP text
-    HELO(COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello.hello(a, false)),
-    EHLO(COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello.hello(a, true)),
+    HELO(COMMANDS,   SessionState.GREETED, null,                        "HELO hostname", (s, a, in) -> s.hello.helo(a)),
+    EHLO(COMMANDS,   SessionState.GREETED, null,                        "EHLO hostname", (s, a, in) -> s.hello.ehlo(a)),
+    // RFC 2033 §4.1: LMTP's greeting, answered as EHLO is; known only under SessionConfig.lmtp().
+    LHLO(COMMANDS,   SessionState.GREETED, null,                        "LHLO hostname", (s, a, in) -> s.hello.lhlo(a)),
     MAIL(GREETED,    SessionState.MAIL,    null,                        "MAIL FROM:<address> [parameters]",
             "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8]", (s, a, in) -> s.tx.mail(a)),
     RCPT(SENDER,     SessionState.RCPT,    null,                        "RCPT TO:<address> [parameters]",
@@ -88,6 +91,20 @@ enum Verb {
         return null;
     }
 
+    /**
+     * Whether the verb exists at all in {@code config}'s dialect; otherwise it is unknown and
+     * answered 500, as a verb of no table would be. RFC 2033 §4.1: an LMTP server greets with
+     * LHLO only, and HELO and EHLO are errors there, so that an SMTP client that reaches an LMTP
+     * port by mistake stops at once instead of delivering with the wrong semantics.
+     */
+    boolean isKnown(SessionConfig config) {
+        return switch (this) {
+            case HELO, EHLO -> !config.lmtp();
+            case LHLO -> config.lmtp();
+            default -> true;
+        };
+    }
+
     /** Whether {@code config} offers this verb (otherwise it is answered 502). */
     boolean isOffered(SessionConfig config) {
         return offeredBy == null || offeredBy.test(config);
@@ -111,14 +128,15 @@ enum Verb {
     /**
      * Checks the verb against its row and picks the RFC 5321 §4.1.4 / RFC 2920 §3.1 reply for a
      * command out of sequence in {@code state}, or {@code null} when it may go ahead;
-     * {@code triedRecipients} tells DATA without recipients whether any RCPT was refused (554).
+     * {@code triedRecipients} tells DATA without recipients whether any RCPT was refused (554);
+     * {@code config} names the greeting that is missing (LHLO under LMTP).
      */
-    Reply outOfSequence(SessionState state, boolean triedRecipients) {
+    Reply outOfSequence(SessionState state, boolean triedRecipients, SessionConfig config) {
         if (allowed.contains(state)) {
             return null;
         }
         if (state == SessionState.CONNECTED) {
-            return this == STARTTLS || this == AUTH ? SEND_EHLO_FIRST : SEND_HELO_FIRST;
+            return config.lmtp() ? SEND_LHLO_FIRST : this == STARTTLS || this == AUTH ? SEND_EHLO_FIRST : SEND_HELO_FIRST;
         }
         return switch (this) {
             case MAIL -> NESTED_MAIL;
@@ -151,7 +169,7 @@ enum Verb {
     private static List<String> supported(SessionConfig config) {
         List<String> verbs = new ArrayList<>();
         for (Verb v : ALL) {
-            if (v.isOffered(config) && v.help != null) {
+            if (v.isKnown(config) && v.isOffered(config) && v.help != null) {
                 verbs.add(v.name());
             }
         }

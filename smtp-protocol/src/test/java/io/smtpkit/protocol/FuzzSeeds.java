@@ -215,6 +215,9 @@ public final class FuzzSeeds {
         h.answers(answers(t));
         SessionFuzzInput.Split split = tls ? SessionFuzzInput.Split.LINES : ROTATION[index % ROTATION.length];
         h.split(split, index % 4, timeout, index);
+        boolean perRecipient = t.steps().stream()
+                .anyMatch(s -> s instanceof Transcript.Answer a && a.kind() == Transcript.DecisionKind.DELIVERY);
+        h.bit(10, 6, perRecipient).bit(10, 7, c.lmtp());
         return SessionFuzzInput.encode(h.bytes, client.toByteArray());
     }
 
@@ -248,16 +251,27 @@ public final class FuzzSeeds {
     private static void settle(SmtpSession session, Transcript.Script script, List<Integer> codes) {
         Decision d;
         while ((d = session.awaiting()) != null) {
+            List<Reply> perRecipient = d instanceof Decision.Message m ? script.answerPerRecipient(m) : null;
+            if (perRecipient != null) {
+                perRecipient.forEach(r -> codes.add(code(r)));
+                session.resumePerRecipient(perRecipient);
+                continue;
+            }
             Reply r = script.answer(d);
-            codes.add(r == null ? 0
-                    : r.code() == 421 ? 6
-                    : r.code() == 535 ? 7
-                    : r.code() == 250 || r.code() == 235 ? 2
-                    : r.isPositive() ? 3
-                    : r.isTransient() ? 4
-                    : 5);
+            codes.add(code(r));
             session.resume(r);
         }
+    }
+
+    /** The {@link SessionFuzzInput#answer} code nearest to {@code r}. */
+    private static int code(Reply r) {
+        return r == null ? 0
+                : r.code() == 421 ? 6
+                : r.code() == 535 ? 7
+                : r.code() == 250 || r.code() == 235 ? 2
+                : r.isPositive() ? 3
+                : r.isTransient() ? 4
+                : 5;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -283,6 +297,15 @@ public final class FuzzSeeds {
                 ENVELOPE + "BDAT 12\r\nNOOP\r\nNOOP\r\nNOOP\r\n"));
         seeds.put("seed-bdat-out-of-sequence", seed(new Header().all().split(SessionFuzzInput.Split.WHOLE, 3, false, 0),
                 "BDAT 6 LAST\r\nNOOP\r\n" + EHLO + "BDAT 6\r\nRSET\r\nQUIT\r\n"));
+        // LMTP (RFC 2033): duplicates answered twice, each recipient its own answer, BDAT LAST, too big.
+        String lmtp = "LHLO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"
+                + "RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n";
+        seeds.put("seed-lmtp-data-per-recipient", seed(new Header().all().answers(List.of(0, 0, 0, 0, 0, 0, 2, 4, 5))
+                .split(SessionFuzzInput.Split.LINES, 0, false, 0).bit(10, 6, true).bit(10, 7, true),
+                lmtp + "DATA\r\nhi\r\n.\r\n" + lmtp + "BDAT 2\r\nhiBDAT 2 LAST\r\n\r\nHELO x\r\nEHLO x\r\nQUIT\r\n"));
+        seeds.put("seed-lmtp-too-big", seed(new Header().all().size(1).split(SessionFuzzInput.Split.SMALL, 1, false, 3)
+                .bit(10, 7, true), lmtp + "DATA\r\n0123456789\r\n.\r\n" + lmtp + "BDAT 9\r\n012345678BDAT 1 LAST\r\nx"
+                + lmtp + "BDAT 9 LAST\r\n012345678QUIT\r\n"));
         seeds.put("seed-bdat-rset", seed(new Header().all().split(SessionFuzzInput.Split.BYTES, 1, false, 0),
                 ENVELOPE + "BDAT 3\r\nabcRSET\r\nBDAT 1 LAST\r\nx"));
 

@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * byte 5-8 the answers, 3 bits per decision, repeating after ten decisions (see {@link #answer})
  * byte 9   TLS handshakes: bit k set means handshake k (mod 8) fails
  * byte 10  bits 0-2 how the input is cut (see {@link #chunks()}), bits 3-4 the buffer kind of
- *          the raw run, bit 5 end with timeout() rather than connectionLost()
+ *          the raw run, bit 5 end with timeout() rather than connectionLost(), bit 6 messages
+ *          answered per recipient (resumePerRecipient), bit 7 lmtp (RFC 2033)
  * byte 11  the seed of the random cuts
  * 12..     the client's bytes
  * </pre>
@@ -79,7 +80,8 @@ record SessionFuzzInput(byte[] header, byte[] client) {
                 .smtpUtf8(bit(0, 0)).eightBitMime(bit(0, 1)).pipelining(bit(0, 2)).chunking(bit(0, 3))
                 .binaryMime(bit(0, 4)).enhancedStatusCodes(bit(0, 5)).dsn(bit(0, 6)).startTls(bit(0, 7))
                 .authentication(bit(1, 0)).allowInsecureAuth(bit(1, 1)).requireTls(bit(1, 2)).requireAuth(bit(1, 3))
-                .bareLineEndings(bit(1, 4) ? BareLineEndings.REJECT : BareLineEndings.NORMALIZE);
+                .bareLineEndings(bit(1, 4) ? BareLineEndings.REJECT : BareLineEndings.NORMALIZE)
+                .lmtp(bit(10, 7));
         int size = unsigned(2);
         b.maxMessageSize(size == 255 ? SessionConfig.DEFAULT_MAX_MESSAGE_SIZE : 8L * size);
         b.maxRecipients(unsigned(3) & 0x0f).maxErrors(unsigned(3) >> 4);
@@ -135,6 +137,14 @@ record SessionFuzzInput(byte[] header, byte[] client) {
             case 6 -> Reply.of(421, "4.3.0", "closing");
             default -> Reply.AUTHENTICATION_FAILED;
         };
+    }
+
+    /**
+     * Whether a message is answered recipient by recipient ({@link SmtpSession#resumePerRecipient}),
+     * each reply one {@link #answer} of its own, instead of once.
+     */
+    boolean answersPerRecipient() {
+        return bit(10, 6);
     }
 
     /** Whether the {@code k}-th TLS handshake (from 0) succeeds. */

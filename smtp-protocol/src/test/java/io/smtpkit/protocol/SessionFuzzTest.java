@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>every command line, SASL response and DATA terminator gets exactly one reply
  *       (RFC 5321 §4.2, RFC 2920 §3.1), a BDAT chunk its one reply when its last octet arrives
- *       (RFC 3030 §2), and nothing else gets a reply;
+ *       (RFC 3030 §2), and nothing else gets a reply; under LMTP the end of a message (the DATA
+ *       terminator, an accepted BDAT LAST) gets one reply per accepted recipient (RFC 2033 §4.2);
  *   <li>every reply line is at most 512 octets with its CRLF (RFC 5321 §4.5.3.1.5) and has no bare
  *       CR or LF; a multi-line reply keeps its code;
  *   <li>{@code receive} consumes nothing while a decision is awaited, and stops right after the
@@ -136,6 +137,9 @@ class SessionFuzzTest {
         private int dataLength;
         private long chunkLeft;
         private boolean chunkAnswered; // BDAT while CHUNKING is off: 502 at once, the chunk read silently
+        private boolean chunkEndsMessage; // a BDAT LAST in sequence: under LMTP answered per recipient
+        private int recipients; // accepted in the open transaction, before the current call
+        private SessionState stateBefore; // before the current call
 
         Run(SessionFuzzInput input, boolean lineByLine) {
             this.input = input;
@@ -217,6 +221,8 @@ class SessionFuzzTest {
                 int end = boundary(chunk, pos);
                 ByteBuffer in = FuzzSupport.buffer(Arrays.copyOfRange(chunk, pos, end), (input.rawBufferKind() + 1) % 4);
                 int replies = out.finalLines;
+                recipients = session.recipients().size();
+                stateBefore = session.state();
                 out.startCall();
                 session.receive(in);
                 bounds();
@@ -276,9 +282,14 @@ class SessionFuzzTest {
                         mode = Mode.CHUNK;
                         chunkLeft = chunk;
                         chunkAnswered = false;
+                        chunkEndsMessage = bdatLast(text)
+                                && (stateBefore == SessionState.RCPT || stateBefore == SessionState.BDAT);
                         return;
                     }
-                    check(replies == 1, () -> "a line got " + replies + " replies: " + Transcript.escape(text) + "\n" + out.tail());
+                    // BDAT 0 LAST ends the message on its own line: under LMTP one reply per recipient.
+                    int expectedReplies = config.lmtp() && chunk == 0 && out.messageThisCall != null ? recipients : 1;
+                    check(replies == expectedReplies, () -> "a line got " + replies + " replies, not " + expectedReplies + ": "
+                            + Transcript.escape(text) + "\n" + out.tail());
                     if (chunk > 0 && !config.chunking() && out.lastCode == 502 && !session.isClosed()) {
                         mode = Mode.CHUNK; // the announced chunk is read and dropped
                         chunkLeft = chunk;
@@ -302,7 +313,9 @@ class SessionFuzzTest {
                     byte[] bytes = Arrays.copyOf(data, dataLength);
                     check(end >= 0 && end + 3 == bytes.length,
                             () -> "the data ended elsewhere than the reference says: " + Transcript.escape(bytes));
-                    check(replies == 1, () -> "the end of the data got " + replies + " replies");
+                    int expectedReplies = config.lmtp() ? recipients : 1;
+                    check(replies == expectedReplies, () -> "the end of the data got " + replies + " replies, not "
+                            + expectedReplies);
                     DotStuffingReference.Expected expected =
                             DotStuffingReference.reference(bytes, config.bareLineEndings() == BareLineEndings.NORMALIZE);
                     long max = config.maxMessageSize();
@@ -327,11 +340,18 @@ class SessionFuzzTest {
                     if (chunkLeft > 0) {
                         check(replies == 0, "a reply in the middle of a BDAT chunk");
                     } else {
-                        check(replies == (chunkAnswered ? 0 : 1), () -> "the end of a BDAT chunk got " + replies + " replies");
+                        int expectedReplies = chunkAnswered ? 0 : config.lmtp() && chunkEndsMessage ? recipients : 1;
+                        check(replies == expectedReplies, () -> "the end of a BDAT chunk got " + replies + " replies, not "
+                                + expectedReplies);
                         mode = Mode.LINES;
                     }
                 }
             }
+        }
+
+        /** Whether a line that {@link #bdatChunk} reads as BDAT ends with LAST (RFC 3030 §2). */
+        private static boolean bdatLast(byte[] raw) {
+            return new String(raw, StandardCharsets.ISO_8859_1).strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
         }
 
         /**
@@ -375,6 +395,14 @@ class SessionFuzzTest {
             Decision decision;
             while ((decision = session.awaiting()) != null) {
                 out.decided(decision);
+                if (decision instanceof Decision.Message m && input.answersPerRecipient()) {
+                    List<Reply> replies = new ArrayList<>();
+                    for (int i = 0; i < m.envelope().recipients().size(); i++) {
+                        replies.add(input.answer(decisions++, decision));
+                    }
+                    session.resumePerRecipient(replies);
+                    continue;
+                }
                 session.resume(input.answer(decisions++, decision));
             }
         }

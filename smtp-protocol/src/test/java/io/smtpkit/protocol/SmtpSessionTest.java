@@ -431,4 +431,78 @@ class SmtpSessionTest {
         assertFalse(in.hasRemaining());
         assertTrue(out.lastReply().startsWith("214 "), out.lastReply());
     }
+
+    /** Drives one transaction to its message decision and returns the session paused on it. */
+    private SmtpSession atMessage(SessionConfig config, String... recipients) {
+        SmtpSession session = started(config);
+        StringBuilder script = new StringBuilder(config.lmtp() ? "LHLO x\r\n" : "EHLO x\r\n").append("MAIL FROM:<a@b>\r\n");
+        for (String r : recipients) {
+            script.append("RCPT TO:<").append(r).append(">\r\n");
+        }
+        ByteBuffer in = bytes(script.append("DATA\r\nhi\r\n.\r\n").toString());
+        while (!(session.awaiting() instanceof Decision.Message)) {
+            session.receive(in);
+            if (session.awaiting() != null && !(session.awaiting() instanceof Decision.Message)) {
+                session.resume(null);
+            }
+        }
+        out.clearReplies();
+        return session;
+    }
+
+    /** RFC 2033 §4.2: every entry is one reply, in order, a null one the default. */
+    @Test
+    void lmtpSendsEachPerRecipientReply() {
+        SmtpSession session = atMessage(SessionConfig.builder().lmtp(true).build(), "a@x", "b@x", "a@x");
+        session.resumePerRecipient(java.util.Arrays.asList(Reply.MAILBOX_UNAVAILABLE, null, Reply.LOCAL_ERROR));
+        assertEquals("550 5.1.1 Mailbox unavailable\r\n250 2.0.0 OK\r\n451 4.3.0 Error: local error in processing\r\n",
+                out.replies());
+        assertEquals(SessionState.GREETED, session.state());
+        assertNull(session.awaiting());
+    }
+
+    /** Under SMTP one reply answers the message: never a 2xx while some recipient refused, a 4xx before a 5xx. */
+    @Test
+    void smtpSendsOneReplyForPerRecipientReplies() {
+        Reply queued = Reply.of(250, "2.0.0", "Queued");
+        Reply full = Reply.of(452, "4.2.2", "Mailbox full");
+        Object[][] cases = {
+            {List.of(queued, Reply.OK), "250 2.0.0 Queued"},
+            {List.of(queued, Reply.MAILBOX_UNAVAILABLE), "550 5.1.1 Mailbox unavailable"},
+            {List.of(Reply.MAILBOX_UNAVAILABLE, queued, full), "452 4.2.2 Mailbox full"},
+            {java.util.Arrays.asList(null, null), "250 2.0.0 OK"},
+        };
+        for (Object[] c : cases) {
+            @SuppressWarnings("unchecked")
+            List<Reply> replies = (List<Reply>) c[0];
+            String[] recipients = new String[replies.size()];
+            java.util.Arrays.fill(recipients, "r@x");
+            SmtpSession session = atMessage(SessionConfig.builder().build(), recipients);
+            session.resumePerRecipient(replies);
+            assertEquals(c[1] + "\r\n", out.replies(), String.valueOf(replies));
+        }
+    }
+
+    /** A wrong count, or a per-recipient answer to anything but a message, is the caller's bug. */
+    @Test
+    void perRecipientRepliesMustFitTheMessage() {
+        SmtpSession session = atMessage(SessionConfig.builder().lmtp(true).build(), "a@x", "b@x");
+        assertThrows(IllegalArgumentException.class, () -> session.resumePerRecipient(List.of(Reply.OK)));
+        assertTrue(session.awaiting() instanceof Decision.Message, "still waiting after a refused answer");
+        session.resumePerRecipient(List.of(Reply.OK, Reply.OK));
+        assertThrows(IllegalStateException.class, () -> session.resumePerRecipient(List.of()));
+        SmtpSession greeting = new SmtpSession(SessionConfig.builder().build(), out);
+        greeting.start();
+        assertThrows(IllegalStateException.class, () -> greeting.resumePerRecipient(List.of()));
+    }
+
+    /** LHLO is seen by the handler as an extended greeting, and the session then counts as extended. */
+    @Test
+    void lhloIsAnExtendedHello() {
+        SmtpSession session = started(SessionConfig.builder().lmtp(true).build());
+        send(session, "LHLO client.example\r\n");
+        assertEquals(new Decision.Hello("client.example", true), out.lastDecision());
+        assertTrue(session.isExtended());
+        assertEquals("client.example", session.heloName());
+    }
 }

@@ -113,6 +113,11 @@ final class TranscriptRunner {
                             + " content bytes were handed out");
                 }
                 out.events().add(Transcript.messageEvent(content));
+                List<Reply> perRecipient = script.answerPerRecipient(m);
+                if (perRecipient != null) {
+                    session.resumePerRecipient(perRecipient);
+                    continue;
+                }
             }
             session.resume(script.answer(decision));
         }

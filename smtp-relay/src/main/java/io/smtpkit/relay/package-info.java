@@ -1,8 +1,10 @@
 /**
- * Relay handlers: {@code relay} forwards mail to an upstream SMTP server (Python smtpd's
- * PureProxy) and {@code lmtp} hands list mail to an LMTP server (smtpd's MailmanProxy).
- *
- * <p>Not built yet: this module is a placeholder in the reactor so the dependency order
- * protocol ← server ← relay ← cli is fixed from the start.
+ * Relay handlers. {@link io.smtpkit.relay.RelayHandler} ({@code -c relay}, smtpd's
+ * {@code PureProxy}) relays mail to a next hop while its client waits, answering each command
+ * with the next hop's own reply, and is never an open relay by default. Its settings are a
+ * {@link io.smtpkit.relay.RelayConfig}; {@link io.smtpkit.relay.RelayProvider} makes one from
+ * {@code -o} options. The connections to next hops ({@code internal.Upstream}) drive the
+ * sans-IO {@code io.smtpkit.protocol.client.ClientSession} over blocking sockets on the hook
+ * workers.
  */
 package io.smtpkit.relay;

@@ -3,6 +3,8 @@ package io.smtpkit.server;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,6 +42,33 @@ public interface SmtpHandler {
      * @throws Exception to answer {@code 451 4.3.0}; the client may retry later
      */
     Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception;
+
+    /**
+     * A whole message arrived, to be answered recipient by recipient. Under LMTP
+     * ({@link io.smtpkit.protocol.SessionConfig#lmtp()}) the client gets one reply per accepted
+     * recipient after the data (RFC 2033 §4.2), so a final delivery agent can say that one
+     * mailbox is full while the others took the message. The default calls
+     * {@link #onMessage} and gives its one answer to every recipient (its exception to each as
+     * {@code 451 4.3.0}), so a handler that does not care needs nothing more.
+     *
+     * <p>Under SMTP one reply answers the whole message (RFC 5321 §4.1.1.4): the client gets the
+     * first reply if every recipient was accepted, otherwise the first temporary refusal, or
+     * else the first permanent one, so it keeps the responsibility for a message some recipient
+     * refused (see {@link io.smtpkit.protocol.SmtpSession#resumePerRecipient}).
+     *
+     * @param session the connection it arrived on
+     * @param envelope the sender and the accepted recipients; a recipient given twice is there twice
+     * @param message the content, with the server's {@code Received:} header first; valid only
+     *     until this method returns
+     * @return one reply per entry of {@code envelope.recipients()}, in that order; a {@code null}
+     *     entry, or a {@code null} list, is {@code 250 2.0.0 OK}; a list of another size is a
+     *     handler bug, logged and answered {@code 451 4.3.0} for each recipient
+     * @throws Exception to answer {@code 451 4.3.0} for each recipient; the client may retry later
+     */
+    default List<Reply> onMessagePerRecipient(SessionContext session, Envelope envelope, Message message)
+            throws Exception {
+        return Collections.nCopies(envelope.recipients().size(), onMessage(session, envelope, message));
+    }
 
     /** A client connected. Return a 4xx/5xx reply to turn it away (RFC 5321 §3.1). */
     default Reply onConnect(SessionContext session) throws Exception {

@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -71,9 +72,19 @@ class TranscriptReplayTest {
             }
 
             @Override
-            public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception {
+            public Reply onMessage(SessionContext session, Envelope envelope, Message message) {
+                throw new AssertionError("the server calls onMessagePerRecipient, whose default calls this");
+            }
+
+            /** Both forms of the answer come through here: D: DELIVERY lines, else D: MESSAGE for all. */
+            @Override
+            public List<Reply> onMessagePerRecipient(SessionContext session, Envelope envelope, Message message)
+                    throws Exception {
                 delivered.add(message.bytes());
-                return script.answer(new Decision.Message(envelope, message.size()));
+                Decision.Message decision = new Decision.Message(envelope, message.size());
+                List<Reply> perRecipient = script.answerPerRecipient(decision);
+                return perRecipient != null ? perRecipient
+                        : Collections.nCopies(envelope.recipients().size(), script.answer(decision));
             }
         };
         boolean timeout = transcript.steps().stream().anyMatch(s -> s instanceof Transcript.Timeout);

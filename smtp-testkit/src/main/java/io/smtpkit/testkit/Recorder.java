@@ -207,9 +207,15 @@ final class Recorder implements SmtpHandler, ConnectionTap {
 
     @Override
     public void onClose(SessionContext context) {
-        ClientSession s = session(context);
-        s.hook("closed");
-        s.closed();
+        ClientSession s;
+        synchronized (this) {
+            // A connection of the previous test may close after reset(): it is no session of this one.
+            s = sessions.get(context.id());
+        }
+        if (s != null) {
+            s.hook("closed");
+            s.closed();
+        }
     }
 
     /**

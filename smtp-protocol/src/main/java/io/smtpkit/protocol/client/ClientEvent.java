@@ -1,5 +1,7 @@
 package io.smtpkit.protocol.client;
 
+import io.smtpkit.protocol.Reply;
+
 /**
  * What a {@link ClientSession} tells its transport, from {@link ClientSession#next()}, in the
  * manner of h11's events: each one is acted on, then {@code next()} is asked again, until it
@@ -46,6 +48,15 @@ public sealed interface ClientEvent {
      * again after each chunk's reply: send one chunk per event.
      */
     record SendContent() implements ClientEvent {}
+
+    /**
+     * In a stepwise transaction ({@link ClientSession#mail(Transaction)}), the server's reply to
+     * MAIL or to the latest {@link ClientSession#rcpt(Transaction.Recipient) RCPT}, or the local
+     * refusal of MAIL: what a relay answers its own client for that command.
+     *
+     * @param reply the reply, code and enhanced code as the server gave them
+     */
+    record Replied(Reply reply) implements ClientEvent {}
 
     /**
      * A transaction is over.

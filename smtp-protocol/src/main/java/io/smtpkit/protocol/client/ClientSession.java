@@ -255,6 +255,9 @@ public final class ClientSession {
         if (state != ClientState.READY) {
             throw new IllegalStateException("send() when ready only, not in " + state);
         }
+        if (transaction.recipients().isEmpty()) {
+            throw new IllegalArgumentException("send() needs a recipient; mail() starts a transaction without one");
+        }
         dropContent = false;
         ClientFailure refusal = refusal(transaction);
         if (refusal != null) {
@@ -269,7 +272,7 @@ public final class ClientSession {
         command(mailLine(transaction), Expect.MAIL);
         if (tx.pipelined) {
             while (tx.rcptSent < transaction.recipients().size()) {
-                command(rcptLine(transaction.recipients().get(tx.rcptSent++)), Expect.RCPT);
+                command(rcptLine(tx.recipients.get(tx.rcptSent++)), Expect.RCPT);
             }
             if (!bdat) {
                 command("DATA", Expect.DATA);
@@ -335,6 +338,106 @@ public final class ClientSession {
         }
         command("QUIT", Expect.QUIT);
         state = ClientState.QUIT;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Stepwise: one command at a time, for a relay that answers its own client live
+
+    /**
+     * Starts a stepwise transaction: sends MAIL now (RFC 5321 §4.1.1.2) and nothing else, for a
+     * relay that must give its own client the next hop's verdict on each command as it comes
+     * (the recipients of {@code envelope} are ignored; build it without any). The session answers
+     * with {@link ClientEvent.Replied} holding the reply to MAIL; when that is a refusal the
+     * session is {@linkplain ClientEvent.Ready ready} again (nothing to reset). A message that
+     * needs an extension the server lacks, or whose declared size exceeds the server's SIZE, is
+     * refused the same way without sending anything: a {@code Replied} with the local refusal
+     * ({@code 553 5.6.7}, {@code 554 5.6.3}, {@code 552 5.3.4}), then {@code Ready}.
+     *
+     * <p>Then {@link #rcpt(Transaction.Recipient)} for each recipient (each gets its
+     * {@code Replied}), and {@link #data()} to send the content, or {@link #reset()} to give up.
+     * Stepwise commands are never pipelined: each waits for its reply.
+     *
+     * @throws IllegalStateException when the session is not {@link ClientState#READY}
+     */
+    public void mail(Transaction envelope) {
+        if (state == ClientState.CLOSED && failure != null) {
+            emit(new ClientEvent.Replied(failure.reply()));
+            return;
+        }
+        if (state != ClientState.READY) {
+            throw new IllegalStateException("mail() when ready only, not in " + state);
+        }
+        dropContent = false;
+        Transaction bare = new Transaction(envelope.reversePath(), List.of(), envelope.bodyType(), envelope.smtpUtf8(),
+                envelope.size(), envelope.dsnReturn(), envelope.dsnEnvelopeId());
+        ClientFailure refusal = refusal(bare);
+        if (refusal != null) {
+            emit(new ClientEvent.Replied(refusal.reply()));
+            ready();
+            return;
+        }
+        tx = new Tx(bare, bare.bodyType() == BodyType.BINARY_MIME, false, true);
+        state = ClientState.ENVELOPE;
+        command(mailLine(bare), Expect.MAIL);
+    }
+
+    /**
+     * Sends one RCPT in a stepwise transaction whose MAIL was accepted (RFC 5321 §4.1.1.3); its
+     * reply comes as {@link ClientEvent.Replied}.
+     *
+     * @throws IllegalStateException outside a stepwise transaction, or while a reply is outstanding
+     */
+    public void rcpt(Transaction.Recipient recipient) {
+        requireStepwise("rcpt()");
+        tx.addRecipient(recipient);
+        command(rcptLine(recipient), Expect.RCPT);
+        tx.rcptSent++;
+    }
+
+    /**
+     * Asks for the content in a stepwise transaction with at least one accepted recipient: DATA
+     * (or, for BINARYMIME, straight to BDAT chunks). Then as for {@link #send(Transaction)}:
+     * {@link ClientEvent.SendContent}, or a {@link ClientEvent.Delivered} when DATA is refused,
+     * and the {@link ClientEvent.Delivered} after the end of the data.
+     *
+     * @throws IllegalStateException outside a stepwise transaction, while a reply is outstanding,
+     *     or when no recipient was accepted
+     */
+    public void data() {
+        requireStepwise("data()");
+        if (tx.accepted.isEmpty()) {
+            throw new IllegalStateException("data() needs an accepted recipient");
+        }
+        if (tx.bdat) {
+            state = ClientState.CONTENT;
+            emit(new ClientEvent.SendContent());
+        } else {
+            command("DATA", Expect.DATA);
+        }
+    }
+
+    /**
+     * Abandons a stepwise transaction before its data (RSET, RFC 5321 §4.1.1.5); the session is
+     * {@linkplain ClientEvent.Ready ready} again once the server agreed.
+     *
+     * @throws IllegalStateException outside a stepwise transaction, or while a reply is outstanding
+     */
+    public void reset() {
+        requireStepwise("reset()");
+        tx.finished = true;
+        state = ClientState.RESET;
+        command("RSET", Expect.RSET);
+    }
+
+    /** True while a stepwise transaction waits for its caller's next command. */
+    public boolean inStepwiseTransaction() {
+        return state == ClientState.ENVELOPE && tx != null && tx.stepwise && expected.isEmpty();
+    }
+
+    private void requireStepwise(String what) {
+        if (!inStepwiseTransaction()) {
+            throw new IllegalStateException(what + " in a stepwise transaction waiting for its caller only, not in " + state);
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -524,13 +627,21 @@ public final class ClientSession {
                     return;
                 }
                 tx.mail = r;
+                if (tx.stepwise) {
+                    emit(new ClientEvent.Replied(r));
+                    if (kind != 2) {
+                        tx = null; // nothing began at the server: no RSET needed
+                        ready();
+                    }
+                    return;
+                }
                 if (tx.pipelined) {
                     return; // the RCPTs' and DATA's replies follow
                 }
                 if (kind != 2) {
                     finish(false); // nothing began at the server: no RSET needed
                 } else {
-                    command(rcptLine(tx.transaction.recipients().get(tx.rcptSent++)), Expect.RCPT);
+                    command(rcptLine(tx.recipients.get(tx.rcptSent++)), Expect.RCPT);
                 }
             }
             case RCPT -> {
@@ -539,13 +650,17 @@ public final class ClientSession {
                     return;
                 }
                 int i = tx.rcptAnswered++;
-                tx.rcpt[i] = r;
+                tx.rcpt.set(i, r);
                 if (kind == 2 && tx.mailAccepted()) {
                     tx.accepted.add(i);
                 }
-                int n = tx.transaction.recipients().size();
+                if (tx.stepwise) {
+                    emit(new ClientEvent.Replied(r));
+                    return;
+                }
+                int n = tx.recipients.size();
                 if (!tx.pipelined && tx.rcptAnswered < n) {
-                    command(rcptLine(tx.transaction.recipients().get(tx.rcptSent++)), Expect.RCPT);
+                    command(rcptLine(tx.recipients.get(tx.rcptSent++)), Expect.RCPT);
                 } else if (tx.rcptAnswered == n && (!tx.pipelined || tx.bdat)) {
                     envelopeDone();
                 }
@@ -596,14 +711,14 @@ public final class ClientSession {
                 } else if (!tx.finished) {
                     if (config.lmtp()) {
                         int i = tx.accepted.get(tx.finals++);
-                        tx.verdict[i] = r;
+                        tx.verdict.set(i, r);
                         if (tx.finals == tx.accepted.size()) {
                             tx.end = r;
                             finish(false);
                         }
                     } else {
                         for (int i : tx.accepted) {
-                            tx.verdict[i] = r;
+                            tx.verdict.set(i, r);
                         }
                         tx.end = r;
                         finish(false);
@@ -870,8 +985,11 @@ public final class ClientSession {
         final Transaction transaction;
         final boolean bdat;
         final boolean pipelined;
-        final Reply[] rcpt;
-        final Reply[] verdict;
+        final boolean stepwise;
+        // The transaction's recipients, or in a stepwise transaction those given so far.
+        final List<Transaction.Recipient> recipients;
+        final List<Reply> rcpt;
+        final List<Reply> verdict;
         final List<Integer> accepted = new ArrayList<>();
         Reply mail;
         Reply stopper;
@@ -883,12 +1001,24 @@ public final class ClientSession {
         boolean finished;
 
         Tx(Transaction transaction, boolean bdat, boolean pipelined) {
+            this(transaction, bdat, pipelined, false);
+        }
+
+        Tx(Transaction transaction, boolean bdat, boolean pipelined, boolean stepwise) {
             this.transaction = transaction;
             this.bdat = bdat;
             this.pipelined = pipelined;
-            int n = transaction.recipients().size();
-            this.rcpt = new Reply[n];
-            this.verdict = new Reply[n];
+            this.stepwise = stepwise;
+            this.recipients = new ArrayList<>(transaction.recipients());
+            int n = recipients.size();
+            this.rcpt = new ArrayList<>(java.util.Collections.nCopies(n, (Reply) null));
+            this.verdict = new ArrayList<>(java.util.Collections.nCopies(n, (Reply) null));
+        }
+
+        void addRecipient(Transaction.Recipient r) {
+            recipients.add(r);
+            rcpt.add(null);
+            verdict.add(null);
         }
 
         boolean mailAccepted() {
@@ -896,14 +1026,14 @@ public final class ClientSession {
         }
 
         TransactionResult result(ClientFailure failure) {
-            List<RecipientResult> results = new ArrayList<>(rcpt.length);
+            List<RecipientResult> results = new ArrayList<>(rcpt.size());
             Reply lastRcpt = null;
-            for (int i = 0; i < rcpt.length; i++) {
-                Transaction.Recipient who = transaction.recipients().get(i);
-                Reply r = rcpt[i];
+            for (int i = 0; i < rcpt.size(); i++) {
+                Transaction.Recipient who = recipients.get(i);
+                Reply r = rcpt.get(i);
                 lastRcpt = r != null ? r : lastRcpt;
-                if (verdict[i] != null) {
-                    results.add(new RecipientResult(who, r, verdict[i], RecipientResult.Stage.DATA));
+                if (verdict.get(i) != null) {
+                    results.add(new RecipientResult(who, r, verdict.get(i), RecipientResult.Stage.DATA));
                 } else if (mail != null && !mailAccepted()) {
                     // Under PIPELINING the RCPTs after a refused MAIL get 503s; the MAIL's reply is the verdict.
                     results.add(new RecipientResult(who, r, mail, RecipientResult.Stage.RCPT));

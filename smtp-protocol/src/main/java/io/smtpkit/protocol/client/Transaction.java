@@ -12,7 +12,8 @@ import java.util.Objects;
  * {@link ClientSession#content(java.nio.ByteBuffer)} once the server takes it.
  *
  * @param reversePath the MAIL FROM path, {@link MailPath#NULL} for a bounce
- * @param recipients one or more, in the order their RCPTs are sent
+ * @param recipients one or more for {@link ClientSession#send(Transaction)}, in the order their
+ *     RCPTs are sent; none for a stepwise {@link ClientSession#mail(Transaction)}
  * @param bodyType the BODY parameter (RFC 6152, RFC 3030 §3); {@link BodyType#BINARY_MIME}
  *     is sent with BDAT, everything else with DATA
  * @param smtpUtf8 whether the message needs SMTPUTF8 (RFC 6531 §3.4); always true when a path is
@@ -60,15 +61,12 @@ public record Transaction(
     /**
      * Checks and normalizes the parts.
      *
-     * @throws IllegalArgumentException with no recipient, a size below -1, or a path or value
+     * @throws IllegalArgumentException with a size below -1, or a path or value
      *     with a CR, LF or NUL (or, for values, a space) that would let it forge a command
      */
     public Transaction {
         checkPath(reversePath);
         recipients = List.copyOf(recipients);
-        if (recipients.isEmpty()) {
-            throw new IllegalArgumentException("a transaction needs a recipient");
-        }
         Objects.requireNonNull(bodyType, "bodyType");
         if (size < -1) {
             throw new IllegalArgumentException("size is -1 (unknown) or more: " + size);

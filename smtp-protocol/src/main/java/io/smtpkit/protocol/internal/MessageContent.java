@@ -43,6 +43,7 @@ public final class MessageContent {
     private boolean open;
     private long size;
     private boolean tooBig;
+    private boolean endedMessage;
 
     public MessageContent(SessionConfig config, SessionOutput out) {
         this.out = out;
@@ -76,6 +77,7 @@ public final class MessageContent {
         if (!decoder.decode(in, dataSink)) {
             return null;
         }
+        endedMessage = true;
         if (tooBig) {
             return End.TOO_BIG;
         }
@@ -147,6 +149,15 @@ public final class MessageContent {
         return chunkEnd();
     }
 
+    /**
+     * Whether what last ended was the message's end (DATA's final dot, or a LAST chunk in
+     * sequence) rather than one chunk of it: under LMTP only that is answered per recipient
+     * (RFC 2033 §4.2).
+     */
+    public boolean endedMessage() {
+        return endedMessage;
+    }
+
     /** The answer to a chunk that ended {@link End#REFUSED}. */
     public Reply chunkRefusal() {
         return chunk.refusal();
@@ -157,6 +168,7 @@ public final class MessageContent {
             return null;
         }
         chunk.end();
+        endedMessage = chunk.last() && chunk.refusal() == null;
         if (chunk.refusal() != null) {
             return End.REFUSED;
         } else if (!chunk.kept()) {

@@ -59,6 +59,7 @@ public final class Replies {
     public static final Reply BAD_SEQUENCE = badSequence("bad sequence of commands");
     public static final Reply SEND_HELO_FIRST = badSequence("send HELO/EHLO first");
     public static final Reply SEND_EHLO_FIRST = badSequence("send EHLO first");
+    public static final Reply SEND_LHLO_FIRST = badSequence("send LHLO first"); // RFC 2033 §4.1
     public static final Reply BINARYMIME_NEEDS_BDAT = badSequence("BODY=BINARYMIME requires BDAT"); // RFC 3030 §3
     public static final Reply TLS_ALREADY_ACTIVE = badSequence("TLS already active");
     public static final Reply ALREADY_AUTHENTICATED = badSequence("already authenticated");

@@ -25,6 +25,11 @@ final class ClientDriver {
     private int started;
     private int outcomes;
     private int closes;
+    // A stepwise transaction (mail, rcpt..., data or reset) is open; its outcome is not counted,
+    // since a refused MAIL or a reset ends it without one.
+    private boolean stepwise;
+    private int stepwiseRecipients;
+    private boolean stepwiseAccepted;
 
     ClientDriver(ClientConfig config, boolean secure, long seed) {
         this.session = new ClientSession(config);
@@ -74,8 +79,15 @@ final class ClientDriver {
             recorder.event(render(e));
             if (e instanceof ClientEvent.Ready) {
                 check(session.state() == ClientState.READY, () -> "Ready in " + session.state());
+                stepwise = false;
                 if (random.nextInt(5) == 0) {
                     session.quit();
+                } else if (random.nextInt(3) == 0) {
+                    stepwise = true;
+                    stepwiseRecipients = 0;
+                    stepwiseAccepted = false;
+                    session.mail(Transaction.from(new MailPath("a", "example.org")).body(BodyType.values()[random.nextInt(3)])
+                            .size(random.nextInt(20) - 1).smtpUtf8(random.nextInt(4) == 0).build());
                 } else {
                     Transaction.Builder t = Transaction.from(new MailPath("a", "example.org"))
                             .body(BodyType.values()[random.nextInt(3)]).size(random.nextInt(20) - 1)
@@ -95,9 +107,25 @@ final class ClientDriver {
                 if (session.acceptsContent() && random.nextBoolean()) {
                     session.endContent();
                 }
+            } else if (e instanceof ClientEvent.Replied r) {
+                check(stepwise, "Replied outside a stepwise transaction");
+                if (session.inStepwiseTransaction()) {
+                    stepwiseAccepted |= stepwiseRecipients > 0 && r.reply().isPositive();
+                    int choice = random.nextInt(4);
+                    if (stepwiseAccepted && choice == 0) {
+                        session.data();
+                    } else if (choice == 1 || stepwiseRecipients >= 3) {
+                        session.reset();
+                    } else {
+                        stepwiseRecipients++;
+                        session.rcpt(Transaction.Recipient.of(new MailPath("s" + stepwiseRecipients, "example.org")));
+                    }
+                }
             } else if (e instanceof ClientEvent.Delivered d) {
-                outcomes++;
-                check(outcomes <= started, "an outcome for no transaction");
+                if (!stepwise) {
+                    outcomes++;
+                    check(outcomes <= started, "an outcome for no transaction");
+                }
             } else if (e instanceof ClientEvent.Closed) {
                 closes++;
                 check(session.state() == ClientState.CLOSED, () -> "Closed in " + session.state());

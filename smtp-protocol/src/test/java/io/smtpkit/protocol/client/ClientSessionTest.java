@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.MailPath;
+import io.smtpkit.protocol.Reply;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -186,6 +187,24 @@ class ClientSessionTest {
     }
 
     @Test
+    void sendNeedsARecipientAndStepsNeedAStepwiseTransaction() {
+        ClientSession s = new ClientSession(config());
+        s.receive(ByteBuffer.wrap("220 mx\r\n250 mx\r\n".getBytes(StandardCharsets.US_ASCII)));
+        s.takeOutput();
+        assertEquals(ClientEvent.Ready.class, s.next().getClass());
+        assertThrows(IllegalArgumentException.class, () -> s.send(Transaction.from(ALICE).build()));
+        assertThrows(IllegalStateException.class, () -> s.rcpt(Transaction.Recipient.of(BOB)));
+        assertThrows(IllegalStateException.class, s::data);
+        assertThrows(IllegalStateException.class, s::reset);
+        s.mail(Transaction.from(ALICE).build());
+        assertThrows(IllegalStateException.class, () -> s.rcpt(Transaction.Recipient.of(BOB)), "MAIL's reply is outstanding");
+        s.receive(ByteBuffer.wrap("250 OK\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(new ClientEvent.Replied(Reply.of(250, "OK")), s.next());
+        assertTrue(s.inStepwiseTransaction());
+        assertThrows(IllegalStateException.class, s::data, "no recipient accepted yet");
+    }
+
+    @Test
     void transactionsCannotForgeCommands() {
         assertThrows(IllegalArgumentException.class,
                 () -> Transaction.from(new MailPath("a\r\nRCPT TO:<x@y>", "example.org")).to(BOB).build());
@@ -193,7 +212,6 @@ class ClientSessionTest {
         assertThrows(IllegalArgumentException.class, () -> Transaction.from(ALICE).to(BOB).dsn("FULL X", null).build());
         assertThrows(IllegalArgumentException.class,
                 () -> Transaction.from(ALICE).to(new Transaction.Recipient(BOB, "NEVER\r\nQUIT", null)).build());
-        assertThrows(IllegalArgumentException.class, () -> Transaction.from(ALICE).build());
         assertThrows(IllegalArgumentException.class, () -> ClientConfig.builder().heloName("a b"));
         assertThrows(IllegalArgumentException.class, () -> ClientConfig.builder().credentials("a\0b", "c"));
     }

@@ -362,6 +362,8 @@ public final class ClientTranscript {
             return c.failure() == null ? "E: closed" : "E: closed " + c.failure().kind();
         } else if (event instanceof ClientEvent.Delivered d) {
             return "E: result " + render(d.result());
+        } else if (event instanceof ClientEvent.Replied r) {
+            return "E: reply " + code(r.reply());
         }
         throw new IllegalArgumentException("not rendered: " + event);
     }

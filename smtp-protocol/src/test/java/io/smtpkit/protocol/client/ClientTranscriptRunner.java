@@ -144,6 +144,10 @@ final class ClientTranscriptRunner {
                 String rest = text.length() > verb.length() ? text.substring(verb.length() + 1) : "";
                 switch (verb) {
                     case "send" -> session.send(ClientTranscript.transaction(rest));
+                    case "mail" -> session.mail(ClientTranscript.transaction(rest));
+                    case "rcpt" -> session.rcpt(ClientTranscript.transaction("<> " + rest).recipients().get(0));
+                    case "data" -> session.data();
+                    case "rset" -> session.reset();
                     case "content" -> {
                         ByteBuffer chunk = ByteBuffer.wrap(Transcript.unescape(rest));
                         int before = chunk.position();

@@ -54,7 +54,12 @@ public final class Transcript {
 
     /** What kind of decision a {@code D:} line answers. */
     public enum DecisionKind {
-        CONNECT, HELLO, MAIL, RCPT, MESSAGE, AUTH;
+        CONNECT, HELLO, MAIL, RCPT, MESSAGE, AUTH,
+        /**
+         * {@code D: DELIVERY reply}: one recipient's answer to a message ({@link Script#answerPerRecipient}),
+         * never the kind of a decision itself.
+         */
+        DELIVERY;
 
         /** The kind of {@code decision}. */
         public static DecisionKind of(Decision decision) {
@@ -82,6 +87,7 @@ public final class Transcript {
                 case "RCPT": return RCPT;
                 case "MESSAGE": case "DATA": return MESSAGE;
                 case "AUTH": return AUTH;
+                case "DELIVERY": return DELIVERY;
                 default: throw new IllegalArgumentException("unknown decision kind " + word);
             }
         }
@@ -324,6 +330,7 @@ public final class Transcript {
             case "allowInsecureAuth" -> b.allowInsecureAuth(bool(v));
             case "requireTls" -> b.requireTls(bool(v));
             case "requireAuth" -> b.requireAuth(bool(v));
+            case "lmtp" -> b.lmtp(bool(v));
             case "bareLineEndings" -> b.bareLineEndings(BareLineEndings.valueOf(v.toUpperCase(Locale.ROOT)));
             default -> throw new IllegalArgumentException("unknown setting");
         }
@@ -357,6 +364,29 @@ public final class Transcript {
         public Reply answer(Decision decision) {
             Deque<Answer> queue = answers.get(DecisionKind.of(decision));
             return queue == null || queue.isEmpty() ? null : queue.poll().reply();
+        }
+
+        /**
+         * The per-recipient answer to {@code message} from the next {@code D: DELIVERY} lines, one
+         * per recipient in order; {@code null} when no such line is left, and then
+         * {@link #answer} gives the one answer for all.
+         *
+         * @throws AssertionError if fewer lines are left than the message has recipients
+         */
+        public List<Reply> answerPerRecipient(Decision.Message message) {
+            Deque<Answer> queue = answers.get(DecisionKind.DELIVERY);
+            if (queue == null || queue.isEmpty()) {
+                return null;
+            }
+            int n = message.envelope().recipients().size();
+            if (queue.size() < n) {
+                throw new AssertionError(queue.size() + " D: DELIVERY lines left for " + n + " recipients");
+            }
+            List<Reply> replies = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                replies.add(queue.poll().reply());
+            }
+            return replies;
         }
 
         /**

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
@@ -84,7 +85,7 @@ final class Connection implements SessionOutput, SessionContext {
         this.phase = implicitTls ? ConnectionPhase.TLS_HANDSHAKE_BEFORE_SESSION : ConnectionPhase.OPEN;
         this.session = new SmtpSession(t.config(), this);
         this.memory = new MemoryShare(t.limits());
-        this.hooks = new HookDispatcher(t, this, session, memory, this::hookDone);
+        this.hooks = new HookDispatcher(t, this, session, memory, this::hookDone, this::hookDonePerRecipient);
         this.out = new Outbox(channel);
         this.inbox = new Inbox(this, session, t, out);
         this.view = new SessionView(session);
@@ -199,12 +200,25 @@ final class Connection implements SessionOutput, SessionContext {
     }
 
     private void hookDone(Reply reply) {
+        hookDone(reply, null);
+    }
+
+    /** A message's answer, one reply per recipient (RFC 2033 §4.2 under LMTP). */
+    private void hookDonePerRecipient(List<Reply> replies) {
+        hookDone(null, replies);
+    }
+
+    private void hookDone(Reply reply, List<Reply> perRecipient) {
         hooks.answered();
         if (phase == ConnectionPhase.CLOSED) {
             return;
         }
         lastProgress = t.now();
-        session.resume(reply);
+        if (perRecipient != null) {
+            session.resumePerRecipient(perRecipient);
+        } else {
+            session.resume(reply);
+        }
         dispatch();
         resumeInput();
         afterEvent();

@@ -10,12 +10,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.time.ZonedDateTime;
+import java.util.Collections;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 
 /**
  * One connection's message hand-off: content goes into its {@link Spool} as it arrives, and the
- * finished message reaches the handler's {@code onMessage}, from memory or from the spool file
+ * finished message reaches the handler's {@code onMessagePerRecipient} (by default its
+ * {@code onMessage}, one answer for all), from memory or from the spool file
  * after the file's last write, through the connection's {@link HookDispatcher}; a spool that
  * failed is answered {@code 452 4.3.1}. Runs on the event loop, the file work on the spool's
  * lane. Not API.
@@ -67,20 +69,20 @@ final class Delivery {
         String id = context.id();
         if (finished instanceof Spool.InMemory inMemory) {
             SpooledMessage content = inMemory.message();
-            hooks.run(m, () -> handler.onMessage(context, m.envelope(), content), content);
+            hooks.runMessage(m, () -> handler.onMessagePerRecipient(context, m.envelope(), content), content, hooks.where());
         } else if (finished instanceof Spool.OnFile onFile) {
             // On the spool's lane, after its last write: close the file, run the handler,
             // delete the file.
-            hooks.run(m, () -> {
+            hooks.runMessage(m, () -> {
                 SpooledMessage content;
                 try {
                     content = onFile.file().finish(onFile.header(), onFile.size());
                 } catch (IOException e) {
                     log.warn("[{}] cannot spool message: {}", id, Printable.of(e));
-                    return STORAGE_FAILED;
+                    return Collections.nCopies(m.envelope().recipients().size(), STORAGE_FAILED);
                 }
                 try {
-                    return handler.onMessage(context, m.envelope(), content);
+                    return handler.onMessagePerRecipient(context, m.envelope(), content);
                 } finally {
                     content.delete();
                 }

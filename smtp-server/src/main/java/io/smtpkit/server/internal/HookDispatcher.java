@@ -4,6 +4,8 @@ import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SmtpSession;
 import io.smtpkit.server.SmtpHandler;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,6 +50,8 @@ final class HookDispatcher {
     private final Object clientKey;
     /** Called on the loop with each hook's answer. */
     private final Consumer<Reply> answer;
+    /** Called on the loop with a message's answer, one reply per recipient. */
+    private final Consumer<List<Reply>> answerPerRecipient;
     private final SmtpHandler handler;
     /** The session waits for an answer (from a hook, or from the AUTH checks). */
     private boolean waiting;
@@ -59,7 +63,8 @@ final class HookDispatcher {
      */
     private final AtomicInteger state = new AtomicInteger();
 
-    HookDispatcher(Loop t, Connection context, SmtpSession session, MemoryShare memory, Consumer<Reply> answer) {
+    HookDispatcher(Loop t, Connection context, SmtpSession session, MemoryShare memory, Consumer<Reply> answer,
+            Consumer<List<Reply>> answerPerRecipient) {
         this.t = t;
         this.context = context;
         this.id = context.id();
@@ -67,6 +72,7 @@ final class HookDispatcher {
         this.memory = memory;
         this.clientKey = context.clientKey;
         this.answer = answer;
+        this.answerPerRecipient = answerPerRecipient;
         this.handler = t.settings().handler;
     }
 
@@ -138,35 +144,64 @@ final class HookDispatcher {
 
     /** Runs {@code hook} on the executor, or in place for a non-blocking handler. */
     void run(Decision decision, Callable<Reply> hook, SpooledMessage message) {
-        run(decision, hook, message, t.hooks().inline ? ON_LOOP : t.executor());
+        run(decision, hook, message, where(), answer, Reply.LOCAL_ERROR);
+    }
+
+    /**
+     * Runs a message's hook, which answers per recipient (see
+     * {@link SmtpHandler#onMessagePerRecipient}), on {@code where}, as {@link #run} does. An
+     * answer that does not fit the envelope is the handler's bug: logged, and each recipient gets
+     * {@code 451 4.3.0}, as when the hook throws.
+     */
+    void runMessage(Decision.Message message, Callable<List<Reply>> hook, SpooledMessage content, Executor where) {
+        int recipients = message.envelope().recipients().size();
+        List<Reply> failed = Collections.nCopies(recipients, Reply.LOCAL_ERROR);
+        run(message, () -> {
+            List<Reply> replies = hook.call();
+            if (replies == null) {
+                return Collections.nCopies(recipients, null);
+            }
+            if (replies.size() != recipients) {
+                log.warn("[{}] handler onMessagePerRecipient answered {} replies for {} recipients", id,
+                        replies.size(), recipients);
+                return failed;
+            }
+            return replies;
+        }, content, where, answerPerRecipient, failed);
+    }
+
+    /** Where hooks run: the executor, or in place for a non-blocking handler. */
+    Executor where() {
+        return t.hooks().inline ? ON_LOOP : t.executor();
     }
 
     /**
      * Runs {@code hook} on {@code where}; {@code message}, if any, is deleted once the hook is
-     * over. The answer comes through the loop's task queue in every case, refusal included.
+     * over. Its answer, or {@code failed} if it throws or cannot run, goes to {@code then} through
+     * the loop's task queue in every case, refusal included.
      */
-    void run(Decision decision, Callable<Reply> hook, SpooledMessage message, Executor where) {
+    <T> void run(Decision decision, Callable<T> hook, SpooledMessage message, Executor where, Consumer<T> then, T failed) {
         waiting = true;
         state.getAndUpdate(s -> s | HOOK_OUT);
         String name = hookName(decision);
         try {
             where.execute(() -> {
-                Reply reply;
+                T reply;
                 enter();
                 try {
                     reply = hook.call();
                 } catch (Throwable e) {
                     log.warn("[{}] handler {} failed", id, name, Printable.exception(e));
-                    reply = Reply.LOCAL_ERROR;
+                    reply = failed;
                     if (e instanceof Error && !(e instanceof StackOverflowError) && !(e instanceof AssertionError)) {
-                        hookAnswered(reply, message);
+                        hookAnswered(reply, message, then);
                         throw (Error) e;
                     }
                 } finally {
                     leave();
                     hookReturned();
                 }
-                hookAnswered(reply, message);
+                hookAnswered(reply, message, then);
             });
         } catch (RuntimeException e) {
             // RejectedExecutionException, or whatever else an executor throws: the hook will
@@ -177,7 +212,7 @@ final class HookDispatcher {
                 message.delete();
             }
             // Answered through the task queue like any hook, not from inside the caller.
-            t.execute(() -> answer.accept(Reply.LOCAL_ERROR));
+            t.execute(() -> then.accept(failed));
         }
     }
 
@@ -203,11 +238,11 @@ final class HookDispatcher {
     }
 
     /** On the worker: the message is no longer needed; hand the answer to the loop. */
-    private void hookAnswered(Reply reply, SpooledMessage message) {
+    private <T> void hookAnswered(T reply, SpooledMessage message, Consumer<T> then) {
         if (message != null) {
             message.delete();
         }
-        t.execute(() -> answer.accept(reply));
+        t.execute(() -> then.accept(reply));
     }
 
     /** On a worker. */

@@ -17,7 +17,8 @@ import java.util.Locale;
  *         for &lt;RCPT&gt;; DATE
  * </pre>
  * The client's address is written as a literal only: the event loop resolves no names. The
- * protocol keyword follows RFC 3848 (SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA). Everything the client
+ * protocol keyword follows RFC 3848 (SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA; LMTP, LMTPS, LMTPA,
+ * LMTPSA). Everything the client
  * chose (the HELO name and the recipient) is sanitised: only printable ASCII is kept, and the
  * characters that would end the clause ({@code ( ) ; < > \}) become {@code _}, so a client
  * cannot add lines or forge the fields after its own.
@@ -38,8 +39,12 @@ final class ReceivedHeader {
      */
     static byte[] build(SessionInfo session, InetAddress client, String id, Envelope envelope, ZonedDateTime now) {
         String heloName = session.heloName();
-        String with = !session.isExtended() ? "SMTP"
-                : "ESMTP" + (session.isSecure() ? "S" : "") + (session.authenticatedUser() != null ? "A" : "");
+        // RFC 3848: LMTP keeps the same suffixes as ESMTP (LMTPS, LMTPA, LMTPSA); an LMTP session
+        // is always extended, since LHLO is its only greeting (RFC 2033 §4.1).
+        String with = session.config().lmtp() ? "LMTP" : !session.isExtended() ? "SMTP" : "ESMTP";
+        if (!with.equals("SMTP")) {
+            with += (session.isSecure() ? "S" : "") + (session.authenticatedUser() != null ? "A" : "");
+        }
         StringBuilder h = new StringBuilder(200);
         h.append("Received: from ").append(heloName == null ? "unknown" : sanitise(heloName))
                 .append(" (").append(literal(client)).append(")\r\n")

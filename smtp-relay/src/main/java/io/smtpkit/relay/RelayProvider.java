@@ -1,0 +1,232 @@
+package io.smtpkit.relay;
+
+import com.google.auto.service.AutoService;
+import io.smtpkit.protocol.client.ClientConfig;
+import io.smtpkit.protocol.client.Wait;
+import io.smtpkit.relay.internal.TlsContexts;
+import io.smtpkit.server.HandlerOptionException;
+import io.smtpkit.server.HandlerOptions;
+import io.smtpkit.server.HandlerProvider;
+import io.smtpkit.server.SmtpHandler;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Registers {@code relay} (smtpd's {@code PureProxy}): {@code -c relay 127.0.0.1:8025
+ * mail.example.org:587}, or {@code -o upstream=...}. Every option is checked when the handler is
+ * made, so a wrong value stops the server at start with a message naming the option.
+ */
+@AutoService(HandlerProvider.class)
+public final class RelayProvider implements HandlerProvider {
+
+    private static final Map<String, String> OPTIONS = describeOptions();
+
+    private static Map<String, String> describeOptions() {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("upstream", "HOST:PORT of the next hop (or the second positional address, as in smtpd)");
+        o.put("route", "DOMAIN=HOST:PORT[,DOMAIN=HOST:PORT...]: that recipient domain goes there instead (repeatable)");
+        o.put("helo", "the name given in EHLO to the next hop (default: localhost)");
+        o.put("tls", "STARTTLS to the next hop: off, opportunistic (default) or required (4xx when it cannot be had)");
+        o.put("tls-trust", "PEM file of the CA(s) trusted for tls=required (default: the JDK's trust store)");
+        o.put("tls-verify", "false to skip the certificate and host name check of tls=required (default: true)");
+        o.put("auth-user", "user name for AUTH PLAIN/LOGIN to the next hop; needs auth-password-file");
+        o.put("auth-password-file", "file whose first line is the AUTH password (never logged)");
+        o.put("auth-insecure", "true to allow AUTH without TLS (default: false)");
+        o.put("networks", "CIDR,... of clients that may relay anywhere (default: 127.0.0.0/8,::1/128)");
+        o.put("domains", "DOMAIN,... accepted from any client (the domains this server takes mail for)");
+        o.put("timeout-connect", "time to connect to the next hop, e.g. 30s (default: 30s)");
+        o.put("timeout-reply", "time to wait for each reply before the data's end (default: RFC 5321, 2 to 5 min)");
+        o.put("timeout-data", "time for each content write and the reply after the data (default: 3 min / 10 min)");
+        return Collections.unmodifiableMap(o);
+    }
+
+    @Override
+    public String name() {
+        return "relay";
+    }
+
+    @Override
+    public List<String> aliases() {
+        return List.of("PureProxy");
+    }
+
+    @Override
+    public String description() {
+        return "relays each message to a next hop while the client waits, never an open relay (smtpd's PureProxy)";
+    }
+
+    @Override
+    public Map<String, String> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public SmtpHandler create(Map<String, String> options) {
+        return new RelayHandler(config(options));
+    }
+
+    /** The settings from {@code -o} options. */
+    RelayConfig config(Map<String, String> options) {
+        HandlerOptions o = HandlerOptions.of(name(), options, OPTIONS.keySet());
+        RelayConfig.Builder b = RelayConfig.builder();
+        String upstream = o.get("upstream", null);
+        String routes = o.get("route", null);
+        if (upstream == null && routes == null) {
+            o.required("upstream"); // throws, naming the option
+        }
+        if (upstream != null) {
+            b.upstream(hop("upstream", upstream));
+        }
+        if (routes != null) {
+            for (String route : list(routes)) {
+                int equals = route.indexOf('=');
+                if (equals <= 0) {
+                    throw fail("route", "route '" + route + "' is not DOMAIN=HOST:PORT");
+                }
+                try {
+                    b.route(route.substring(0, equals), hop("route", route.substring(equals + 1)));
+                } catch (IllegalArgumentException e) {
+                    throw fail("route", "route '" + route + "': " + e.getMessage());
+                }
+            }
+        }
+        String helo = o.get("helo", null);
+        if (helo != null) {
+            try {
+                b.heloName(helo);
+            } catch (IllegalArgumentException e) {
+                throw fail("helo", "helo '" + helo + "' is not a host name: " + e.getMessage());
+            }
+        }
+        String tls = o.get("tls", "opportunistic");
+        switch (tls.strip().toLowerCase(Locale.ROOT)) {
+            case "off" -> b.tls(ClientConfig.Tls.OFF);
+            case "opportunistic" -> b.tls(ClientConfig.Tls.OPPORTUNISTIC);
+            case "required" -> b.tls(ClientConfig.Tls.REQUIRED);
+            default -> throw fail("tls", "option tls must be off, opportunistic or required, not '" + tls + "'");
+        }
+        String trust = o.get("tls-trust", null);
+        if (trust != null) {
+            try {
+                b.trust(TlsContexts.trusting(Path.of(trust)));
+            } catch (IOException | RuntimeException e) {
+                throw fail("tls-trust", "tls-trust " + trust + ": cannot read a PEM certificate (" + e.getMessage() + ")");
+            }
+        }
+        b.verify(o.flag("tls-verify", true));
+        String user = o.get("auth-user", null);
+        String passwordFile = o.get("auth-password-file", null);
+        if (user != null && passwordFile == null) {
+            throw fail("auth-password-file", "auth-user needs auth-password-file (-o auth-password-file=FILE)");
+        }
+        if (user == null && passwordFile != null) {
+            throw fail("auth-user", "auth-password-file needs auth-user (-o auth-user=NAME)");
+        }
+        if (user != null) {
+            String password = firstLine(passwordFile);
+            try {
+                b.credentials(user, password);
+            } catch (IllegalArgumentException e) {
+                // The client's check names no value, so the password does not reach the message.
+                throw fail("auth-user", "auth-user or the password cannot be sent: " + e.getMessage());
+            }
+        }
+        b.allowInsecureAuth(o.flag("auth-insecure", false));
+        String networks = o.get("networks", null);
+        if (networks != null) {
+            try {
+                b.networks(list(networks));
+            } catch (IllegalArgumentException e) {
+                throw fail("networks", "networks: " + e.getMessage());
+            }
+        }
+        String domains = o.get("domains", null);
+        if (domains != null) {
+            try {
+                b.domains(list(domains));
+            } catch (IllegalArgumentException e) {
+                throw fail("domains", "domains: " + e.getMessage());
+            }
+        }
+        Duration connect = duration(o, "timeout-connect");
+        if (connect != null) {
+            b.connectTimeout(connect);
+        }
+        Duration reply = duration(o, "timeout-reply");
+        if (reply != null) {
+            for (Wait w : List.of(Wait.GREETING, Wait.COMMAND, Wait.MAIL, Wait.RCPT, Wait.DATA_INITIATION)) {
+                b.timeout(w, reply);
+            }
+        }
+        Duration data = duration(o, "timeout-data");
+        if (data != null) {
+            b.timeout(Wait.DATA_BLOCK, data).timeout(Wait.DATA_TERMINATION, data);
+        }
+        return b.build();
+    }
+
+    private NextHop hop(String key, String value) {
+        try {
+            return NextHop.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw fail(key, "option " + key + ": " + e.getMessage());
+        }
+    }
+
+    private static List<String> list(String value) {
+        return Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+
+    private String firstLine(String file) {
+        try (BufferedReader in = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+            String line = in.readLine();
+            if (line == null || line.isEmpty()) {
+                throw fail("auth-password-file", "auth-password-file " + file + " is empty: the password is its first line");
+            }
+            return line;
+        } catch (IOException e) {
+            throw fail("auth-password-file", "auth-password-file " + file + " cannot be read (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** {@code 30s}, {@code 500ms}, {@code 5m}, or a number of seconds. */
+    private Duration duration(HandlerOptions o, String key) {
+        String value = o.get(key, null);
+        if (value == null) {
+            return null;
+        }
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        try {
+            Duration d;
+            if (v.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            } else if (v.endsWith("s")) {
+                d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+            } else if (v.endsWith("m")) {
+                d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+            } else {
+                d = Duration.ofSeconds(Long.parseLong(v));
+            }
+            if (d.isZero() || d.isNegative()) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw fail(key, "option " + key + " must be a time such as 30s, 500ms or 5m, not '" + value + "'");
+        }
+    }
+
+    private HandlerOptionException fail(String key, String message) {
+        return new HandlerOptionException(name(), key, message);
+    }
+}

@@ -207,15 +207,11 @@ final class Recorder implements SmtpHandler, ConnectionTap {
 
     @Override
     public void onClose(SessionContext context) {
-        ClientSession s;
-        synchronized (this) {
-            // A connection of the previous test may close after reset(): it is no session of this one.
-            s = sessions.get(context.id());
-        }
-        if (s != null) {
-            s.hook("closed");
-            s.closed();
-        }
+        // A connection of an earlier test that closes after the reset is found among the known
+        // ones, marked closed there, and not listed in this test's sessions (see session()).
+        ClientSession s = session(context);
+        s.hook("closed");
+        s.closed();
     }
 
     /**

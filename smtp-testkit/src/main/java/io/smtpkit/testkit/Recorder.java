@@ -12,12 +12,14 @@ import io.smtpkit.server.TapAction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 
@@ -29,7 +31,16 @@ import javax.net.ssl.SSLSession;
 final class Recorder implements SmtpHandler, ConnectionTap {
 
     private final List<ReceivedMessage> messages = new ArrayList<>();
+    /** The connections of the current test, in the order they opened. */
     private final Map<String, ClientSession> sessions = new LinkedHashMap<>();
+    /**
+     * Every connection since the server started, by id. A connection of an earlier test can still
+     * report its close (or a hook) after the reset; looking it up here keeps it out of the new
+     * test's {@link #sessions}, where it would otherwise reappear as if the new test had opened it.
+     */
+    private final Map<String, ClientSession> known = new HashMap<>();
+    /** Counted down when the server stops, so that a scripted delay does not hold up its shutdown. */
+    private CountDownLatch stopping = new CountDownLatch(1);
     private final List<Script> scripts = new ArrayList<>();
     /** Greylisting: the sender/recipient pairs already refused once. */
     private final Set<String> greylisted = new HashSet<>();
@@ -59,6 +70,11 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         scripts.removeIf(s -> s.testScoped);
     }
 
+    /** The scripts of the test ({@code testScoped}) or of the whole server that never acted and are not optional. */
+    synchronized List<Script> unfired(boolean testScoped) {
+        return scripts.stream().filter(s -> s.testScoped == testScoped && s.fired() == 0 && !s.isOptional()).toList();
+    }
+
     synchronized void removeTestScripts() {
         scripts.removeIf(s -> s.testScoped);
     }
@@ -77,9 +93,11 @@ final class Recorder implements SmtpHandler, ConnectionTap {
 
     /** Waits until at least {@code n} messages are in, or the time is up; returns what is in. */
     synchronized List<ReceivedMessage> await(int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long wait = nanos(timeout);
         while (messages.size() < n) {
-            long left = deadline - System.nanoTime();
+            // Compared as an elapsed time, not against a deadline, so a very long wait cannot overflow.
+            long left = wait - (System.nanoTime() - start);
             if (left <= 0) {
                 break;
             }
@@ -89,7 +107,37 @@ final class Recorder implements SmtpHandler, ConnectionTap {
     }
 
     private synchronized ClientSession session(SessionContext context) {
-        return sessions.computeIfAbsent(context.id(), id -> new ClientSession(id, context.remoteAddress()));
+        ClientSession s = known.get(context.id());
+        if (s == null) {
+            s = new ClientSession(context.id(), context.remoteAddress());
+            known.put(s.id(), s);
+            sessions.put(s.id(), s);
+        }
+        return s;
+    }
+
+    /**
+     * A connection left open by an earlier test (a pooled one) that starts a transaction now is
+     * the current test's: listed again, so that a failure report shows where its message came from.
+     */
+    private synchronized void adopt(ClientSession s) {
+        sessions.putIfAbsent(s.id(), s);
+    }
+
+    /** The server is (re)starting: connection ids start again, and delays may run. */
+    synchronized void serverStarted() {
+        known.clear();
+        sessions.clear();
+        stopping = new CountDownLatch(1);
+    }
+
+    /** The server is stopping: scripted delays in progress end now, so close() need not wait them out. */
+    synchronized void serverStopping() {
+        stopping.countDown();
+    }
+
+    private synchronized CountDownLatch stopping() {
+        return stopping;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -117,6 +165,7 @@ final class Recorder implements SmtpHandler, ConnectionTap {
     public Reply onMail(SessionContext context, MailPath reversePath, Map<String, String> parameters)
             throws InterruptedException {
         ClientSession s = session(context);
+        adopt(s);
         s.authenticated(context.authenticatedUser());
         s.hook("MAIL FROM:" + reversePath);
         String sender = reversePath.address();
@@ -158,15 +207,11 @@ final class Recorder implements SmtpHandler, ConnectionTap {
 
     @Override
     public void onClose(SessionContext context) {
-        ClientSession s;
-        synchronized (this) {
-            // A connection of the previous test may close after reset(): it is no session of this one.
-            s = sessions.get(context.id());
-        }
-        if (s != null) {
-            s.hook("closed");
-            s.closed();
-        }
+        // A connection of an earlier test that closes after the reset is found among the known
+        // ones, marked closed there, and not listed in this test's sessions (see session()).
+        ClientSession s = session(context);
+        s.hook("closed");
+        s.closed();
     }
 
     /**
@@ -185,7 +230,9 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         Reply reply = null;
         if (script != null) {
             if (!script.delay.isZero()) {
-                Thread.sleep(script.delay.toMillis());
+                // The delay is the scripted behaviour itself, not a wait for a condition; it ends
+                // early only when the server stops.
+                stopping().await(nanos(script.delay), TimeUnit.NANOSECONDS);
             }
             if (script.action == Script.Action.REPLY) {
                 reply = script.reply;
@@ -369,6 +416,15 @@ final class Recorder implements SmtpHandler, ConnectionTap {
                 }
                 case GREYLIST -> TapAction.proceed();
             };
+        }
+    }
+
+    /** {@code d} in nanoseconds, at most {@link Long#MAX_VALUE} (about 292 years) instead of overflowing. */
+    static long nanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? 0 : Long.MAX_VALUE;
         }
     }
 

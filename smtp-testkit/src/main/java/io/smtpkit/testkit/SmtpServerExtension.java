@@ -2,21 +2,15 @@ package io.smtpkit.testkit;
 
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
-import io.smtpkit.server.Authenticator;
 import io.smtpkit.server.SmtpServer;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -72,24 +66,19 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
     /** The default wait when neither the property nor the builder sets one. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     static final Reply GREYLISTED = Reply.of(451, "4.7.1", "Greylisted, please try again later");
-    private static final int TRANSCRIPT_LINES_IN_FAILURES = 12;
 
     private final Builder settings;
     private final Duration defaultTimeout;
     private final Recorder recorder = new Recorder();
-    /** Tests sharing this server take turns; see the class comment. */
-    private final Semaphore turn = new Semaphore(1, true);
-    private SmtpServer server;
-    private TestCertificate certificate;
-    /** Open class-level scopes (the class and its {@code @Nested} classes). */
-    private int classScopes;
-    /** Whether the running test started the server (and stops it) rather than taking a turn on a shared one. */
-    private volatile boolean startedByTest;
+    private final TestScopes scopes = new TestScopes(this);
+    /** Null while stopped; guarded by {@code this}. */
+    private ServerLauncher.Running running;
+    /** Whether a test is under way: its scripts are its own, and checked when it ends. */
     private volatile boolean inTest;
 
     private SmtpServerExtension(Builder settings) {
         this.settings = settings;
-        this.defaultTimeout = settings.defaultTimeout != null ? settings.defaultTimeout : timeoutFromProperty();
+        this.defaultTimeout = settings.defaultTimeout != null ? settings.defaultTimeout : Durations.timeoutFromProperty();
     }
 
     /** A server with the defaults: 127.0.0.1, a free port, no TLS, no AUTH. */
@@ -112,7 +101,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
 
     /** The plain SMTP port (STARTTLS there when TLS is on). Starts the server if it is not running. */
     public int port() {
-        return running().addresses().get(0).getPort();
+        return running().port();
     }
 
     /**
@@ -124,8 +113,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         if (!settings.implicitTls) {
             throw new IllegalStateException("no implicit-TLS listener: build the server with implicitTls()");
         }
-        List<InetSocketAddress> addresses = running().addresses();
-        return addresses.get(addresses.size() - 1).getPort();
+        return running().tlsPort();
     }
 
     /**
@@ -134,7 +122,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
      * @throws IllegalStateException unless built with {@link Builder#tls()} or {@link Builder#implicitTls()}
      */
     public TestCertificate certificate() {
-        running();
+        TestCertificate certificate = running().certificate();
         if (certificate == null) {
             throw new IllegalStateException("TLS is off: build the server with tls() or implicitTls()");
         }
@@ -149,20 +137,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
      * {@code Session.getInstance(smtp.mailProperties())}.
      */
     public Properties mailProperties() {
-        Properties p = new Properties();
-        p.put("mail.smtp.host", host());
-        p.put("mail.smtp.port", String.valueOf(port()));
-        String millis = String.valueOf(defaultTimeout.toMillis());
-        p.put("mail.smtp.connectiontimeout", millis);
-        p.put("mail.smtp.timeout", millis);
-        p.put("mail.smtp.writetimeout", millis);
-        if (certificate != null) {
-            p.put("mail.smtp.starttls.enable", "true");
-            p.put("mail.smtp.starttls.required", "true");
-            p.put("mail.smtp.ssl.socketFactory", certificate.socketFactory());
-            p.put("mail.smtp.ssl.checkserveridentity", "true");
-        }
-        return p;
+        return running().mailProperties(host(), defaultTimeout);
     }
 
     /** The wait used when none is given. */
@@ -200,15 +175,9 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         if (count < 1) {
             throw new IllegalArgumentException("count must be at least 1: " + count);
         }
-        List<ReceivedMessage> got;
-        try {
-            got = recorder.await(count, timeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while waiting for " + count + " message(s)", e);
-        }
+        List<ReceivedMessage> got = await(count, timeout);
         if (got.size() < count) {
-            throw new AssertionError("expected " + count + " message(s) within " + pretty(timeout) + " but "
+            throw new AssertionError("expected " + count + " message(s) within " + Durations.pretty(timeout) + " but "
                     + got.size() + " arrived" + report(got));
         }
         return got;
@@ -229,16 +198,20 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
      * soon as one does).
      */
     public void assertNoMessagesFor(Duration duration) {
-        List<ReceivedMessage> got;
+        List<ReceivedMessage> got = await(1, duration);
+        if (!got.isEmpty()) {
+            throw new AssertionError("expected no message for " + Durations.pretty(duration) + " but " + got.size()
+                    + " arrived" + report(got));
+        }
+    }
+
+    /** An interrupted test thread ends the test as a failure, with the interrupt kept for JUnit to see. */
+    private List<ReceivedMessage> await(int count, Duration timeout) {
         try {
-            got = recorder.await(1, duration);
+            return recorder.await(count, timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while making sure no message arrives", e);
-        }
-        if (!got.isEmpty()) {
-            throw new AssertionError("expected no message for " + pretty(duration) + " but " + got.size()
-                    + " arrived" + report(got));
+            throw new AssertionError("interrupted while waiting for messages", e);
         }
     }
 
@@ -348,23 +321,33 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
      * @throws UncheckedIOException if the address cannot be bound
      */
     public synchronized SmtpServerExtension start() {
-        if (server == null) {
-            server = newServer();
+        if (running == null) {
+            running = ServerLauncher.start(settings, recorder, host());
         }
         return this;
     }
 
     /** Stops the server (graceful, a second at most); a later call that needs it starts a new one, on a new port. */
     @Override
-    public synchronized void close() {
-        if (server != null) {
-            server.close();
-            server = null;
+    public void close() {
+        ServerLauncher.Running stopping;
+        synchronized (this) {
+            stopping = running;
+            running = null;
+        }
+        if (stopping != null) {
+            // Outside the lock: a hook still delaying must not block a test thread asking for port().
+            recorder.serverStopping();
+            stopping.server().close();
         }
     }
 
     synchronized boolean isRunning() {
-        return server != null;
+        return running != null;
+    }
+
+    int availableTurns() {
+        return scopes.availableTurns();
     }
 
     /** Forgets the messages, sessions and the current test's scripts; done before each test. */
@@ -372,21 +355,17 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         recorder.reset();
     }
 
+    /** Opens a class scope: the server is shared by the class's tests (and its {@code @Nested} classes'). Called by JUnit. */
     @Override
     public void beforeAll(ExtensionContext context) {
-        synchronized (this) {
-            classScopes++;
-        }
+        scopes.enterClass();
         start();
     }
 
+    /** Closes a class scope; after the outermost, checks the class-wide scripts and stops the server. Called by JUnit. */
     @Override
     public void afterAll(ExtensionContext context) {
-        boolean last;
-        synchronized (this) {
-            last = --classScopes == 0;
-        }
-        if (last) {
+        if (scopes.leaveClass()) {
             try {
                 checkFired(false, "the test class");
             } finally {
@@ -395,34 +374,31 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         }
     }
 
+    /** Takes the shared server's turn (or starts the test's own server) and resets it. Called by JUnit. */
     @Override
     public void beforeEach(ExtensionContext context) throws InterruptedException {
-        boolean shared;
-        synchronized (this) {
-            shared = classScopes > 0;
-        }
-        if (shared) {
-            turn.acquire();
-        }
-        startedByTest = !shared;
+        scopes.beginTest(context);
         start();
         recorder.reset();
         inTest = true;
     }
 
+    /** Fails the test if one of its scripts never acted, then hands the server on (or stops it). Called by JUnit. */
     @Override
     public void afterEach(ExtensionContext context) {
-        boolean owner = startedByTest;
+        TestScopes.Lease lease = scopes.endTest(context);
+        if (lease == null) {
+            return; // beforeEach never ran for this test (an earlier extension failed): nothing to undo
+        }
         try {
             checkFired(true, "the test");
         } finally {
             inTest = false;
             recorder.removeTestScripts();
-            if (owner) {
+            if (lease == TestScopes.Lease.OWN) {
                 close();
-            } else {
-                turn.release();
             }
+            scopes.giveBack(lease);
         }
     }
 
@@ -430,9 +406,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         if (!settings.failOnUnfiredScripts) {
             return;
         }
-        List<Script> unfired = recorder.scripts().stream()
-                .filter(s -> s.testScoped == testScoped && s.fired() == 0 && !s.isOptional())
-                .toList();
+        List<Script> unfired = recorder.unfired(testScoped);
         if (!unfired.isEmpty()) {
             throw new AssertionError("script(s) that never acted during " + scope + ": "
                     + unfired.stream().map(Script::toString).collect(Collectors.joining("; "))
@@ -441,135 +415,36 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         }
     }
 
-    private synchronized SmtpServer running() {
+    private synchronized ServerLauncher.Running running() {
         start();
-        return server;
+        return running;
     }
-
-    private SmtpServer newServer() {
-        SessionConfig.Builder config = settings.config.toBuilder();
-        if (settings.requireTls != null) {
-            config.requireTls(settings.requireTls);
-        }
-        if (settings.requireAuth != null) {
-            config.requireAuth(settings.requireAuth);
-        }
-        if (settings.smtpUtf8 != null) {
-            config.smtpUtf8(settings.smtpUtf8);
-        }
-        if (settings.maxMessageSize != null) {
-            config.maxMessageSize(settings.maxMessageSize);
-        }
-        boolean tls = settings.tls || settings.implicitTls;
-        if (!settings.users.isEmpty() && !tls) {
-            config.allowInsecureAuth(true); // a test without TLS still wants to test its AUTH
-        }
-        AtomicReference<Throwable> fatal = new AtomicReference<>();
-        SmtpServer.Builder b = SmtpServer.builder()
-                .listen(new InetSocketAddress(host(), settings.port))
-                .config(config.build())
-                .handler(recorder)
-                .tap(recorder)
-                .receivedHeader(settings.receivedHeader)
-                // Tests connect a lot from one address, and fail AUTH on purpose.
-                .maxConnectionsPerClient(0)
-                .maxConnectionRatePerClient(0)
-                .maxAuthFailuresPerClient(0)
-                .authFailureDelay(Duration.ZERO)
-                .shutdownTimeout(Duration.ofSeconds(1))
-                // A test JVM must not exit because a server broke: the next await reports it.
-                .onFatalError(fatal::set);
-        if (tls) {
-            certificate = TestCertificate.generate(host());
-            b.tls(certificate.serverContext());
-            if (settings.implicitTls) {
-                b.listenTls(new InetSocketAddress(host(), 0));
-            }
-        }
-        if (!settings.users.isEmpty()) {
-            Map<String, String> users = Map.copyOf(settings.users);
-            Authenticator check = (user, password) -> password.equals(users.get(user));
-            b.authenticator(check);
-        }
-        for (Consumer<SmtpServer.Builder> c : settings.serverCustomizers) {
-            c.accept(b);
-        }
-        try {
-            return b.build().start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("the test server cannot listen: " + e.getMessage(), e);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Failure reports
 
     private String report(List<ReceivedMessage> got) {
-        StringBuilder s = new StringBuilder();
-        if (!got.isEmpty()) {
-            s.append("\nmessages received:");
-            for (int i = 0; i < got.size(); i++) {
-                s.append("\n  ").append(i + 1).append(". ").append(got.get(i));
-            }
+        String where;
+        Throwable fatal;
+        synchronized (this) {
+            where = running == null ? null : host() + ":" + running.port();
+            fatal = running == null ? null : running.fatal().get();
         }
-        List<ClientSession> sessions = recorder.sessions();
-        if (sessions.isEmpty()) {
-            s.append("\nno client connected to ").append(host()).append(':').append(server == null ? "-" : port());
-        }
-        for (ClientSession session : sessions) {
-            s.append("\n").append(session).append(", last lines:");
-            for (String line : session.lastLines(TRANSCRIPT_LINES_IN_FAILURES)) {
-                s.append("\n    ").append(line);
-            }
-        }
-        return s.toString();
-    }
-
-    private static String pretty(Duration d) {
-        return d.toString().substring(2).toLowerCase(Locale.ROOT);
-    }
-
-    static Duration timeoutFromProperty() {
-        String value = System.getProperty(TIMEOUT_PROPERTY);
-        if (value == null || value.isBlank()) {
-            return DEFAULT_TIMEOUT;
-        }
-        try {
-            return parseDuration(value.trim());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(TIMEOUT_PROPERTY + " must be like 30s, 500ms, 2m or PT1M: " + value, e);
-        }
-    }
-
-    static Duration parseDuration(String v) {
-        String lower = v.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("pt") || lower.startsWith("p")) {
-            return Duration.parse(v);
-        } else if (lower.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(lower.substring(0, lower.length() - 2).trim()));
-        } else if (lower.endsWith("s")) {
-            return Duration.ofSeconds(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
-        } else if (lower.endsWith("m")) {
-            return Duration.ofMinutes(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
-        }
-        return Duration.ofMillis(Long.parseLong(lower));
+        return FailureReport.of(got, recorder.sessions(), where, fatal);
     }
 
     /** The settings of a test server. Each method returns the builder. */
     public static final class Builder {
-        private int port;
-        private boolean tls;
-        private boolean implicitTls;
-        private final Map<String, String> users = new LinkedHashMap<>();
-        private Boolean requireTls;
-        private Boolean requireAuth;
-        private Boolean smtpUtf8;
-        private Long maxMessageSize;
-        private SessionConfig config = SessionConfig.builder().build();
-        private boolean receivedHeader = true;
-        private Duration defaultTimeout;
-        private boolean failOnUnfiredScripts = true;
-        private final List<Consumer<SmtpServer.Builder>> serverCustomizers = new ArrayList<>();
+        int port;
+        boolean tls;
+        boolean implicitTls;
+        final Map<String, String> users = new LinkedHashMap<>();
+        Boolean requireTls;
+        Boolean requireAuth;
+        Boolean smtpUtf8;
+        Long maxMessageSize;
+        SessionConfig config = SessionConfig.builder().build();
+        boolean receivedHeader = true;
+        Duration defaultTimeout;
+        boolean failOnUnfiredScripts = true;
+        final List<Consumer<SmtpServer.Builder>> serverCustomizers = new ArrayList<>();
 
         private Builder() {}
 

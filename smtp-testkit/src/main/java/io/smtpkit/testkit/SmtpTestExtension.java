@@ -17,11 +17,13 @@ public final class SmtpTestExtension implements ParameterResolver, AfterEachCall
     /** Made by JUnit. */
     public SmtpTestExtension() {}
 
+    /** Parameters of type {@link SmtpServerExtension} of test, {@code @BeforeEach} and {@code @AfterEach} methods. */
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         return parameter.getParameter().getType() == SmtpServerExtension.class && context.getTestMethod().isPresent();
     }
 
+    /** The test's server, started on first use; every parameter of one test is the same server. */
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return context.getStore(NAMESPACE).getOrComputeIfAbsent("server", key -> {
@@ -36,6 +38,7 @@ public final class SmtpTestExtension implements ParameterResolver, AfterEachCall
         }, SmtpServerExtension.class);
     }
 
+    /** Fails the test if a script of it never acted, and stops its server. */
     @Override
     public void afterEach(ExtensionContext context) {
         SmtpServerExtension server = context.getStore(NAMESPACE).remove("server", SmtpServerExtension.class);

@@ -198,4 +198,31 @@ class HandlerFaultsTest {
         }
         return all;
     }
+
+    @Test
+    void aScriptedDelayEndsWhenTheServerStops() throws Exception {
+        SmtpServerExtension own = SmtpServerExtension.create().start();
+        Script slow = own.whenMessage().delay(Duration.ofMinutes(10)).accept();
+        try (SmtpClient client = SmtpClient.connect(new InetSocketAddress(own.host(), own.port()))) {
+            client.reply();
+            client.command("EHLO c");
+            client.command("MAIL FROM:<a@example.org>");
+            client.command("RCPT TO:<b@example.org>");
+            assertThat(client.command("DATA")).startsWith("354");
+            client.send("Subject: s\r\n\r\nx\r\n.\r\n");
+            long deadline = System.nanoTime() + SmtpClient.DEADLINE.toNanos();
+            while (slow.fired() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // until the hook is inside its delay
+            }
+            assertThat(slow.fired()).isEqualTo(1);
+
+            own.close();
+
+            // The hook left its delay when the server stopped and the message was answered;
+            // before, the hook slept on, the connection was cut and the client read no reply.
+            assertThat(client.reply()).startsWith("250");
+        } finally {
+            own.close();
+        }
+    }
 }

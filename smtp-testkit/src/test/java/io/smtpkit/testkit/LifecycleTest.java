@@ -216,4 +216,108 @@ class LifecycleTest {
         events.assertThatEvents().haveExactly(1, event(test("sends"), finishedSuccessfully()));
         assertThat(ParameterForm.servers).hasSize(2).doesNotHaveDuplicates().noneMatch(SmtpServerExtension::isRunning);
     }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** Fails the first test's beforeEach before the server's own runs (registered first, by order). */
+    static final class FailsFirstBeforeEach implements org.junit.jupiter.api.extension.BeforeEachCallback {
+        private final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public void beforeEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            if (failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("an earlier extension failed");
+            }
+        }
+    }
+
+    static final List<Integer> turnsDuringTests = new CopyOnWriteArrayList<>();
+
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class EarlierExtensionFails {
+        @RegisterExtension
+        @Order(1)
+        static final FailsFirstBeforeEach first = new FailsFirstBeforeEach();
+
+        @RegisterExtension
+        @Order(2)
+        static final SmtpServerExtension smtp = SmtpServerExtension.create();
+
+        @Test
+        @Order(1)
+        void neverRuns() {
+        }
+
+        @Test
+        @Order(2)
+        void holdsTheOnlyTurn() {
+            turnsDuringTests.add(smtp.availableTurns());
+        }
+    }
+
+    @Test
+    void aTurnNeverTakenIsNeverGivenBack() {
+        turnsDuringTests.clear();
+        run(EarlierExtensionFails.class).assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+
+        // Before the fix, afterEach gave back a turn the failed test never took: two later tests
+        // sharing the server could then overlap.
+        assertThat(turnsDuringTests).containsExactly(0);
+        assertThat(EarlierExtensionFails.smtp.availableTurns()).isEqualTo(1);
+    }
+
+    static final List<String> sessionsSeen = new CopyOnWriteArrayList<>();
+
+    @EnabledIf(value = "io.smtpkit.testkit.LifecycleTest#insideEngineTestKit", disabledReason = "an example run by LifecycleTest")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class ConnectionsOfAnEarlierTest {
+        @RegisterExtension
+        static final SmtpServerExtension smtp = SmtpServerExtension.create();
+        static io.smtpkit.server.testsupport.SmtpClient closing;
+        static io.smtpkit.server.testsupport.SmtpClient pooled;
+        static ClientSession closingSession;
+
+        @Test
+        @Order(1)
+        void leavesTwoConnectionsOpen() throws Exception {
+            closing = connect();
+            closingSession = smtp.sessions().get(0);
+            pooled = connect();
+        }
+
+        @Test
+        @Order(2)
+        void oneClosesDuringTheNextTestAndTheOtherSendsAMessage() throws Exception {
+            closing.close();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (!closingSession.isClosed() && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // a condition, checked until the server has recorded the close
+            }
+            assertThat(closingSession.isClosed()).as("the server saw the close").isTrue();
+            try (var client = pooled) {
+                assertThat(client.sendMail("a@example.org", "b@example.org", "Subject: pooled\r\n\r\nx")).startsWith("250");
+            }
+            assertThat(smtp.awaitMessage().subject()).isEqualTo("pooled");
+            smtp.sessions().forEach(s -> sessionsSeen.add(s.id()));
+            sessionsSeen.add("message from " + smtp.messages().get(0).sessionId());
+        }
+
+        private static io.smtpkit.server.testsupport.SmtpClient connect() throws Exception {
+            var client = io.smtpkit.server.testsupport.SmtpClient.connect(new java.net.InetSocketAddress(smtp.host(), smtp.port()));
+            client.reply();
+            assertThat(client.command("EHLO c")).startsWith("250");
+            return client;
+        }
+    }
+
+    @Test
+    void aConnectionOfAnEarlierTestIsTheNextTestsOnlyIfItSendsThere() {
+        sessionsSeen.clear();
+        run(ConnectionsOfAnEarlierTest.class).assertStatistics(s -> s.started(2).succeeded(2));
+
+        // Before the fix, the late close re-created the closed connection in the second test's sessions.
+        assertThat(sessionsSeen).hasSize(2);
+        assertThat(sessionsSeen.get(1)).isEqualTo("message from " + sessionsSeen.get(0));
+    }
 }

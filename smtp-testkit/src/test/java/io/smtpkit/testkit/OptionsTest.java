@@ -95,11 +95,11 @@ class OptionsTest {
 
     @Test
     void timeoutFromPropertyOrBuilder() {
-        assertThat(SmtpServerExtension.parseDuration("30s")).hasSeconds(30);
-        assertThat(SmtpServerExtension.parseDuration("500ms")).hasMillis(500);
-        assertThat(SmtpServerExtension.parseDuration("2m")).hasMinutes(2);
-        assertThat(SmtpServerExtension.parseDuration("PT1M")).hasMinutes(1);
-        assertThat(SmtpServerExtension.parseDuration("1500")).hasMillis(1500);
+        assertThat(Durations.parse("30s")).hasSeconds(30);
+        assertThat(Durations.parse("500ms")).hasMillis(500);
+        assertThat(Durations.parse("2m")).hasMinutes(2);
+        assertThat(Durations.parse("PT1M")).hasMinutes(1);
+        assertThat(Durations.parse("1500")).hasMillis(1500);
         String before = System.getProperty(SmtpServerExtension.TIMEOUT_PROPERTY);
         try {
             System.setProperty(SmtpServerExtension.TIMEOUT_PROPERTY, "3s");

@@ -92,6 +92,14 @@ class SmtpServerExtensionTest {
     }
 
     @Test
+    void aWaitOfAnyLengthIsAccepted() throws Exception {
+        Mail.send(smtp, "a@example.org", "s", "x", "b@example.org");
+
+        // Duration.toNanos overflows past ~292 years; "wait forever" must not throw ArithmeticException.
+        assertThat(smtp.awaitMessages(1, Duration.ofSeconds(Long.MAX_VALUE))).hasSize(1);
+    }
+
+    @Test
     void awaitWithNobodyConnectingSaysSo() {
         assertThatThrownBy(() -> smtp.awaitMessages(1, Duration.ofMillis(100)))
                 .isInstanceOf(AssertionError.class)

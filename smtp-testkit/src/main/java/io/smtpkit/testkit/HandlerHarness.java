@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -190,7 +191,11 @@ public final class HandlerHarness implements AutoCloseable {
     private void dispatch() {
         Decision decision;
         while (!session.isClosed() && (decision = session.awaiting()) != null) {
-            session.resume(decide(decision));
+            if (decision instanceof Decision.Message m && session.config().lmtp()) {
+                session.resumePerRecipient(deliverPerRecipient(m)); // RFC 2033 §4.2, as the server does
+            } else {
+                session.resume(decide(decision));
+            }
         }
     }
 
@@ -243,14 +248,45 @@ public final class HandlerHarness implements AutoCloseable {
         return reply;
     }
 
+    /** Under LMTP: {@code onMessagePerRecipient}, one reply per recipient, null entries the default. */
+    private List<Reply> deliverPerRecipient(Decision.Message m) {
+        byte[] bytes = message(m);
+        content.reset();
+        String call = "onMessagePerRecipient(" + m.envelope().reversePath() + ", " + m.envelope().recipients() + ", "
+                + bytes.length + " octets)";
+        messages.add(new ReceivedMessage(m.envelope(), bytes, context.id(), context.remoteAddress(),
+                session.heloName(), secure, session.authenticatedUser(), Instant.now()));
+        int n = m.envelope().recipients().size();
+        List<Reply> replies;
+        try {
+            replies = handler.onMessagePerRecipient(context, m.envelope(), new InMemory(bytes));
+        } catch (Exception | AssertionError e) {
+            calls.add(call + " threw " + e);
+            return Collections.nCopies(n, Reply.LOCAL_ERROR);
+        }
+        if (replies == null) {
+            replies = Collections.nCopies(n, null);
+        } else if (replies.size() != n) {
+            calls.add(call + " -> " + replies.size() + " replies for " + n + " recipients (a handler bug)");
+            return Collections.nCopies(n, Reply.LOCAL_ERROR);
+        }
+        List<String> shown = new ArrayList<>();
+        for (Reply r : replies) {
+            shown.add(r == null ? "default" : r.toString());
+        }
+        calls.add(call + " -> " + shown);
+        return replies;
+    }
+
     private byte[] message(Decision.Message m) {
         messageCount++;
         byte[] body = content.toByteArray();
         if (!receivedHeader) {
             return body;
         }
-        String with = !session.isExtended() ? "SMTP"
-                : "ESMTP" + (secure ? "S" : "") + (session.authenticatedUser() != null ? "A" : "");
+        // RFC 3848's keywords, as the server's ReceivedHeader writes them.
+        String suffix = (secure ? "S" : "") + (session.authenticatedUser() != null ? "A" : "");
+        String with = session.config().lmtp() ? "LMTP" + suffix : !session.isExtended() ? "SMTP" : "ESMTP" + suffix;
         String helo = session.heloName() == null ? "unknown" : session.heloName();
         StringBuilder h = new StringBuilder("Received: from ").append(helo).append(" ([")
                 .append(context.remote.getAddress().getHostAddress()).append("])\r\n\tby ")

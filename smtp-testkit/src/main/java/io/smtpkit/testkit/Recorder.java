@@ -192,17 +192,49 @@ final class Recorder implements SmtpHandler, ConnectionTap {
         List<String> recipients = envelope.recipientAddresses();
         Reply reply = answer(s, Stage.MESSAGE, sender, recipients, "MESSAGE " + sender + " " + recipients);
         if (reply == null || reply.isPositive()) {
-            SessionInfo info = context.protocol();
-            ReceivedMessage received = new ReceivedMessage(envelope, bytes, context.id(), context.remoteAddress(),
-                    info.heloName(), info.isSecure() || context.tlsSession() != null, context.authenticatedUser(),
-                    Instant.now());
-            s.message();
-            synchronized (this) {
-                messages.add(received);
-                notifyAll();
-            }
+            keep(context, envelope, bytes, s);
         }
         return reply;
+    }
+
+    private void keep(SessionContext context, Envelope envelope, byte[] bytes, ClientSession s) {
+        SessionInfo info = context.protocol();
+        ReceivedMessage received = new ReceivedMessage(envelope, bytes, context.id(), context.remoteAddress(),
+                info.heloName(), info.isSecure() || context.tlsSession() != null, context.authenticatedUser(),
+                Instant.now());
+        s.message();
+        synchronized (this) {
+            messages.add(received);
+            notifyAll();
+        }
+    }
+
+    /**
+     * Under LMTP each recipient is answered on its own (RFC 2033 §4.2): the end-of-data scripts
+     * are matched once per recipient, so one can refuse a single mailbox. Under SMTP the default
+     * holds (one answer, from {@link #onMessage}).
+     */
+    @Override
+    public List<Reply> onMessagePerRecipient(SessionContext context, Envelope envelope, Message message)
+            throws Exception {
+        if (!context.protocol().config().lmtp()) {
+            return SmtpHandler.super.onMessagePerRecipient(context, envelope, message);
+        }
+        ClientSession s = session(context);
+        byte[] bytes = message.bytes();
+        s.hook("DATA, " + bytes.length + " octets, answered per recipient");
+        String sender = envelope.reversePath().address();
+        List<Reply> replies = new ArrayList<>();
+        boolean taken = false;
+        for (String recipient : envelope.recipientAddresses()) {
+            Reply reply = answer(s, Stage.MESSAGE, sender, List.of(recipient), "MESSAGE " + sender + " " + recipient);
+            replies.add(reply);
+            taken |= reply == null || reply.isPositive();
+        }
+        if (taken) {
+            keep(context, envelope, bytes, s);
+        }
+        return replies;
     }
 
     @Override

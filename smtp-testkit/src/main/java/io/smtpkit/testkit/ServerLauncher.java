@@ -66,6 +66,9 @@ final class ServerLauncher {
         if (settings.smtpUtf8 != null) {
             config.smtpUtf8(settings.smtpUtf8);
         }
+        if (settings.lmtp) {
+            config.lmtp(true);
+        }
         if (settings.maxMessageSize != null) {
             config.maxMessageSize(settings.maxMessageSize);
         }

@@ -440,6 +440,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         Boolean requireAuth;
         Boolean smtpUtf8;
         Long maxMessageSize;
+        boolean lmtp;
         SessionConfig config = SessionConfig.builder().build();
         boolean receivedHeader = true;
         Duration defaultTimeout;
@@ -493,6 +494,18 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         /** Offers SMTPUTF8 (RFC 6531): UTF-8 addresses and headers. */
         public Builder smtpUtf8() {
             this.smtpUtf8 = true;
+            return this;
+        }
+
+        /**
+         * Speaks LMTP (RFC 2033) instead of SMTP: LHLO, and after the data one reply per accepted
+         * recipient, so an end-of-data script matched by recipient
+         * ({@code whenMessage().to(address)}) refuses that recipient alone while the others take
+         * the message. A message is kept when at least one recipient took it; its
+         * {@link ReceivedMessage#recipients()} are still the whole envelope.
+         */
+        public Builder lmtp() {
+            this.lmtp = true;
             return this;
         }
 

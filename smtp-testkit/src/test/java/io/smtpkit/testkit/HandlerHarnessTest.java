@@ -148,6 +148,32 @@ class HandlerHarnessTest {
     }
 
     @Test
+    void underLmtpEachRecipientGetsTheHandlersOwnAnswer() {
+        SmtpHandler perRecipient = new SmtpHandler() {
+            @Override
+            public Reply onMessage(SessionContext session, Envelope envelope, Message message) {
+                throw new AssertionError("under LMTP the harness asks per recipient");
+            }
+
+            @Override
+            public List<Reply> onMessagePerRecipient(SessionContext session, Envelope envelope, Message message) {
+                List<Reply> replies = new ArrayList<>();
+                for (String r : envelope.recipientAddresses()) {
+                    replies.add(r.startsWith("full") ? Reply.of(452, "4.2.2", "Mailbox full") : null);
+                }
+                return replies;
+            }
+        };
+        HandlerHarness h = HandlerHarness.builder(perRecipient).config(SessionConfig.builder().lmtp(true).build()).build();
+        assertThat(h.send("LHLO c").get(0).code()).isEqualTo(250);
+        h.send("MAIL FROM:<a@example.org>", "RCPT TO:<one@example.org>", "RCPT TO:<full@example.org>", "DATA", "x");
+
+        assertThat(h.send(".")).containsExactly(Reply.OK, Reply.of(452, "4.2.2", "Mailbox full"));
+        assertThat(h.messages()).singleElement().satisfies(m -> assertThat(m.content()).contains("with LMTP"));
+        assertThat(h.calls()).anyMatch(c -> c.startsWith("onMessagePerRecipient(") && c.endsWith("-> [default, 452 4.2.2 Mailbox full]"));
+    }
+
+    @Test
     void pipelinedInputAndEnhancedCodes() {
         HandlerHarness h = HandlerHarness.of((session, envelope, message) -> null);
         h.send("EHLO c");

@@ -2,7 +2,8 @@
 
 Usage: aiosmtpd_lmtp.py PORT OUTDIR LIST...
 Accepts RCPT only for the lists given (LIST@DOMAIN, or LIST-SUFFIX[+DETAIL]@DOMAIN as Mailman does)
-and refuses the rest with "550 5.1.1 No such list"; writes each message's octets to OUTDIR/N.eml.
+and refuses the rest with "550 5.1.1 No such list"; writes each message's octets to OUTDIR/N.eml and
+answers each recipient after the data, as Mailman's runner does.
 Prints "ready" once listening and stops when its stdin closes.
 """
 import os
@@ -39,7 +40,9 @@ class Handler:
         with open(name + ".tmp", "wb") as f:
             f.write(envelope.original_content)
         os.rename(name + ".tmp", name)
-        return "250 2.0.0 Ok"
+        # aiosmtpd's LMTP class sends handle_DATA's answer once (aiosmtpd#517); Mailman's runner
+        # returns one status line per recipient joined with CRLF (RFC 2033 §4.2), and so does this.
+        return "\r\n".join("250 2.0.0 Ok" for _ in envelope.rcpt_tos)
 
 
 class LmtpController(Controller):

@@ -277,4 +277,36 @@ class ThirdPartyUpstreamTest {
         String mail = c.command("MAIL FROM:<alice@example.org>");
         assertTrue(mail.startsWith("530"), "aiosmtpd requires STARTTLS first: " + mail);
     }
+
+    // ------------------------------------------------------------------------------------------
+    // aiosmtpd's LMTP class, standing in for Mailman 3's runner (it refuses unknown lists at RCPT)
+
+    @Test
+    void aiosmtpdLmtpRefusesAnUnknownListAtRcptAndTakesTheListsOctets() throws Exception {
+        Path python = python();
+        Path script = temp.resolve("aiosmtpd_lmtp.py");
+        try (var in = getClass().getResourceAsStream("/aiosmtpd_lmtp.py")) {
+            Files.copy(in, script);
+        }
+        Path out = Files.createDirectory(temp.resolve("lmtp"));
+        int port = freePort();
+        start(port, List.of(python.toString(), script.toString(), String.valueOf(port), out.toString(), "dev@lists.test"));
+        Map<String, String> o = Map.of("lmtp", "127.0.0.1:" + port, "lists", "lists.test", "upstream", "127.0.0.1:" + freePort());
+        SmtpServer s = SmtpServer.builder().listen(new InetSocketAddress("127.0.0.1", 0))
+                .config(SessionConfig.builder().hostname("mx.test").build())
+                .handler(new LmtpProvider().create(o)).build().start();
+        closing.add(s);
+        SmtpClient c = client(s);
+        closing.add(c);
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertEquals("550 5.1.1 No such list", c.command("RCPT TO:<nosuch@lists.test>"));
+        assertTrue(c.command("RCPT TO:<dev-bounces+bob=example.net@lists.test>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<dev@lists.test>").startsWith("250"));
+        String content = "Subject: [dev] hello\r\n\r\n.leading dot\r\n";
+        assertEquals("250 2.0.0 Ok", data(c, content));
+        Path stored = out.resolve("1.eml");
+        Eventually.await(() -> Files.exists(stored), Duration.ofSeconds(10), "aiosmtpd's LMTP server stored the message");
+        String text = Files.readString(stored, StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("Received: from client.test") && text.endsWith("\r\n" + content), text);
+    }
 }

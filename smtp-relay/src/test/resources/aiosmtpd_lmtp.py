@@ -6,11 +6,12 @@ and refuses the rest with "550 5.1.1 No such list"; writes each message's octets
 answers each recipient after the data, as Mailman's runner does.
 Prints "ready" once listening and stops when its stdin closes.
 """
-import os
 import sys
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
+
+from aiosmtpd_store import Store  # beside this script, copied with it
 
 port, outdir, lists = int(sys.argv[1]), sys.argv[2], set(a.lower() for a in sys.argv[3:])
 SUFFIXES = {"bounces", "confirm", "join", "leave", "owner", "request", "subscribe", "unsubscribe"}
@@ -26,7 +27,7 @@ def listname(address):
 
 
 class Handler:
-    count = 0
+    store = Store(outdir)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if listname(address) not in lists:
@@ -35,11 +36,7 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        Handler.count += 1
-        name = os.path.join(outdir, "%d.eml" % Handler.count)
-        with open(name + ".tmp", "wb") as f:
-            f.write(envelope.original_content)
-        os.rename(name + ".tmp", name)
+        Handler.store.write(envelope.original_content)
         # aiosmtpd's LMTP class sends handle_DATA's answer once (aiosmtpd#517); Mailman's runner
         # returns one status line per recipient joined with CRLF (RFC 2033 §4.2), and so does this.
         return "\r\n".join("250 2.0.0 Ok" for _ in envelope.rcpt_tos)

@@ -122,16 +122,11 @@ class LmtpHandlerTest {
     private SmtpClient client(SmtpServer server) throws IOException {
         SmtpClient c = SmtpClient.connect(server.addresses().get(0));
         closing.add(c);
-        assertTrue(c.reply().startsWith("220"));
-        assertTrue(c.command("EHLO client.test").startsWith("250"));
-        return c;
+        return Upstreams.greet(c);
     }
 
     private static String data(SmtpClient c, String content) throws IOException {
-        String go = c.command("DATA");
-        assertTrue(go.startsWith("354"), go);
-        c.send(content.replace("\r\n.", "\r\n..") + ".\r\n");
-        return c.reply();
+        return Upstreams.data(c, content);
     }
 
     private static String send(SmtpClient c, String from, String... to) throws IOException {

@@ -102,17 +102,11 @@ class ThirdPartyUpstreamTest {
     }
 
     private static SmtpClient client(SmtpServer relay) throws IOException {
-        SmtpClient c = SmtpClient.connect(relay.addresses().get(0));
-        assertTrue(c.reply().startsWith("220"));
-        assertTrue(c.command("EHLO client.test").startsWith("250"));
-        return c;
+        return Upstreams.greet(SmtpClient.connect(relay.addresses().get(0)));
     }
 
     private static String data(SmtpClient c, String content) throws IOException {
-        String go = c.command("DATA");
-        assertTrue(go.startsWith("354"), go);
-        c.send(content.replace("\r\n.", "\r\n..") + ".\r\n");
-        return c.reply();
+        return Upstreams.data(c, content);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -217,10 +211,7 @@ class ThirdPartyUpstreamTest {
 
     private Path aiosmtpd() throws Exception {
         Path python = python();
-        Path script = temp.resolve("aiosmtpd_upstream.py");
-        try (var in = getClass().getResourceAsStream("/aiosmtpd_upstream.py")) {
-            Files.copy(in, script);
-        }
+        Path script = script("aiosmtpd_upstream.py");
         Path out = Files.createDirectory(temp.resolve("aiosmtpd"));
         int port = freePort();
         start(port, List.of(python.toString(), script.toString(), String.valueOf(port), TestCerts.certificate().toString(),
@@ -230,6 +221,16 @@ class ThirdPartyUpstreamTest {
     }
 
     private int aiosmtpdPort;
+
+    /** A test script from the resources, copied with the module it imports where python can run it. */
+    private Path script(String name) throws IOException {
+        for (String file : List.of(name, "aiosmtpd_store.py")) {
+            try (var in = getClass().getResourceAsStream("/" + file)) {
+                Files.copy(in, temp.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return temp.resolve(name);
+    }
 
     @Test
     void aiosmtpdWithStartTlsAndAuthGetsTheExactOctets() throws Exception {
@@ -284,10 +285,7 @@ class ThirdPartyUpstreamTest {
     @Test
     void aiosmtpdLmtpRefusesAnUnknownListAtRcptAndTakesTheListsOctets() throws Exception {
         Path python = python();
-        Path script = temp.resolve("aiosmtpd_lmtp.py");
-        try (var in = getClass().getResourceAsStream("/aiosmtpd_lmtp.py")) {
-            Files.copy(in, script);
-        }
+        Path script = script("aiosmtpd_lmtp.py");
         Path out = Files.createDirectory(temp.resolve("lmtp"));
         int port = freePort();
         start(port, List.of(python.toString(), script.toString(), String.valueOf(port), out.toString(), "dev@lists.test"));

@@ -57,15 +57,15 @@ public final class LmtpHandler implements SmtpHandler {
     /**
      * A handler sending list mail to {@code lmtp} and the rest through a relay set up by {@code relay}.
      *
-     * @throws IllegalArgumentException when {@code lmtp} is also one of the relay's next hops
-     *     (one connection cannot be both)
+     * @throws IllegalArgumentException when {@code lmtp} is also one of the relay's next hops (a
+     *     connection is kept per next hop, and one cannot speak both SMTP and LMTP)
      */
     public LmtpHandler(NextHop lmtp, MailingLists lists, RelayConfig relay) {
         this.lmtp = Objects.requireNonNull(lmtp, "lmtp");
         this.lists = Objects.requireNonNull(lists, "lists");
         this.relay = new RelayHandler(relay);
-        if (lmtp.equals(relay.upstream())) {
-            throw new IllegalArgumentException("the LMTP server " + lmtp + " is also the relay's upstream");
+        if (relay.sendsTo(lmtp)) {
+            throw new IllegalArgumentException("the LMTP server " + lmtp + " is also a next hop of the relay");
         }
         ClientConfig lmtpClient = ClientConfig.builder().heloName(relay.heloName()).lmtp(true)
                 .tls(ClientConfig.Tls.OFF).build(); // Mailman's runner listens on loopback, without TLS

@@ -278,6 +278,9 @@ class LmtpHandlerTest {
         e = assertThrows(HandlerOptionException.class,
                 () -> new LmtpProvider().create(Map.of("lists", "l.test", "upstream", "127.0.0.1:8024")));
         assertEquals("lmtp", e.key(), "the LMTP server cannot also be the upstream");
+        e = assertThrows(HandlerOptionException.class, () -> new LmtpProvider().create(
+                Map.of("lists", "l.test", "upstream", "127.0.0.1:25", "route", "x.test=127.0.0.1:8024")));
+        assertEquals("lmtp", e.key(), "nor a route's next hop");
         LmtpHandler h = (LmtpHandler) new LmtpProvider().create(Map.of("lists", "l.test", "upstream", "127.0.0.1:25"));
         assertEquals("127.0.0.1:8024", h.lmtp().toString(), "Mailman 3's runner by default");
     }

@@ -5,18 +5,19 @@ Requires STARTTLS before AUTH and AUTH before MAIL; accepts user "relay" with pa
 refuses RCPT to refuse@... with 550; writes each message's octets, as received, to OUTDIR/N.eml
 (N counting from 1). Prints "ready" once listening and stops when its stdin closes.
 """
-import os
 import ssl
 import sys
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from aiosmtpd_store import Store  # beside this script, copied with it
+
 port, cert, key, outdir = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 
 
 class Handler:
-    count = 0
+    store = Store(outdir)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("refuse@"):
@@ -25,11 +26,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        Handler.count += 1
-        name = os.path.join(outdir, "%d.eml" % Handler.count)
-        with open(name + ".tmp", "wb") as f:
-            f.write(envelope.original_content)
-        os.rename(name + ".tmp", name)
+        Handler.store.write(envelope.original_content)
         return "250 2.0.0 stored by aiosmtpd"
 
 

@@ -185,8 +185,8 @@ class CliTest {
 
     @Test
     void smtpdProxyAliasesNameTheirSmtpkitHandler() {
-        // relay and lmtp are not in this build yet: PureProxy and MailmanProxy name them. Once a
-        // handler is there, --list-handlers shows smtpd's name as its alias and the name starts it.
+        // PureProxy and MailmanProxy name relay and lmtp; while a handler is missing from a build
+        // its smtpd name says so, once it is there --list-handlers shows the name as its alias.
         String list = cli.run("--list-handlers").out();
         for (String[] alias : new String[][] {{"PureProxy", "relay"}, {"MailmanProxy", "lmtp"}}) {
             String smtpd = alias[0];

@@ -77,4 +77,53 @@ class RelayCliTest {
         line = cli.run("-l", "127.0.0.1:0", "-c", "relay", "127.0.0.1:0", "127.0.0.1:25", "-o", "upstream=127.0.0.1:26").assertUsageError();
         assertTrue(line.contains("twice"), line);
     }
+
+    // ------------------------------------------------------------------------------------------
+    // lmtp, smtpd's MailmanProxy
+
+    @Test
+    void listHandlersShowsLmtpWithItsOptionsAndEveryRelayOption() {
+        String out = cli.run("--list-handlers").out();
+        String lmtp = out.lines().filter(l -> l.startsWith("lmtp")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertTrue(lmtp.contains("MailmanProxy"), lmtp);
+        String after = out.substring(out.indexOf(lmtp) + lmtp.length() + 1);
+        String section = after.lines().takeWhile(l -> l.startsWith(" ")).collect(java.util.stream.Collectors.joining("\n"));
+        for (String option : List.of("lmtp", "lists", "list", "upstream", "route", "helo", "tls", "tls-trust", "tls-verify",
+                "auth-user", "auth-password-file", "auth-insecure", "networks", "domains", "timeout-connect", "timeout-reply",
+                "timeout-data")) {
+            assertTrue(section.contains("-o " + option + "=..."), option + " listed under lmtp:\n" + out);
+        }
+    }
+
+    @Test
+    void smtpdsMailmanProxyCommandLineSendsListMailOverLmtpAndRelaysTheRest() throws Exception {
+        String up = upstreamAddress();
+        List<String> lists = new CopyOnWriteArrayList<>();
+        SmtpServer mailman = SmtpServer.builder().listen(new InetSocketAddress("127.0.0.1", 0))
+                .config(SessionConfig.builder().hostname("mailman.test").lmtp(true).build()).receivedHeader(false)
+                .handler((session, envelope, message) -> {
+                    lists.add(envelope.recipientAddresses().toString());
+                    return null;
+                }).build().start();
+        try {
+            CliHarness.Serving serving = cli.serve("-n", "-c", "MailmanProxy", "-o", "lmtp=127.0.0.1:" + mailman.port(),
+                    "-o", "list=dev@example.org", "-o", "list=ops@example.org", "127.0.0.1:0", up);
+            assertEquals("lmtp", serving.startLine().group(3));
+            String reply = SmtpClient.deliver(serving.address(), "alice@example.org", "ops-request@example.org", "Subject: x\r\n\r\nhi\r\n");
+            assertTrue(reply.startsWith("250"), reply);
+            assertEquals(List.of("[ops-request@example.org]"), lists);
+            reply = SmtpClient.deliver(serving.address(), "alice@example.org", "bob@example.net", "Subject: y\r\n\r\nhi\r\n");
+            assertTrue(reply.startsWith("250"), reply);
+            assertEquals(1, delivered.size());
+            assertTrue(delivered.get(0).startsWith("[bob@example.net] "), delivered.get(0));
+        } finally {
+            mailman.close();
+        }
+    }
+
+    @Test
+    void lmtpWithoutListsIsAUsageErrorNamingTheOption() {
+        String line = cli.run("-l", "127.0.0.1:0", "-c", "MailmanProxy", "-o", "upstream=127.0.0.1:25").assertUsageError();
+        assertTrue(line.contains("lists"), line);
+    }
 }

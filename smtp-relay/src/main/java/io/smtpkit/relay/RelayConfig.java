@@ -71,6 +71,11 @@ public final class RelayConfig {
         return routed != null ? routed : upstream;
     }
 
+    /** True when {@code hop} is the upstream or some route's next hop. */
+    public boolean sendsTo(NextHop hop) {
+        return hop.equals(upstream) || routes.containsValue(hop);
+    }
+
     /** True when some domain has its own route: then the next hop is known only at RCPT. */
     public boolean hasRoutes() {
         return !routes.isEmpty();

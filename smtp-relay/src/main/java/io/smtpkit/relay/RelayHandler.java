@@ -1,19 +1,13 @@
 package io.smtpkit.relay;
 
-import io.smtpkit.protocol.BodyType;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
-import io.smtpkit.protocol.client.Transaction;
-import io.smtpkit.protocol.client.TransactionResult;
 import io.smtpkit.relay.internal.Upstream;
 import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
-import java.io.InputStream;
-import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,16 +47,14 @@ public final class RelayHandler implements SmtpHandler {
 
     private static final Logger log = LoggerFactory.getLogger(RelayHandler.class);
     private static final Reply NO_ROUTE = Reply.of(550, "5.1.2", "No next hop for the recipient's domain");
-    private static final Reply OTHER_HOP = Reply.of(452, "4.5.3",
-            "Recipients for another next hop go in another transaction; send this one later");
-    private static final Reply NEXT_HOP_TOO_BIG = Reply.of(552, "5.3.4", "Message size exceeds the next hop's fixed maximum message size");
 
     private final RelayConfig config;
-    private final Map<String, Relayed> sessions = new ConcurrentHashMap<>();
+    private final Forwarder forwarder;
 
     /** A relay with these settings; warns when they make it an open relay. */
     public RelayHandler(RelayConfig config) {
         this.config = config;
+        this.forwarder = new Forwarder(hop -> Upstream.connect(hop, config));
         if (config.isOpenRelay()) {
             log.warn("relay: the networks include every address: this server is an OPEN RELAY and will be abused "
                     + "by spammers unless something else stands in front of it");
@@ -76,152 +68,40 @@ public final class RelayHandler implements SmtpHandler {
 
     @Override
     public Reply onMail(SessionContext session, MailPath reversePath, Map<String, String> parameters) {
-        Relayed r = sessions.computeIfAbsent(session.id(), id -> new Relayed());
-        r.abandon();
-        r.envelope = envelope(reversePath, parameters);
-        if (mayRelayAnywhere(session) && !config.hasRoutes()) {
-            return r.open(config.upstream());
-        }
-        return null; // the next hop is known (or allowed) only per recipient
+        NextHop known = mayRelayAnywhere(session) && !config.hasRoutes() ? config.upstream() : null;
+        return forwarder.mail(session, reversePath, parameters, known);
     }
 
     @Override
     public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) {
-        Relayed r = sessions.get(session.id());
-        if (r == null || r.envelope == null) {
-            return Reply.LOCAL_ERROR; // the server calls onMail first; this is a broken promise
-        }
-        String domain = recipient.domain();
-        if (!mayRelayAnywhere(session) && !config.acceptsFor(domain)) {
-            return Reply.RELAY_DENIED;
-        }
-        NextHop hop = config.nextHopFor(domain);
-        if (hop == null) {
-            return NO_ROUTE;
-        }
-        if (r.open && !hop.equals(r.upstream.hop())) {
-            if (r.accepted > 0) {
-                return OTHER_HOP;
-            }
-            r.abandon(); // nothing accepted yet: follow this recipient to its own next hop
-        }
-        if (!r.open) {
-            Reply mail = r.open(hop);
-            if (mail == null || !mail.isPositive()) {
-                return mail; // the next hop's MAIL refusal, or why it could not be reached
-            }
-        }
-        Reply reply = r.upstream.rcpt(new Transaction.Recipient(recipient, parameters.get("NOTIFY"), parameters.get("ORCPT")));
-        if (reply.isPositive()) {
-            r.accepted++;
-        } else if (r.upstream.failure() != null) {
-            r.drop();
-        }
-        return reply;
+        Route route = route(session, recipient);
+        return route.refusal() != null ? route.refusal() : forwarder.rcpt(session, recipient, parameters, route.hop());
     }
 
     @Override
     public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception {
-        Relayed r = sessions.get(session.id());
-        if (r == null || !r.open || r.accepted == 0) {
-            return Reply.LOCAL_ERROR;
-        }
-        long max = r.upstream.capabilities().maxMessageSize();
-        if (max > 0 && message.size() > max) {
-            r.abandon();
-            return NEXT_HOP_TOO_BIG;
-        }
-        TransactionResult result;
-        try (InputStream content = message.openStream()) {
-            result = r.upstream.data(content);
-        } finally {
-            r.open = false;
-            r.accepted = 0;
-        }
-        if (result.failure() != null) {
-            log.warn("relay: session {}: the message for {} was not delivered to {}: {}", session.id(),
-                    envelope.recipientAddresses(), r.upstream.hop(), result.failure().detail());
-            r.drop();
-        } else {
-            log.info("relay: session {}: {} → {}: {}", session.id(), envelope.recipientAddresses(), r.upstream.hop(), result.reply());
-        }
-        return result.reply();
+        return forwarder.message(session, envelope, message).result().reply();
     }
 
     @Override
     public void onClose(SessionContext session) {
-        Relayed r = sessions.remove(session.id());
-        if (r != null) {
-            r.drop();
+        forwarder.close(session);
+    }
+
+    /** Where the relay policy sends a recipient: a next hop, or the refusal for the client. */
+    record Route(NextHop hop, Reply refusal) {}
+
+    /** The relay policy for one recipient (also the {@code lmtp} handler's, for recipients that are not list mail). */
+    Route route(SessionContext session, MailPath recipient) {
+        String domain = recipient.domain();
+        if (!mayRelayAnywhere(session) && !config.acceptsFor(domain)) {
+            return new Route(null, Reply.RELAY_DENIED);
         }
+        NextHop hop = config.nextHopFor(domain);
+        return hop == null ? new Route(null, NO_ROUTE) : new Route(hop, null);
     }
 
     private boolean mayRelayAnywhere(SessionContext session) {
         return session.authenticatedUser() != null || config.trusts(session.remoteAddress().getAddress());
-    }
-
-    private static Transaction envelope(MailPath reversePath, Map<String, String> parameters) {
-        String body = parameters.getOrDefault("BODY", "7BIT");
-        BodyType type = switch (body == null ? "" : body.toUpperCase(Locale.ROOT)) {
-            case "8BITMIME" -> BodyType.EIGHT_BIT_MIME;
-            case "BINARYMIME" -> BodyType.BINARY_MIME;
-            default -> BodyType.SEVEN_BIT;
-        };
-        long size = -1;
-        String declared = parameters.get("SIZE");
-        if (declared != null) {
-            try {
-                size = Long.parseLong(declared);
-            } catch (NumberFormatException e) {
-                size = -1; // the session checked SIZE's syntax; a value too large to parse is unknown
-            }
-        }
-        return Transaction.from(reversePath).body(type).smtpUtf8(parameters.containsKey("SMTPUTF8")).size(size)
-                .dsn(parameters.get("RET"), parameters.get("ENVID")).build();
-    }
-
-    /** One client session's side of the relay: its connection to a next hop and the open transaction. */
-    private final class Relayed {
-        Upstream upstream;
-        Transaction envelope;
-        boolean open;
-        int accepted;
-
-        /** Opens a transaction at {@code hop}, reusing the connection when it goes there. */
-        Reply open(NextHop hop) {
-            if (upstream != null && !(upstream.hop().equals(hop) && upstream.isReady())) {
-                drop();
-            }
-            if (upstream == null) {
-                upstream = Upstream.connect(hop, config);
-            }
-            Reply reply = upstream.mail(envelope);
-            if (reply.isPositive()) {
-                open = true;
-                accepted = 0;
-            } else if (upstream.failure() != null) {
-                drop(); // the failure is logged where it happened
-            }
-            return reply;
-        }
-
-        /** Abandons the open transaction at the next hop, keeping the connection. */
-        void abandon() {
-            if (open && upstream != null) {
-                upstream.reset();
-            }
-            open = false;
-            accepted = 0;
-        }
-
-        /** Closes the connection to the next hop. */
-        void drop() {
-            if (upstream != null) {
-                upstream.close();
-                upstream = null;
-            }
-            open = false;
-            accepted = 0;
-        }
     }
 }

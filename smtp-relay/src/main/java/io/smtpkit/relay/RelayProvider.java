@@ -29,7 +29,20 @@ import java.util.Map;
 @AutoService(HandlerProvider.class)
 public final class RelayProvider implements HandlerProvider {
 
-    private static final Map<String, String> OPTIONS = describeOptions();
+    /** Every option, with its description; the {@code lmtp} handler takes them all for its non-list recipients. */
+    static final Map<String, String> OPTIONS = describeOptions();
+
+    private final String handler;
+
+    /** The {@code relay} handler's provider (made by {@link java.util.ServiceLoader}). */
+    public RelayProvider() {
+        this("relay");
+    }
+
+    /** Reads the relay's options for {@code handler}, whose name the errors give. */
+    RelayProvider(String handler) {
+        this.handler = handler;
+    }
 
     private static Map<String, String> describeOptions() {
         Map<String, String> o = new LinkedHashMap<>();
@@ -77,7 +90,7 @@ public final class RelayProvider implements HandlerProvider {
 
     /** The settings from {@code -o} options. */
     RelayConfig config(Map<String, String> options) {
-        HandlerOptions o = HandlerOptions.of(name(), options, OPTIONS.keySet());
+        HandlerOptions o = HandlerOptions.of(handler, options, OPTIONS.keySet());
         RelayConfig.Builder b = RelayConfig.builder();
         String upstream = o.get("upstream", null);
         String routes = o.get("route", null);
@@ -227,6 +240,6 @@ public final class RelayProvider implements HandlerProvider {
     }
 
     private HandlerOptionException fail(String key, String message) {
-        return new HandlerOptionException(name(), key, message);
+        return new HandlerOptionException(handler, key, message);
     }
 }

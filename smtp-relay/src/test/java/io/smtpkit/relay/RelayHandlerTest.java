@@ -84,16 +84,11 @@ class RelayHandlerTest {
     private SmtpClient client(SmtpServer relay, String from) throws IOException {
         SmtpClient c = SmtpClient.connect(relay.addresses().get(0), from == null ? null : new InetSocketAddress(from, 0));
         closing.add(c);
-        assertTrue(c.reply().startsWith("220"));
-        assertTrue(c.command("EHLO client.test").startsWith("250"));
-        return c;
+        return Upstreams.greet(c);
     }
 
     private static String data(SmtpClient c, String content) throws IOException {
-        String go = c.command("DATA");
-        assertTrue(go.startsWith("354"), go);
-        c.send(content.replace("\r\n.", "\r\n..") + ".\r\n");
-        return c.reply();
+        return Upstreams.data(c, content);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -102,17 +102,11 @@ class ThirdPartyUpstreamTest {
     }
 
     private static SmtpClient client(SmtpServer relay) throws IOException {
-        SmtpClient c = SmtpClient.connect(relay.addresses().get(0));
-        assertTrue(c.reply().startsWith("220"));
-        assertTrue(c.command("EHLO client.test").startsWith("250"));
-        return c;
+        return Upstreams.greet(SmtpClient.connect(relay.addresses().get(0)));
     }
 
     private static String data(SmtpClient c, String content) throws IOException {
-        String go = c.command("DATA");
-        assertTrue(go.startsWith("354"), go);
-        c.send(content.replace("\r\n.", "\r\n..") + ".\r\n");
-        return c.reply();
+        return Upstreams.data(c, content);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -217,10 +211,7 @@ class ThirdPartyUpstreamTest {
 
     private Path aiosmtpd() throws Exception {
         Path python = python();
-        Path script = temp.resolve("aiosmtpd_upstream.py");
-        try (var in = getClass().getResourceAsStream("/aiosmtpd_upstream.py")) {
-            Files.copy(in, script);
-        }
+        Path script = script("aiosmtpd_upstream.py");
         Path out = Files.createDirectory(temp.resolve("aiosmtpd"));
         int port = freePort();
         start(port, List.of(python.toString(), script.toString(), String.valueOf(port), TestCerts.certificate().toString(),
@@ -230,6 +221,16 @@ class ThirdPartyUpstreamTest {
     }
 
     private int aiosmtpdPort;
+
+    /** A test script from the resources, copied with the module it imports where python can run it. */
+    private Path script(String name) throws IOException {
+        for (String file : List.of(name, "aiosmtpd_store.py")) {
+            try (var in = getClass().getResourceAsStream("/" + file)) {
+                Files.copy(in, temp.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return temp.resolve(name);
+    }
 
     @Test
     void aiosmtpdWithStartTlsAndAuthGetsTheExactOctets() throws Exception {
@@ -276,5 +277,34 @@ class ThirdPartyUpstreamTest {
         closing.add(c);
         String mail = c.command("MAIL FROM:<alice@example.org>");
         assertTrue(mail.startsWith("530"), "aiosmtpd requires STARTTLS first: " + mail);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // aiosmtpd's LMTP class, standing in for Mailman 3's runner (it refuses unknown lists at RCPT)
+
+    @Test
+    void aiosmtpdLmtpRefusesAnUnknownListAtRcptAndTakesTheListsOctets() throws Exception {
+        Path python = python();
+        Path script = script("aiosmtpd_lmtp.py");
+        Path out = Files.createDirectory(temp.resolve("lmtp"));
+        int port = freePort();
+        start(port, List.of(python.toString(), script.toString(), String.valueOf(port), out.toString(), "dev@lists.test"));
+        Map<String, String> o = Map.of("lmtp", "127.0.0.1:" + port, "lists", "lists.test", "upstream", "127.0.0.1:" + freePort());
+        SmtpServer s = SmtpServer.builder().listen(new InetSocketAddress("127.0.0.1", 0))
+                .config(SessionConfig.builder().hostname("mx.test").build())
+                .handler(new LmtpProvider().create(o)).build().start();
+        closing.add(s);
+        SmtpClient c = client(s);
+        closing.add(c);
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertEquals("550 5.1.1 No such list", c.command("RCPT TO:<nosuch@lists.test>"));
+        assertTrue(c.command("RCPT TO:<dev-bounces+bob=example.net@lists.test>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<dev@lists.test>").startsWith("250"));
+        String content = "Subject: [dev] hello\r\n\r\n.leading dot\r\n";
+        assertEquals("250 2.0.0 Ok", data(c, content));
+        Path stored = out.resolve("1.eml");
+        Eventually.await(() -> Files.exists(stored), Duration.ofSeconds(10), "aiosmtpd's LMTP server stored the message");
+        String text = Files.readString(stored, StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("Received: from client.test") && text.endsWith("\r\n" + content), text);
     }
 }

@@ -1,5 +1,7 @@
 package io.smtpkit.relay;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
@@ -8,6 +10,7 @@ import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
+import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -90,5 +93,20 @@ final class Upstreams {
 
     static String hostPort(SmtpServer server) {
         return "127.0.0.1:" + server.port();
+    }
+
+    /** Reads the greeting and says EHLO, as every test's client does first. */
+    static SmtpClient greet(SmtpClient c) throws IOException {
+        assertTrue(c.reply().startsWith("220"));
+        assertTrue(c.command("EHLO client.test").startsWith("250"));
+        return c;
+    }
+
+    /** DATA, then the content dot-stuffed and ended; the reply after the data. */
+    static String data(SmtpClient c, String content) throws IOException {
+        String go = c.command("DATA");
+        assertTrue(go.startsWith("354"), go);
+        c.send(content.replace("\r\n.", "\r\n..") + ".\r\n");
+        return c.reply();
     }
 }

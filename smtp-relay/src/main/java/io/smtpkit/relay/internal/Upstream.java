@@ -2,6 +2,7 @@ package io.smtpkit.relay.internal;
 
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.client.Capabilities;
+import io.smtpkit.protocol.client.ClientConfig;
 import io.smtpkit.protocol.client.ClientEvent;
 import io.smtpkit.protocol.client.ClientFailure;
 import io.smtpkit.protocol.client.ClientSession;
@@ -63,10 +64,10 @@ public final class Upstream implements Closeable {
     private OutputStream out;
     private ClientFailure failure;
 
-    private Upstream(NextHop hop, RelayConfig config) {
+    private Upstream(NextHop hop, RelayConfig config, ClientConfig client) {
         this.hop = hop;
         this.config = config;
-        this.session = new ClientSession(config.clientConfig());
+        this.session = new ClientSession(client);
     }
 
     /**
@@ -74,7 +75,15 @@ public final class Upstream implements Closeable {
      * {@linkplain #isReady() ready}, or failed with {@link #failure()} saying why.
      */
     public static Upstream connect(NextHop hop, RelayConfig config) {
-        Upstream u = new Upstream(hop, config);
+        return connect(hop, config, config.clientConfig());
+    }
+
+    /**
+     * Connects as {@link #connect(NextHop, RelayConfig)} does, speaking as {@code client} says
+     * (LMTP to a final delivery agent, RFC 2033); timeouts and TLS trust come from {@code config}.
+     */
+    public static Upstream connect(NextHop hop, RelayConfig config, ClientConfig client) {
+        Upstream u = new Upstream(hop, config, client);
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);

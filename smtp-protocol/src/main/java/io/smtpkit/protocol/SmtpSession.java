@@ -2,11 +2,11 @@ package io.smtpkit.protocol;
 
 import static io.smtpkit.protocol.internal.Replies.*;
 
+import io.smtpkit.protocol.internal.Ascii;
 import io.smtpkit.protocol.internal.CommandText;
 import io.smtpkit.protocol.internal.LineReader;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -361,7 +361,7 @@ public final class SmtpSession implements SessionInfo {
 
     private void command(String text, ByteBuffer in) {
         int space = text.indexOf(' ');
-        String verbText = (space < 0 ? text : text.substring(0, space)).toUpperCase(Locale.ROOT);
+        String verbText = Ascii.upper(space < 0 ? text : text.substring(0, space));
         String argument = space < 0 ? "" : text.substring(space + 1);
         if (verbText.isEmpty()) {
             refuse(BAD_SYNTAX);
@@ -372,7 +372,7 @@ public final class SmtpSession implements SessionInfo {
             return;
         }
         for (CommandExtension extension : config.extensions()) {
-            if (extension.verb().equalsIgnoreCase(verbText)) {
+            if (Ascii.equalsIgnoreCase(extension.verb(), verbText)) {
                 Reply reply = extension.handle(argument, this);
                 send(Objects.requireNonNull(reply, () -> "extension " + verbText + " returned no reply"));
                 if (reply.code() == 421) {

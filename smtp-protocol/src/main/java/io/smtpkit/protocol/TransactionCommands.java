@@ -2,6 +2,7 @@ package io.smtpkit.protocol;
 
 import static io.smtpkit.protocol.internal.Replies.*;
 
+import io.smtpkit.protocol.internal.Ascii;
 import io.smtpkit.protocol.internal.ChunkReader;
 import io.smtpkit.protocol.internal.Extension;
 import io.smtpkit.protocol.internal.MailArguments;
@@ -10,7 +11,6 @@ import io.smtpkit.protocol.internal.Transaction;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -130,7 +130,7 @@ final class TransactionCommands {
             content.open();
             session.enter(Verb.BDAT);
         }
-        boolean last = argument.strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
+        boolean last = Ascii.upper(argument.strip()).endsWith(" LAST");
         contentEnded(content.beginChunk(size, last));
     }
 

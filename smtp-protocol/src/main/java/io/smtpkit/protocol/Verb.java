@@ -3,11 +3,11 @@ package io.smtpkit.protocol;
 import static io.smtpkit.protocol.Verb.Rows.*;
 import static io.smtpkit.protocol.internal.Replies.*;
 
+import io.smtpkit.protocol.internal.Ascii;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -154,7 +154,7 @@ enum Verb {
      * for an offered verb, 214 and its syntax; otherwise a 501 with the list.
      */
     static Reply help(String argument, SessionConfig config) {
-        String topic = argument.strip().toUpperCase(Locale.ROOT);
+        String topic = Ascii.upper(argument.strip());
         List<String> supported = supported(config);
         if (topic.isEmpty()) {
             return supportedCommands(supported);
@@ -174,7 +174,7 @@ enum Verb {
             }
         }
         for (CommandExtension extension : config.extensions()) {
-            String verb = extension.verb().toUpperCase(Locale.ROOT);
+            String verb = Ascii.upper(extension.verb());
             if (!verbs.contains(verb)) {
                 verbs.add(verb);
             }

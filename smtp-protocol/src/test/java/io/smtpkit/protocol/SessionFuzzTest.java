@@ -2,6 +2,7 @@ package io.smtpkit.protocol;
 
 import static io.smtpkit.protocol.FuzzSupport.check;
 
+import io.smtpkit.protocol.internal.Ascii;
 import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.smtpkit.protocol.internal.DotStuffingReference;
@@ -351,7 +352,7 @@ class SessionFuzzTest {
 
         /** Whether a line that {@link #bdatChunk} reads as BDAT ends with LAST (RFC 3030 §2). */
         private static boolean bdatLast(byte[] raw) {
-            return new String(raw, StandardCharsets.ISO_8859_1).strip().toUpperCase(Locale.ROOT).endsWith(" LAST");
+            return Ascii.upper(new String(raw, StandardCharsets.ISO_8859_1).strip()).endsWith(" LAST");
         }
 
         /**
@@ -372,12 +373,12 @@ class SessionFuzzTest {
                 return -1;
             }
             int space = text.indexOf(' ');
-            if (space < 0 || !text.substring(0, space).toUpperCase(Locale.ROOT).equals("BDAT")) {
+            if (space < 0 || !Ascii.upper(text.substring(0, space)).equals("BDAT")) {
                 return -1;
             }
             String[] words = text.substring(space + 1).strip().split(" +");
             if (words.length < 1 || words.length > 2 || words[0].isEmpty() || !words[0].matches("[0-9]+")
-                    || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
+                    || (words.length == 2 && !Ascii.equalsIgnoreCase(words[1], "LAST"))) {
                 return -1;
             }
             return new BigInteger(words[0]).min(BigInteger.valueOf(Long.MAX_VALUE)).longValue();

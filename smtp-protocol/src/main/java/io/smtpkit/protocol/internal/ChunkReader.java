@@ -26,7 +26,7 @@ public final class ChunkReader {
         String[] words = argument.strip().split(" +");
         if (words.length < 1 || words.length > 2 || words[0].isEmpty()
                 || !words[0].chars().allMatch(c -> c >= '0' && c <= '9')
-                || (words.length == 2 && !words[1].equalsIgnoreCase("LAST"))) {
+                || (words.length == 2 && !Ascii.equalsIgnoreCase(words[1], "LAST"))) {
             return -1;
         }
         String digits = words[0].replaceFirst("^0+(?=.)", "");

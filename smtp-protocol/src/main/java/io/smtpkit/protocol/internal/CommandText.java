@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * Turns a framed command line into text, refusing what cannot be a command: controls
@@ -81,7 +80,7 @@ public final class CommandText {
     }
 
     private static boolean startsWithAddressVerb(byte[] bytes, int length) {
-        String head = new String(bytes, 0, Math.min(length, 5), StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT);
+        String head = Ascii.upper(new String(bytes, 0, Math.min(length, 5), StandardCharsets.ISO_8859_1));
         return head.startsWith("MAIL ") || head.startsWith("RCPT ");
     }
 }

@@ -4,7 +4,6 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
@@ -153,7 +152,7 @@ public enum Extension {
 
     /** RFC 6152 §2, RFC 3030 §3: 7BIT always, the others when offered. */
     private static Reply body(String value, SessionConfig config) {
-        String body = value == null ? "" : value.toUpperCase(Locale.ROOT);
+        String body = value == null ? "" : Ascii.upper(value);
         boolean known = body.equals("7BIT")
                 || (body.equals("8BITMIME") && config.eightBitMime())
                 || (body.equals("BINARYMIME") && config.binaryMime());
@@ -172,7 +171,7 @@ public enum Extension {
 
     /** RFC 3461 §4.3: RET=FULL or RET=HDRS. */
     private static Reply ret(String value, SessionConfig config) {
-        return value != null && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS")) ? null : Replies.PARAMETER_SYNTAX;
+        return value != null && (Ascii.equalsIgnoreCase(value, "FULL") || Ascii.equalsIgnoreCase(value, "HDRS")) ? null : Replies.PARAMETER_SYNTAX;
     }
 
     /** RFC 3461 §4.4: ENVID of at most 100 characters. */
@@ -185,7 +184,7 @@ public enum Extension {
         if (value == null) {
             return Replies.PARAMETER_SYNTAX;
         }
-        List<String> items = List.of(value.toUpperCase(Locale.ROOT).split(",", -1));
+        List<String> items = List.of(Ascii.upper(value).split(",", -1));
         boolean good = items.contains("NEVER") ? items.size() == 1
                 : items.stream().allMatch(i -> i.equals("SUCCESS") || i.equals("FAILURE") || i.equals("DELAY"));
         return good ? null : Replies.PARAMETER_SYNTAX;

@@ -72,7 +72,7 @@ public record MailArguments(MailPath path, Map<String, String> parameters, Reply
      * many clients send though RFC 5321 has none; -1 if the prefix is missing.
      */
     private static int prefixEnd(String argument, String prefix) {
-        if (!argument.regionMatches(true, 0, prefix, 0, prefix.length())) {
+        if (!Ascii.regionMatchesIgnoreCase(argument, 0, prefix, 0, prefix.length())) {
             return -1;
         }
         int i = prefix.length();

@@ -3,7 +3,6 @@ package io.smtpkit.protocol.internal;
 import io.smtpkit.protocol.MailPath;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -64,7 +63,7 @@ public final class PathParser {
         }
         String local = s.substring(localStart, i);
         if (s.charAt(i) == '>') {
-            if (allowPostmaster && local.equalsIgnoreCase("postmaster")) {
+            if (allowPostmaster && Ascii.equalsIgnoreCase(local, "postmaster")) {
                 return new Parsed(new MailPath(local, null), i + 1);
             }
             return null;
@@ -134,7 +133,7 @@ public final class PathParser {
             while (i < n && (isAlnum(s.charAt(i)) || s.charAt(i) == '-')) {
                 i++;
             }
-            String keyword = s.substring(k, i).toUpperCase(Locale.ROOT);
+            String keyword = Ascii.upper(s.substring(k, i));
             String value = null;
             if (i < n && s.charAt(i) == '=') {
                 int v = ++i;
@@ -252,7 +251,7 @@ public final class PathParser {
         }
         String literal = s.substring(i + 1, close);
         boolean valid;
-        if (literal.regionMatches(true, 0, "IPv6:", 0, 5)) {
+        if (Ascii.regionMatchesIgnoreCase(literal, 0, "IPv6:", 0, 5)) {
             valid = isIpv6(literal.substring(5));
         } else if (!literal.isEmpty() && isDigit(literal.charAt(0))) {
             valid = isIpv4(literal);

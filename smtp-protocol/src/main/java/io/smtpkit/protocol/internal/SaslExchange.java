@@ -2,7 +2,6 @@ package io.smtpkit.protocol.internal;
 
 import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.Reply;
-import java.util.Locale;
 
 /**
  * One AUTH exchange (RFC 4954 §4) with PLAIN (RFC 4616) or LOGIN: turns the client's responses
@@ -20,7 +19,7 @@ public final class SaslExchange {
 
     /** An exchange for {@code mechanism} (any case), or {@code null} when it is not PLAIN or LOGIN. */
     public static SaslExchange start(String mechanism) {
-        String name = mechanism.toUpperCase(Locale.ROOT);
+        String name = Ascii.upper(mechanism);
         return name.equals("PLAIN") || name.equals("LOGIN") ? new SaslExchange(name) : null;
     }
 

@@ -35,8 +35,8 @@ public final class Transaction {
         this.reversePath = reversePath;
         this.mailParameters = parameters;
         String body = parameters.get("BODY");
-        bodyType = body == null || body.equalsIgnoreCase("7BIT") ? BodyType.SEVEN_BIT
-                : body.equalsIgnoreCase("8BITMIME") ? BodyType.EIGHT_BIT_MIME : BodyType.BINARY_MIME;
+        bodyType = body == null || Ascii.equalsIgnoreCase(body, "7BIT") ? BodyType.SEVEN_BIT
+                : Ascii.equalsIgnoreCase(body, "8BITMIME") ? BodyType.EIGHT_BIT_MIME : BodyType.BINARY_MIME;
         smtpUtf8 = parameters.containsKey("SMTPUTF8");
     }
 

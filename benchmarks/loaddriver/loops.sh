@@ -8,6 +8,7 @@ ROOT=../..
 SLF4J=$(ls ~/.m2/repository/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar)
 CP=$ROOT/smtp-server/target/classes:$ROOT/smtp-protocol/target/classes:$SLF4J
 ROUNDS=${ROUNDS:-3}
+MESSAGES=${MESSAGES:-20000}
 ulimit -n 20000
 java -Xmx256m -cp "$CP" BenchServer.java 2531 20000 1 2>/dev/null &
 ONE=$!
@@ -27,6 +28,6 @@ run() { # name port args...
 # warm-up (JIT), both servers
 for p in 2531 2532; do timeout 60 /usr/sbin/smtp-source -M localhost -d -s 10 -m 20000 -l 1024 127.0.0.1:$p; done
 for round in $(seq 1 "$ROUNDS"); do
-  run "loops 1" 2531 -d -s 50 -m 20000 -l 1024
-  run "loops 2" 2532 -d -s 50 -m 20000 -l 1024
+  run "loops 1" 2531 -d -s 50 -m "$MESSAGES" -l 1024
+  run "loops 2" 2532 -d -s 50 -m "$MESSAGES" -l 1024
 done

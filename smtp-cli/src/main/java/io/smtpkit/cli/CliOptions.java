@@ -72,6 +72,11 @@ final class CliOptions {
             description = "The name in the greeting, EHLO reply and Received header. Default: localhost.")
     String hostname;
 
+    @Option(names = "--loops", paramLabel = "N",
+            description = "Event loops (threads, each with its own selector) serving the connections; "
+                    + "at least 1. Default: the number of available processors.")
+    Integer loops;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "The most simultaneous connections; 0 for no limit. Default 1000.")
     Integer maxConnections;

@@ -38,6 +38,12 @@ final class ServerSettings {
             builder.authenticator(authenticator);
         }
         authLimits(builder);
+        if (options.loops != null) {
+            if (options.loops < 1) {
+                throw new UsageError("--loops must be 1 or more, not " + options.loops);
+            }
+            builder.loops(options.loops);
+        }
         if (options.maxConnections != null) {
             builder.maxConnections(notNegative(options.maxConnections, "--max-connections"));
         }

@@ -52,7 +52,7 @@ class CliTest {
                 "--tls-port", "--lmtp", "--auth-file", "--require-auth", "--allow-insecure-auth", "--auth-failure-delay",
                 "--max-auth-per-client", "--max-auth-failures", "--max-connections-per-client",
                 "--max-connection-rate", "--envelope-memory", "--buffer-memory", "--max-recipient-overshoot",
-                "--max-errors", "--plugins",
+                "--max-errors", "--plugins", "--loops",
                 "--list-handlers", "-v, --verbose", "-q, --quiet", "-h, --help", "-V, --version", "-n ")) {
             assertTrue(result.out().contains(option), () -> "help mentions " + option + ":\n" + result.out());
         }
@@ -117,6 +117,9 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "-s", "big"), "--size"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--timeout", "0"), "--timeout"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connections", "-5"), "--max-connections"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--loops", "0"), "--loops"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--loops", "-1"), "--loops"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--loops", "many"), "--loops"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-recipients", "-1"), "--max-recipients"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connections-per-client", "-1"), "--max-connections-per-client"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connection-rate", "-1"), "--max-connection-rate"),
@@ -393,6 +396,19 @@ class CliTest {
             assertTrue(first.reply().startsWith("220"));
             try (SmtpClient second = SmtpClient.connect(serving.address())) {
                 assertTrue(second.reply().startsWith("421 4.7.0"));
+            }
+        }
+    }
+
+    @Test
+    void loopsServeMailOnOneLoopOrMany() throws Exception {
+        for (String loops : List.of("1", "3")) {
+            CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--loops", loops);
+            try (SmtpClient c = SmtpClient.connect(serving.address())) {
+                assertTrue(c.reply().startsWith("220"));
+                assertTrue(c.command("EHLO loops.example").startsWith("250"));
+                assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: t\r\n\r\nloops " + loops).startsWith("250"),
+                        "--loops " + loops);
             }
         }
     }

@@ -9,7 +9,9 @@ import javax.net.ssl.SSLSession;
  * slow reads go through it). Registered with {@link SmtpServer.Builder#tap(ConnectionTap)}.
  *
  * <p>Every method runs on the event loop that serves the connection, so it must return at once:
- * no I/O, no locks held for long. To slow a connection down, return {@link TapAction#delay}
+ * no I/O, no locks held for long. With several {@linkplain SmtpServer.Builder#loops(int) loops},
+ * listeners of different connections are called from different threads at once (one connection's
+ * always from the same thread): state shared between connections needs to be thread-safe. To slow a connection down, return {@link TapAction#delay}
  * rather than sleeping. A tap that throws is logged and treated as {@link TapAction#proceed()}.
  */
 @FunctionalInterface

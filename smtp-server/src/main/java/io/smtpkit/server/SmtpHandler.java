@@ -105,10 +105,12 @@ public interface SmtpHandler {
      * A promise, made by a handler that also implements this interface, that its hooks return
      * at once: no I/O, no waiting on locks or other threads, no heavy computation. The server
      * then calls {@code onConnect}, {@code onHello}, {@code onMail}, {@code onRcpt} and
-     * {@code onMessage} (for content held in memory) on its event loop instead of handing them
-     * to the executor, which saves two thread hand-offs per hook: on loopback about a fifth of
-     * a one-connection transaction's time. A hook that breaks the promise stalls every
-     * connection of the server while it runs, so leave this off when in doubt.
+     * {@code onMessage} (for content held in memory) on the event loop serving the connection
+     * instead of handing them to the executor, which saves two thread hand-offs per hook: on
+     * loopback about a fifth of a one-connection transaction's time. With several
+     * {@linkplain SmtpServer.Builder#loops(int) loops} the hooks run on several loop threads at
+     * once, so they must be thread-safe, as for the executor. A hook that breaks the promise
+     * stalls every connection of its loop while it runs, so leave this off when in doubt.
      * {@code onClose} and spooled messages always go to the executor.
      */
     interface NonBlocking {

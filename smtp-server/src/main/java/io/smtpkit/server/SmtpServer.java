@@ -2,7 +2,7 @@ package io.smtpkit.server;
 
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.internal.ServerSettings;
-import io.smtpkit.server.internal.Transport;
+import io.smtpkit.server.internal.EventLoops;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -28,7 +28,7 @@ import javax.net.ssl.SSLContext;
  * }
  * }</pre>
  *
- * <p>All sockets are served by one non-blocking event loop; handler hooks run on the
+ * <p>Sockets are served by non-blocking {@linkplain Builder#loops(int) event loops}; handler hooks run on the
  * {@linkplain Builder#executor(ExecutorService) executor}. {@link #close()} is graceful.
  */
 public final class SmtpServer implements AutoCloseable {
@@ -36,10 +36,10 @@ public final class SmtpServer implements AutoCloseable {
     /** The address used when none is given: {@code 127.0.0.1:8025}, smtpd's customary port. */
     public static final InetSocketAddress DEFAULT_ADDRESS = new InetSocketAddress("127.0.0.1", 8025);
 
-    private final Transport transport;
+    private final EventLoops transport;
     private boolean started;
 
-    private SmtpServer(Transport transport) {
+    private SmtpServer(EventLoops transport) {
         this.transport = transport;
     }
 
@@ -211,6 +211,25 @@ public final class SmtpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How many event loops serve the connections: each is a thread with its own selector that
+         * reads, parses and writes for the connections handed to it at accept (in turn), so one
+         * loop uses at most one core for protocol work; more loops let a busy server use more
+         * cores. A connection stays on its loop for its whole life. Every limit (connections, per
+         * client, rates, memory budgets, AUTH) is counted across all loops together. Handler
+         * hooks do not run on the loops (see {@link #executor(ExecutorService)}) unless the handler
+         * is {@link SmtpHandler.NonBlocking}. Default: the number of available processors.
+         *
+         * @throws IllegalArgumentException if {@code loops} is less than 1
+         */
+        public Builder loops(int loops) {
+            if (loops < 1) {
+                throw new IllegalArgumentException("loops must be at least 1: " + loops);
+            }
+            s.loops = loops;
+            return this;
+        }
+
         /** The most simultaneous connections; more are answered {@code 421 4.7.0} and closed. Default 1000; 0 for no limit. */
         public Builder maxConnections(int connections) {
             s.maxConnections = requireNotNegative(connections, "maxConnections");
@@ -305,11 +324,12 @@ public final class SmtpServer implements AutoCloseable {
         }
 
         /**
-         * What to do when the event loop meets an error it cannot survive (the heap stays
+         * What to do when an event loop meets an error it cannot survive (the heap stays
          * exhausted after the connection that ran out of memory was closed, or a bug in the
-         * loop itself). By then the loop has logged the error at ERROR level and closed every
-         * socket, the listeners included. Default: exit the JVM with status 1 so that a
-         * supervisor restarts the server; an application that embeds the server and can
+         * loop itself). A server with one dead loop is not half served: every loop stops. By
+         * then the loop has logged the error at ERROR level and every loop has closed its
+         * sockets, the listeners included; the action runs once. Default: exit the JVM with
+         * status 1 so that a supervisor restarts the server; an application that embeds the server and can
          * recover otherwise may pass its own action (it runs on the dying loop thread).
          */
         public Builder onFatalError(Consumer<? super Throwable> action) {
@@ -339,7 +359,7 @@ public final class SmtpServer implements AutoCloseable {
                 throw new IllegalStateException("an implicit-TLS listener needs tls(SSLContext)");
             }
             try {
-                return new SmtpServer(new Transport(new ServerSettings(s, DEFAULT_ADDRESS)));
+                return new SmtpServer(new EventLoops(new ServerSettings(s, DEFAULT_ADDRESS)));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open a selector: " + e.getMessage(), e);
             }

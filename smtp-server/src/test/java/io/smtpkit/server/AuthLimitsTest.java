@@ -160,7 +160,8 @@ class AuthLimitsTest {
     @Test
     void authInProgressPerClientAddressIsLimitedAtTheLimitAndOneOver() throws Exception {
         Gate gate = new Gate();
-        try (SmtpServer server = authServer(gate).maxConcurrentAuthPerClient(2).authenticatorThreads(4)
+        // Three loops: a, b and c are each on their own, and still counted as one client.
+        try (SmtpServer server = authServer(gate).loops(3).maxConcurrentAuthPerClient(2).authenticatorThreads(4)
                 .authFailureDelay(Duration.ZERO).build().start();
                 SmtpClient a = greeted(server, null);
                 SmtpClient b = greeted(server, null);
@@ -188,7 +189,8 @@ class AuthLimitsTest {
     @Test
     void failuresPerClientAddressAreLimitedAtTheLimitAndOneOver() throws Exception {
         Capture capture = new Capture();
-        try (SmtpServer server = server(capture).authenticator(new Users()).maxAuthFailuresPerClient(3)
+        // Three loops, taken in turn by the connections one after another: failures count across them.
+        try (SmtpServer server = server(capture).loops(3).authenticator(new Users()).maxAuthFailuresPerClient(3)
                 .authFailureDelay(Duration.ZERO).config(SessionConfig.builder().allowInsecureAuth(true).build())
                 .build().start()) {
             try (SmtpClient c = greeted(server, null)) {

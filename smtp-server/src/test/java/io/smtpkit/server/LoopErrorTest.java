@@ -89,6 +89,42 @@ class LoopErrorTest {
         }
     }
 
+    @Test
+    void oneDeadLoopStopsEveryLoopBeforeTheFatalErrorActionRunsOnce(@TempDir Path dir) throws Exception {
+        Path portFile = dir.resolve("port");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx48m", "-cp", System.getProperty("java.class.path"),
+                HoardingServer.class.getName(), portFile.toString(), "2"));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("out").toFile()).start();
+        try {
+            int port = awaitPort(portFile, child);
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+            // Two loops: the idle client is on one, the hoarding one on the other.
+            try (SmtpClient idle = SmtpClient.connect(address).deadline(Duration.ofSeconds(30))) {
+                idle.reply();
+                try (SmtpClient c = SmtpClient.connect(address).deadline(Duration.ofSeconds(30))) {
+                    c.reply();
+                    c.send("XHOARD\r\n");
+                    while (c.readLine() != null) {
+                        // replies until the connection is closed
+                    }
+                } catch (java.io.IOException reset) {
+                    // the connection was reset: just as good
+                }
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the process lived on with a dead loop");
+            }
+            String out = Files.readString(dir.resolve("out"));
+            assertEquals(1, child.exitValue(), out);
+            assertTrue(out.contains("the event loop cannot go on"), out);
+            assertTrue(out.contains("fatal error action: 0 connection(s) open on smtpkit-loop-"), out);
+            assertEquals(1, out.split("fatal error action", -1).length - 1, out);
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
     private static int awaitPort(Path portFile, Process child) throws Exception {
         String port = Eventually.poll(() -> Files.exists(portFile) ? Files.readString(portFile).trim() : "",
                 p -> !p.isEmpty() || !child.isAlive(), Duration.ofSeconds(20));
@@ -109,10 +145,24 @@ class LoopErrorTest {
                     }
                 }
             };
-            SmtpServer server = SmtpServer.builder().listen(new java.net.InetSocketAddress("127.0.0.1", 0))
+            SmtpServer.Builder builder = SmtpServer.builder().listen(new java.net.InetSocketAddress("127.0.0.1", 0))
                     .handler((session, envelope, message) -> null)
-                    .config(SessionConfig.builder().extension(hoard).build())
-                    .build().start();
+                    .config(SessionConfig.builder().extension(hoard).build());
+            java.util.concurrent.atomic.AtomicReference<SmtpServer> running = new java.util.concurrent.atomic.AtomicReference<>();
+            if (args.length > 1) {
+                // With more loops than one: says how many connections are left when the action runs.
+                builder.loops(Integer.parseInt(args[1])).onFatalError(e -> {
+                    HOARD.clear();
+                    System.out.println("fatal error action: " + running.get().connectionCount() + " connection(s) open on "
+                            + Thread.currentThread().getName());
+                    System.out.flush();
+                    System.exit(1);
+                });
+            } else {
+                builder.loops(1);
+            }
+            SmtpServer server = builder.build().start();
+            running.set(server);
             File tmp = new File(args[0] + ".tmp");
             Files.writeString(tmp.toPath(), Integer.toString(server.port()));
             Files.move(tmp.toPath(), Path.of(args[0]));

@@ -18,7 +18,9 @@ import java.util.List;
  * The listening sockets: binds them, accepts within a cap per wake-up, refuses what the
  * {@link SharedLimits} refuse with a {@code 421} in place of the greeting, and pauses a listener
  * that fails (out of file descriptors) until the next sweep. Admitted sockets go to the
- * {@link Transport} that serves them. Runs on the loop thread after binding. Not API.
+ * least loaded {@link Transport}, which serves them. Runs on the first loop's thread after
+ * binding: one loop accepts for all, since an accept is cheap next to the sessions it starts, and
+ * one selector watching each listener wakes one thread per connection instead of every loop. Not API.
  */
 final class Acceptor {
 
@@ -120,7 +122,19 @@ final class Acceptor {
             limits.release(client);
             throw e;
         }
-        loop.adopt(channel, remote, client, tls);
+        loop.handOff(channel, remote, client, tls);
+    }
+
+    /** Best effort, as for any refusal: {@code 421} instead of the greeting (not on TLS), then close. */
+    static void refuseShuttingDown(SocketChannel channel, boolean tls) {
+        try {
+            if (!tls) {
+                channel.write(ByteBuffer.wrap(SHUTTING_DOWN));
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        closeQuietly(channel);
     }
 
     /** Watches the listeners paused by a failed accept again. */

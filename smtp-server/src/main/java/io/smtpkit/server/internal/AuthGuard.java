@@ -30,8 +30,10 @@ import org.slf4j.MDC;
  *   <li>a client with too many failures in a minute is answered {@link #TOO_MANY_FAILURES}, which
  *       closes the connection, in place of any further check until the minute is over.
  * </ul>
- * The bookkeeping is the event loop's alone: {@link #begin} is called on it, and the workers and
- * the timer hand their results back to it with {@link Transport#execute}.
+ * One guard serves every event loop of a server, so the per-client counts are exact however the
+ * client's connections are spread over loops: the counts are taken under this object's lock, at
+ * AUTH and when a check ends (never per octet). {@link #begin} is called on a connection's loop, and
+ * the workers and the timer hand the answer back to that loop with {@link Loop#execute}.
  */
 final class AuthGuard {
 
@@ -52,19 +54,17 @@ final class AuthGuard {
     /** Clients whose failures are remembered at once: each costs some 100 octets. */
     static final int MAX_CLIENTS_REMEMBERED = 10_000;
 
-    private final Transport t;
     private final Authenticator authenticator;
     private final AuthLimits limits;
     private final ThreadPoolExecutor checks;
     /** For failure delays; null when there are none. */
     private final ScheduledThreadPoolExecutor timer;
-    /** Exchanges in check or in failure delay, per client; only clients with some are in it. */
+    /** Exchanges in check or in failure delay, per client; only clients with some are in it. Guarded by this. */
     private final Map<Object, Integer> inFlight = new HashMap<>();
-    /** Null when failures are not limited. */
+    /** Null when failures are not limited. Guarded by this. */
     private final AuthFailures failures;
 
-    AuthGuard(Transport t, Authenticator authenticator, AuthLimits limits) {
-        this.t = t;
+    AuthGuard(Authenticator authenticator, AuthLimits limits) {
         this.authenticator = authenticator;
         this.limits = limits;
         int threads = limits.threads();
@@ -87,23 +87,26 @@ final class AuthGuard {
     }
 
     /**
-     * On the loop: starts checking {@code auth} for {@code client}. Returns the reply to answer at
-     * once if the check is refused, or null if it went out: then {@code answer} is called on the
-     * loop with the reply, once, even if the connection has closed meanwhile.
+     * On {@code t}, the connection's loop: starts checking {@code auth} for {@code client}. Returns
+     * the reply to answer at once if the check is refused, or null if it went out: then
+     * {@code answer} is called on {@code t} with the reply, once, even if the connection has
+     * closed meanwhile.
      */
-    Reply begin(Object client, String session, Decision.Authenticate auth, Consumer<Reply> answer) {
-        if (failures != null && failures.blocked(client, System.nanoTime())) {
-            log.debug("[{}] AUTH refused: too many failures from {}", session, ClientKeys.describe(client));
-            return TOO_MANY_FAILURES;
+    Reply begin(Loop t, Object client, String session, Decision.Authenticate auth, Consumer<Reply> answer) {
+        synchronized (this) {
+            if (failures != null && failures.blocked(client, System.nanoTime())) {
+                log.debug("[{}] AUTH refused: too many failures from {}", session, ClientKeys.describe(client));
+                return TOO_MANY_FAILURES;
+            }
+            int running = inFlight.getOrDefault(client, 0);
+            if (limits.maxConcurrentPerClient() > 0 && running >= limits.maxConcurrentPerClient()) {
+                log.debug("[{}] AUTH refused: {} already in progress from {}", session, running, ClientKeys.describe(client));
+                return TOO_MANY_AT_ONCE;
+            }
+            inFlight.put(client, running + 1);
         }
-        int running = inFlight.getOrDefault(client, 0);
-        if (limits.maxConcurrentPerClient() > 0 && running >= limits.maxConcurrentPerClient()) {
-            log.debug("[{}] AUTH refused: {} already in progress from {}", session, running, ClientKeys.describe(client));
-            return TOO_MANY_AT_ONCE;
-        }
-        inFlight.put(client, running + 1);
         try {
-            checks.execute(() -> check(client, session, auth, answer));
+            checks.execute(() -> check(t, client, session, auth, answer));
         } catch (RejectedExecutionException e) {
             release(client);
             log.debug("[{}] AUTH refused: the password checks are all busy", session);
@@ -113,7 +116,7 @@ final class AuthGuard {
     }
 
     /** On a check thread. */
-    private void check(Object client, String session, Decision.Authenticate auth, Consumer<Reply> answer) {
+    private void check(Loop t, Object client, String session, Decision.Authenticate auth, Consumer<Reply> answer) {
         boolean accepted;
         MDC.put("session", session);
         Transport.HOOK_OWNER.set(t); // an authenticator that closes the server must not wait for itself
@@ -136,18 +139,21 @@ final class AuthGuard {
             Transport.HOOK_OWNER.remove();
             MDC.remove("session");
         }
-        t.execute(() -> checked(client, session, accepted, answer));
+        t.execute(() -> checked(t, client, session, accepted, answer));
     }
 
     /** On the loop: a check is over. */
-    private void checked(Object client, String session, boolean accepted, Consumer<Reply> answer) {
+    private void checked(Loop t, Object client, String session, boolean accepted, Consumer<Reply> answer) {
         if (accepted) {
             finish(client, Reply.AUTHENTICATION_SUCCEEDED, answer);
             return;
         }
         Reply reply = Reply.AUTHENTICATION_FAILED;
         if (failures != null) {
-            int failed = failures.record(client, System.nanoTime());
+            int failed;
+            synchronized (this) {
+                failed = failures.record(client, System.nanoTime());
+            }
             if (failed == limits.maxFailuresPerClient()) {
                 log.info("[{}] {} failed AUTH from {} within a minute: refusing its AUTH for the rest of the minute",
                         session, failed, ClientKeys.describe(client));
@@ -175,7 +181,7 @@ final class AuthGuard {
         answer.accept(reply);
     }
 
-    private void release(Object client) {
+    private synchronized void release(Object client) {
         inFlight.computeIfPresent(client, (k, n) -> n > 1 ? n - 1 : null);
     }
 

@@ -351,6 +351,10 @@ final class Connection implements SessionOutput, SessionContext {
                 log.debug("[{}] closing for shutdown", id);
                 session.terminate(Reply.SHUTTING_DOWN);
             }
+            // Before the reply that ends a transaction leaves: a client that reads it may act on
+            // it at once over another connection, perhaps on another loop, and must find the
+            // budget paid back.
+            releaseEnvelopeIfDone();
             flush();
             if (phase == ConnectionPhase.CLOSED) {
                 return;
@@ -516,13 +520,15 @@ final class Connection implements SessionOutput, SessionContext {
         if (key != null) {
             key.cancel();
         }
+        // Uncounted before the socket closes: a client that sees the close and connects again
+        // may be accepted on another loop at once, and must find its place free.
+        t.removed(this);
         try {
             channel.close();
         } catch (IOException ignored) {
             // gone anyway
         }
         log.debug("[{}] disconnect: {}", id, Printable.of(why));
-        t.removed(this);
         hooks.closed();
         if (tap != null) {
             tap.closed();

@@ -104,7 +104,7 @@ final class HookDispatcher {
             } else if (decision instanceof Decision.Authenticate auth && t.auth() != null) {
                 // Checked on the server's own pool, never the hook executor, within the per-client
                 // limits on AUTH (see AuthGuard); answered like a hook, through the answer callback.
-                Reply refused = t.auth().begin(clientKey, id, auth, answer);
+                Reply refused = t.auth().begin(t, clientKey, id, auth, answer);
                 if (refused != null) {
                     session.resume(refused);
                 } else {

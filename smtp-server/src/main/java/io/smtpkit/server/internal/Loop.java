@@ -10,8 +10,8 @@ import javax.net.ssl.SSLEngine;
  * What a {@link Connection} and its parts need from the event loop that serves it, and nothing
  * more: the loop's clock, timers and task queue, its scratch buffers, the hook executor, the
  * server's settings and the {@link SharedLimits} all loops count against. Everything but
- * {@link #execute} is for the loop's own thread. A second loop is a second implementation
- * instance sharing the same settings, limits and executor. Not API.
+ * {@link #execute} is for the loop's own thread. Each of a server's loops is
+ * its own instance; they share the settings, limits, AUTH guard and executor ({@link EventLoops}). Not API.
  */
 interface Loop {
 

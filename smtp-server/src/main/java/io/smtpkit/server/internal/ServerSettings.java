@@ -53,6 +53,8 @@ public final class ServerSettings {
         public Duration shutdownTimeout = Duration.ofSeconds(30);
         public Consumer<? super Throwable> onFatalError = Transport::exitProcess;
         public ConnectionTap tap;
+        /** Event loops, each a thread with its own selector. */
+        public int loops = Runtime.getRuntime().availableProcessors();
     }
 
     final List<InetSocketAddress> addresses;
@@ -75,6 +77,7 @@ public final class ServerSettings {
     final Consumer<? super Throwable> onFatalError;
     /** {@code null} when no tap was registered. */
     final ConnectionTap tap;
+    final int loops;
     /** How AUTH is rationed; used only with an authenticator. */
     final AuthLimits authLimits;
 
@@ -99,6 +102,7 @@ public final class ServerSettings {
         shutdownTimeout = d.shutdownTimeout;
         onFatalError = d.onFatalError;
         tap = d.tap;
+        loops = d.loops;
         authLimits = new AuthLimits(d.authFailureDelay, d.maxConcurrentAuthPerClient, d.maxAuthFailuresPerClient,
                 d.authenticatorThreads);
     }

@@ -1,6 +1,5 @@
 package io.smtpkit.server.internal;
 
-import io.smtpkit.protocol.CommandExtension;
 import io.smtpkit.protocol.SessionConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -10,30 +9,27 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
-import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The event loop: one thread and one {@link Selector} own every listening and client socket.
- * It runs the {@link Acceptor}, the {@link Connection}s' reads and writes, their timers, the idle
- * sweep and the tasks worker threads post (hook answers); it is the {@link Loop} its connections
- * see. It never runs handler code and never blocks on anything but the selector. Not API.
+ * One event loop: one thread and one {@link Selector} own the client sockets handed to it (and,
+ * on the first loop, the listening ones). It runs the {@link Acceptor} (first loop only), its
+ * {@link Connection}s' reads and writes, their timers, the idle sweep and the tasks worker threads
+ * post (hook answers, connections handed over by the accepting loop); it is the {@link Loop} its
+ * connections see. It never runs handler code and never blocks on anything but the selector.
+ * What loops share (settings, limits, AUTH, executor) lives in {@link EventLoops}. Not API.
  */
 public final class Transport implements Loop {
 
@@ -41,33 +37,30 @@ public final class Transport implements Loop {
 
     /** One socket read; also the most plaintext fed to sessions at once. */
     private static final int READ_BUFFER = 64 * 1024;
-    /** The transport whose hook the current (worker) thread is running, if any. */
+    /** The loop whose hook the current (worker) thread is running, if any. */
     static final ThreadLocal<Loop> HOOK_OWNER = new ThreadLocal<>();
 
+    private final EventLoops group;
+    private final int index;
     private final ServerSettings settings;
-    private final SessionConfig config;
-    private final Hooks hooks;
-    private final ExecutorService executor;
-    private final boolean ownsExecutor;
-    /** Checks AUTH credentials apart from the hook executor; null without an authenticator. */
-    private final AuthGuard auth;
     private final long idleNanos;
-    private final String[] tlsProtocols;
 
     private final Selector selector;
-    private final Acceptor acceptor;
+    /** The listening sockets; only on the first loop, null on the others. */
+    final Acceptor acceptor;
     private final SharedLimits limits;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** The loop's timers, earliest first; ties in the order scheduled. */
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private long timerSeq;
     private final Set<Connection> connections = new HashSet<>();
-    private final AtomicLong ids = new AtomicLong();
-    /** Tells this run's trace ids apart from other runs': the start second, base 36. */
-    private final String runTag = Long.toString(System.currentTimeMillis() / 1000, 36);
-    private final CountDownLatch drained = new CountDownLatch(1);
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    private final AtomicInteger closeCalls = new AtomicInteger();
+    /**
+     * Connections this loop serves or has been handed and not yet adopted: what the accepting
+     * loop compares to pick the least loaded loop. Written by this loop and the accepting one.
+     */
+    final AtomicInteger load = new AtomicInteger();
+    final CountDownLatch drained = new CountDownLatch(1);
+    final CountDownLatch stopped = new CountDownLatch(1);
 
     // Owned by the loop thread.
     private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
@@ -77,49 +70,19 @@ public final class Transport implements Loop {
     private long now = System.nanoTime();
     private boolean shuttingDown;
     private volatile boolean running;
+    /** Set once the loop has ended; a hand-over that finds it set takes its connection back. */
+    private volatile boolean ended;
     private final HeapReserve reserve = new HeapReserve();
     private Thread thread;
 
-    public Transport(ServerSettings settings) throws IOException {
-        this.settings = settings;
-        SessionConfig.Builder config = settings.config.toBuilder();
-        if (settings.sslContext != null) {
-            config.startTls(true);
-        }
-        if (settings.authenticator != null) {
-            config.authentication(true);
-        }
-        for (CommandExtension extension : settings.config.extensions()) {
-            config.extension(new ContainedExtension(extension)); // replaces it, in the same order
-        }
-        this.config = config.build();
-        this.hooks = new Hooks(settings.handler);
+    Transport(EventLoops group, int index) throws IOException {
+        this.group = group;
+        this.index = index;
+        this.settings = group.settings;
         this.idleNanos = settings.idleTimeout.toNanos();
-        this.limits = new SharedLimits(settings);
-        if (settings.sslContext != null) {
-            // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
-            List<String> supported = Arrays.asList(settings.sslContext.getSupportedSSLParameters().getProtocols());
-            this.tlsProtocols = List.of("TLSv1.3", "TLSv1.2").stream().filter(supported::contains).toArray(String[]::new);
-        } else {
-            this.tlsProtocols = new String[0];
-        }
-        if (settings.executor != null) {
-            this.executor = settings.executor;
-            this.ownsExecutor = false;
-        } else {
-            int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), daemonThreads("smtpkit-worker-"));
-            pool.allowCoreThreadTimeOut(true);
-            // The queue needs no bound of its own: a connection has at most one hook pending
-            // (plus its onClose), so maxConnections bounds it.
-            this.executor = pool;
-            this.ownsExecutor = true;
-        }
-        this.auth = settings.authenticator == null ? null
-                : new AuthGuard(this, settings.authenticator, settings.authLimits);
+        this.limits = group.limits;
         this.selector = Selector.open();
-        this.acceptor = new Acceptor(selector, limits);
+        this.acceptor = index == 0 ? new Acceptor(selector, limits) : null;
     }
 
     static ThreadFactory daemonThreads(String prefix) {
@@ -134,111 +97,30 @@ public final class Transport implements Loop {
     // ------------------------------------------------------------------------------------------
     // Life cycle (called from the owner's thread)
 
-    /** Binds every address, then starts the loop thread. */
-    public synchronized void start() throws IOException {
-        if (closeCalls.get() > 0) {
-            throw new IllegalStateException("server closed");
-        }
-        try {
-            for (InetSocketAddress address : settings.addresses) {
-                acceptor.bind(address, false);
-            }
-            for (InetSocketAddress address : settings.tlsAddresses) {
-                acceptor.bind(address, true);
-            }
-        } catch (IOException e) {
-            acceptor.close();
-            selector.close();
-            if (ownsExecutor) {
-                executor.shutdownNow();
-            }
-            throw e;
-        }
+    /** Starts the loop thread, {@code smtpkit-loop-N} counting from 1. */
+    synchronized void startThread() {
         running = true;
-        thread = new Thread(this::run, "smtpkit-loop");
+        thread = new Thread(this::run, "smtpkit-loop-" + (index + 1));
         thread.start();
-        log.info("listening on {}", acceptor.addresses());
     }
 
-    /** The bound addresses, plain listeners first. */
-    public List<InetSocketAddress> addresses() {
-        return acceptor.addresses();
+    synchronized Thread thread() {
+        return thread;
     }
 
-    /** The number of open client connections. */
-    public int connectionCount() {
-        return limits.open();
-    }
-
-    /** Graceful close; see {@link io.smtpkit.server.SmtpServer#close()}. */
-    public void close() {
-        if (HOOK_OWNER.get() == this) {
-            // A handler closes its own server from a hook. Waiting here for the transactions in
-            // flight would wait for this very hook: close from another thread, so the hook
-            // returns, its reply goes out, and then the session is told 421 like the others.
-            Thread closer = new Thread(this::close, "smtpkit-close");
-            closer.start();
-            return;
+    /** Closes what a loop that never started holds. */
+    void closeUnstarted() {
+        if (acceptor != null) {
+            acceptor.close();
         }
-        if (closeCalls.getAndIncrement() > 0) {
-            awaitQuietly(stopped, settings.shutdownTimeout.toMillis() + 10_000);
-            return;
-        }
-        Thread thread;
-        synchronized (this) {
-            thread = this.thread; // start() either ran before, or will refuse to
-        }
-        if (thread == null) {
-            // Never started: the selector opened at build time is all there is to close.
-            try {
-                selector.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-            shutdownExecutor();
-            stopped.countDown();
-            return;
-        }
-        execute(this::beginShutdown);
-        if (Thread.currentThread() != thread) {
-            awaitQuietly(drained, settings.shutdownTimeout.toMillis());
-        }
-        execute(this::stopLoop);
-        if (Thread.currentThread() != thread) {
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        shutdownExecutor();
-        log.info("server closed");
-    }
-
-    private void shutdownExecutor() {
-        if (auth != null) {
-            auth.shutdown();
-        }
-        if (!ownsExecutor) {
-            return;
-        }
-        executor.shutdown();
         try {
-            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
+            selector.close();
+        } catch (IOException ignored) {
+            // closing anyway
         }
-    }
-
-    private static void awaitQuietly(CountDownLatch latch, long millis) {
-        try {
-            latch.await(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ended = true;
+        drained.countDown();
+        stopped.countDown();
     }
 
     @Override
@@ -294,6 +176,7 @@ public final class Transport implements Loop {
         } catch (Throwable e) {
             fatal = e;
             reserve.release();
+            group.stopOthers(this);
         } finally {
             for (Connection c : new ArrayList<>(connections)) {
                 try {
@@ -302,12 +185,16 @@ public final class Transport implements Loop {
                     // the socket must still be closed below, whatever the connection's state
                 }
             }
-            acceptor.close();
+            if (acceptor != null) {
+                acceptor.close();
+            }
             try {
                 selector.close();
             } catch (IOException ignored) {
                 // closing anyway
             }
+            ended = true;
+            refuseHandovers();
             drained.countDown(); // close() must not wait for a loop that is gone
             stopped.countDown();
         }
@@ -317,7 +204,7 @@ public final class Transport implements Loop {
             } catch (Throwable ignored) {
                 // the handler below still runs
             }
-            settings.onFatalError.accept(fatal);
+            group.fatal(this, fatal);
         }
     }
 
@@ -398,7 +285,9 @@ public final class Transport implements Loop {
 
     private void sweep() {
         reserve.restore(); // throws OutOfMemoryError out of the loop if the heap has not recovered: see run()
-        acceptor.resumePaused();
+        if (acceptor != null) {
+            acceptor.resumePaused();
+        }
         for (Connection c : new ArrayList<>(connections)) {
             try {
                 c.sweep(now);
@@ -408,18 +297,78 @@ public final class Transport implements Loop {
         }
     }
 
-    /** Serves a socket the {@link Acceptor} admitted for {@code client} (already counted in the limits). */
-    void adopt(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls) throws IOException {
-        String id = Long.toString(ids.incrementAndGet(), 36);
+    /**
+     * On the accepting loop: gives a socket the {@link Acceptor} admitted for {@code client}
+     * (already counted in the limits) to the least loaded loop. Another loop's selector may be
+     * blocked in select, and registering a channel with it from here would wait for that select
+     * to end: the socket goes through that loop's task queue instead and is registered there.
+     */
+    void handOff(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls) throws IOException {
+        Transport target = group.leastLoaded();
+        target.load.incrementAndGet();
+        if (target == this) {
+            adopt(channel, remote, client, tls);
+            return;
+        }
+        Handover handover = new Handover(target, channel, remote, client, tls);
+        target.execute(handover);
+        // A loop that ended before it ran the task would never serve it: whoever takes the task
+        // out of the queue first (that loop, or this check) is the one that deals with it.
+        if (target.ended && target.tasks.remove(handover)) {
+            handover.refuse();
+        }
+    }
+
+    /** A socket on its way to the loop that will serve it. */
+    private record Handover(Transport target, SocketChannel channel, InetSocketAddress remote, Object client, boolean tls)
+            implements Runnable {
+        @Override
+        public void run() {
+            try {
+                target.adopt(channel, remote, client, tls);
+            } catch (IOException e) {
+                log.debug("connection dropped while accepting: {}", Printable.of(e));
+                Acceptor.closeQuietly(channel);
+            }
+        }
+
+        void refuse() {
+            target.load.decrementAndGet();
+            target.limits.release(client);
+            Acceptor.closeQuietly(channel);
+        }
+    }
+
+    /** After the loop ended: the sockets handed over too late are closed and uncounted. */
+    private void refuseHandovers() {
+        for (Runnable task; (task = tasks.poll()) != null; ) {
+            if (task instanceof Handover handover) {
+                handover.refuse();
+            }
+        }
+    }
+
+    /** Serves a socket handed to this loop; {@link #load} already counts it. */
+    private void adopt(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls) throws IOException {
+        if (shuttingDown) {
+            // Handed over just as this loop began to close: it is told what the acceptor would say.
+            load.decrementAndGet();
+            limits.release(client);
+            Acceptor.refuseShuttingDown(channel, tls);
+            return;
+        }
+        String id = group.nextConnectionId();
         Connection c;
         try {
             c = new Connection(this, channel, id, remote, (InetSocketAddress) channel.getLocalAddress(), tls, client);
             c.key = channel.register(selector, 0, c);
         } catch (ClosedChannelException e) {
+            load.decrementAndGet();
             limits.release(client);
             Acceptor.closeQuietly(channel);
             return;
         } catch (IOException | RuntimeException e) {
+            load.decrementAndGet();
             limits.release(client);
             throw e;
         }
@@ -437,6 +386,7 @@ public final class Transport implements Loop {
     @Override
     public void removed(Connection c) {
         if (connections.remove(c)) {
+            load.decrementAndGet();
             limits.release(c.clientKey);
         }
         if (shuttingDown && connections.isEmpty()) {
@@ -444,9 +394,11 @@ public final class Transport implements Loop {
         }
     }
 
-    private void beginShutdown() {
+    void beginShutdown() {
         shuttingDown = true;
-        acceptor.close();
+        if (acceptor != null) {
+            acceptor.close();
+        }
         log.info("shutting down: {} connection(s) open", connections.size());
         for (Connection c : new ArrayList<>(connections)) {
             try {
@@ -460,7 +412,7 @@ public final class Transport implements Loop {
         }
     }
 
-    private void stopLoop() {
+    void stopLoop() {
         if (!connections.isEmpty()) {
             log.warn("shutdown timeout: closing {} connection(s) still busy", connections.size());
         }
@@ -471,18 +423,18 @@ public final class Transport implements Loop {
     public SSLEngine newEngine(InetSocketAddress remote) {
         SSLEngine engine = settings.sslContext.createSSLEngine(remote.getHostString(), remote.getPort());
         engine.setUseClientMode(false);
-        engine.setEnabledProtocols(tlsProtocols);
+        engine.setEnabledProtocols(group.tlsProtocols);
         tlsBuffers.fit(engine.getSession());
         return engine;
     }
 
     @Override public long now() { return now; }
     @Override public boolean shuttingDown() { return shuttingDown; }
-    @Override public ExecutorService executor() { return executor; }
+    @Override public ExecutorService executor() { return group.executor; }
     @Override public ServerSettings settings() { return settings; }
-    @Override public SessionConfig config() { return config; }
-    @Override public Hooks hooks() { return hooks; }
-    @Override public AuthGuard auth() { return auth; }
+    @Override public SessionConfig config() { return group.config; }
+    @Override public Hooks hooks() { return group.hooks; }
+    @Override public AuthGuard auth() { return group.auth; }
     @Override public SharedLimits limits() { return limits; }
     @Override public long idleNanos() { return idleNanos; }
     @Override public ByteBuffer readBuffer() { return readBuffer; }
@@ -492,6 +444,6 @@ public final class Transport implements Loop {
 
     @Override
     public String traceId(String connectionId, int message) {
-        return runTag + "." + connectionId + "." + message;
+        return group.runTag + "." + connectionId + "." + message;
     }
 }

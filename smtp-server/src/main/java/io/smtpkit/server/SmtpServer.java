@@ -213,9 +213,9 @@ public final class SmtpServer implements AutoCloseable {
 
         /**
          * How many event loops serve the connections: each is a thread with its own selector that
-         * reads, parses and writes for the connections handed to it at accept (to the least busy loop), so one
-         * loop uses at most one core for protocol work; more loops let a busy server use more
-         * cores. A connection stays on its loop for its whole life. Every limit (connections, per
+         * reads, parses and writes for the connections handed to it at accept (each new one to the
+         * least busy loop), so one loop uses at most one core for protocol work; more loops let a
+         * busy server use more cores. A connection stays on its loop for its whole life. Every limit (connections, per
          * client, rates, memory budgets, AUTH) is counted across all loops together. Handler
          * hooks do not run on the loops (see {@link #executor(ExecutorService)}) unless the handler
          * is {@link SmtpHandler.NonBlocking}. Default: the number of available processors.

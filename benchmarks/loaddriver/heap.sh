@@ -18,7 +18,7 @@ CP=$ROOT/smtp-server/target/classes:$ROOT/smtp-protocol/target/classes:$SLF4J
 # threads or regions to pay for on one or two cores), bounded metaspace, code cache and direct
 # buffers, smaller thread stacks.
 CONTAINER="-Xmx64m -XX:+UseSerialGC -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=32m -Xss512k"
-ulimit -n 25000
+ulimit -n 20000
 declare -A PORT=([default]=2525 [xmx64m]=2527 [container]=2529) PID=()
 NAMES=(default xmx64m container)
 java -cp "$CP" BenchServer.java ${PORT[default]} 20000 >/dev/null 2>&1 &
@@ -61,8 +61,10 @@ for n in xmx64m container; do
   for _ in $(seq 1 90); do grep -q holding /tmp/heap-idle.$$ 2>/dev/null && break; sleep 1; done
   jcmd ${PID[$n]} GC.run >/dev/null 2>&1 || true
   sleep 1
-  used=$(jcmd ${PID[$n]} GC.heap_info 2>/dev/null | grep -oE 'used [0-9]+K' | head -1)
-  echo "$n, 10000 idle: $(grep -h 'idle:' /tmp/heap-idle.$$ | head -1); heap $used after a full GC, RSS $(rss ${PID[$n]})"
+  # G1 prints one line for the heap, the serial collector one per generation: add them up.
+  used=$(jcmd ${PID[$n]} GC.heap_info 2>/dev/null | grep -E 'generation|garbage-first heap' \
+    | grep -oE 'used [0-9]+K' | awk '{s += $2} END {printf "%.1f MiB", s / 1024}')
+  echo "$n, 10000 idle: $(grep -h 'idle:' /tmp/heap-idle.$$ | head -1); heap used $used after a full GC, RSS $(rss ${PID[$n]})"
   kill $DRIVER 2>/dev/null || true; wait $DRIVER 2>/dev/null || true
   rm -f /tmp/heap-idle.$$
 done

@@ -28,7 +28,7 @@ public interface ServerMetrics {
         QUIT("quit"),
         /** The idle timeout (RFC 5321 §4.5.3.2.7), or no session before it. */
         TIMEOUT("timeout"),
-        /** The client went away without QUIT (closed, reset, broke off TLS). */
+        /** The client went away without QUIT (closed, reset: a read or write failed, closed TLS). */
         RESET("reset"),
         /** The server closed or ended the session: shutdown. */
         SHUTDOWN("shutdown"),
@@ -52,7 +52,8 @@ public interface ServerMetrics {
                 return SHUTDOWN;
             } else if (why.startsWith("timeout")) {
                 return TIMEOUT;
-            } else if (why.equals("client disconnected") || why.startsWith("read failed") || why.equals("client closed TLS")) {
+            } else if (why.equals("client disconnected") || why.startsWith("read failed") || why.startsWith("write failed")
+                    || why.equals("client closed TLS")) {
                 return RESET;
             }
             return ERROR;

@@ -49,6 +49,7 @@ final class MetricsEndpoint implements AutoCloseable {
         // string building, and Prometheus scrapes every few seconds at most.
         http.setExecutor(null);
         http.start();
+        LoggerFactory.getLogger(Main.class).info("metrics for Prometheus at http://{}/metrics", Addresses.format(address()));
         if (!address.getAddress().isLoopbackAddress()) {
             LoggerFactory.getLogger(Main.class).warn("--metrics {} is reachable from other hosts: the metrics have no "
                     + "authentication; prefer a loopback address behind a proxy, or a firewall", Addresses.format(address));

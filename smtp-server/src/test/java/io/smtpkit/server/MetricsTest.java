@@ -14,6 +14,8 @@ import io.smtpkit.server.testsupport.Eventually;
 import io.smtpkit.server.testsupport.SmtpClient;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -124,6 +126,64 @@ class MetricsTest {
             assertEquals(1, count("smtp.tls.handshakes", "result", "ok"));
             Eventually.await(() -> count("smtp.sessions", "outcome", "error") == 1, WAIT, "the failed one ended in error");
             assertEquals(1, count("smtp.sessions", "outcome", "quit"));
+        }
+    }
+
+    @Test
+    void countsSessionsByOutcomeAndRefusalsPerClient() throws Exception {
+        try (SmtpServer server = TestSupport.server(new TestSupport.Capture()).meterRegistry(registry)
+                .maxConnectionsPerClient(1).idleTimeout(Duration.ofMillis(300)).build().start()) {
+            try (SmtpClient client = SmtpClient.connect(server)) {
+                client.reply();
+                try (SmtpClient second = SmtpClient.connect(server)) {
+                    assertEquals(421, second.readReply().code());
+                }
+                client.command("EHLO client.example");
+            } // closed without QUIT
+            Eventually.await(() -> count("smtp.sessions", "outcome", "reset") == 1, WAIT, "a session the client reset");
+            try (SmtpClient client = SmtpClient.connect(server)) {
+                client.reply();
+                assertEquals(421, client.readReply().code()); // 4.4.2, idle too long
+            }
+            Eventually.await(() -> count("smtp.sessions", "outcome", "timeout") == 1, WAIT, "a session that timed out");
+            assertEquals(1, count("smtp.connections.refused", "reason", "per_client"));
+            assertEquals(0, count("smtp.connections.refused", "reason", "limit"));
+            assertEquals(0, count("smtp.sessions", "outcome", "quit"));
+            assertEquals(0, count("smtp.sessions", "outcome", "error"));
+        }
+    }
+
+    @Test
+    void showsSpoolUseOnTheHeapAndCountsSpoolFiles() throws Exception {
+        CountDownLatch inHandler = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        SmtpHandler holding = (session, envelope, message) -> {
+            inHandler.countDown();
+            release.await(30, TimeUnit.SECONDS);
+            return null;
+        };
+        try (SmtpServer server = TestSupport.server(holding).meterRegistry(registry).spoolThreshold(4096)
+                .receivedHeader(false).build().start()) {
+            String small = "Subject: m\r\n\r\n" + "y".repeat(1000);
+            Thread sender = new Thread(() -> {
+                try {
+                    SmtpClient.deliver(server.addresses().get(0), "a@example.org", "b@example.org", small);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            sender.start();
+            assertTrue(inHandler.await(20, TimeUnit.SECONDS));
+            // While onMessage holds it, the message's octets are held on the heap.
+            assertTrue(gauge("smtp.spool.bytes") >= small.length(), "spool bytes " + gauge("smtp.spool.bytes"));
+            release.countDown();
+            sender.join(20_000);
+            Eventually.await(() -> gauge("smtp.spool.bytes") == 0, WAIT, "the heap given back");
+            assertEquals(0, count("smtp.spool.files"));
+            String big = "Subject: m\r\n\r\n" + "z".repeat(10_000);
+            SmtpClient.deliver(server.addresses().get(0), "a@example.org", "b@example.org", big);
+            assertEquals(1, count("smtp.spool.files"));
+            assertEquals(2, count("smtp.messages", "result", "accepted"));
         }
     }
 

@@ -10,7 +10,7 @@
 # send_message, STARTTLS + login and SMTPUTF8; smtplib.LMTP against --lmtp, and --lmtp refused
 # on port 25; a 1000-message smtp-source burst into a Maildir; the relay (swaks → relay →
 # smtp-sink, its policy from 127.0.0.2; swaks → relay → aiosmtpd with STARTTLS required and AUTH);
-# examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
+# the burst counted at --metrics' /metrics; examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
 # and its smtp-testkit tests run (scripts/spring-boot-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
 # Every server it starts is stopped on exit; every client runs under a timeout.
@@ -229,12 +229,21 @@ PY
 fi
 
 # ---- 4. smtp-source: a burst of $BURST messages, 10 sessions, many messages per connection
-if start_server burst -c maildir -o "dir=$WORK/burst-mail"; then
+if start_server burst -c maildir -o "dir=$WORK/burst-mail" --metrics 127.0.0.1:0; then
   CHECK_TIMEOUT=300 check "smtp-source $BURST messages" "$SMTP_SOURCE" -M localhost -d -s 10 -m "$BURST" -l 1024 \
     -f sender@example.org -t rcpt@example.org "127.0.0.1:$PORT"
   n=$(count_new "$WORK/burst-mail")
   [ "$n" -eq "$BURST" ] && pass "maildir new/ holds all $BURST messages" \
     || fail "maildir new/ holds $n messages, expected $BURST"
+  # --metrics (issue #13): the same burst counted at /metrics, scraped as Prometheus would.
+  metrics_port=$(sed -nE 's|.*metrics for Prometheus at http://127\.0\.0\.1:([0-9]+)/metrics.*|\1|p' "$WORK/burst.err" | head -n 1)
+  if [ -n "$metrics_port" ] && python3 - "$metrics_port" "$BURST" <<'PY'
+import sys, urllib.request
+body = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=20).read().decode()
+want = 'smtp_messages_total{result="accepted"} %s.0' % sys.argv[2]
+assert want in body, "no %r in:\n%s" % (want, "\n".join(l for l in body.splitlines() if l.startswith("smtp_")))
+PY
+  then pass "/metrics counts the $BURST messages"; else fail "/metrics does not count the $BURST messages"; fi
 fi
 
 # ---- 4b. LMTP (RFC 2033) with Python's smtplib.LMTP: LHLO, one reply per recipient after the data

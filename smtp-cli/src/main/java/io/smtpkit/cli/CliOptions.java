@@ -77,6 +77,11 @@ final class CliOptions {
                     + "at least 1. Default: the number of available processors.")
     Integer loops;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve the server's and the JVM's metrics for Prometheus (text format) at "
+                    + "http://HOST:PORT/metrics, e.g. 127.0.0.1:9025. Unauthenticated: keep it on loopback.")
+    String metrics;
+
     @Option(names = "--max-connections", paramLabel = "N",
             description = "The most simultaneous connections; 0 for no limit. Default 1000.")
     Integer maxConnections;

@@ -54,18 +54,35 @@ final class Launcher {
             builder.listenTls(tlsAddress);
         }
 
+        InetSocketAddress metricsAddress = options.metrics == null ? null : Addresses.parse(options.metrics, "--metrics");
+        MetricsEndpoint metrics = metricsAddress == null ? null : new MetricsEndpoint();
+        if (metrics != null) {
+            builder.meterRegistry(metrics.registry);
+        }
+
         SmtpServer server = builder.build();
         try {
             server.start();
         } catch (IOException e) {
             Main.closeQuietly(server);
+            Main.closeQuietly(metrics);
             throw new ListenException(listen, tlsAddress, e);
+        }
+        if (metrics != null) {
+            try {
+                metrics.start(metricsAddress);
+            } catch (IOException e) {
+                Main.closeQuietly(server);
+                Main.closeQuietly(metrics);
+                throw new UsageError("--metrics " + Addresses.format(metricsAddress) + ": cannot listen: "
+                        + Main.oneLine(e.getMessage()), e);
+            }
         }
         List<InetSocketAddress> bound = server.addresses();
         out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
                 + " (handler " + provider.name() + ")");
         out.flush();
-        return Main.Started.running(server, pluginLoader);
+        return Main.Started.running(server, pluginLoader, metrics);
     }
 
     private List<InetSocketAddress> listenAddresses() throws UsageError {

@@ -176,23 +176,31 @@ public final class Main {
         private final int exitCode;
         private final SmtpServer server;
         private final URLClassLoader pluginLoader;
+        /** The {@code --metrics} endpoint, or null. */
+        private final MetricsEndpoint metrics;
         private final CountDownLatch closed = new CountDownLatch(1);
 
-        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader) {
+        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics) {
             this.exitCode = exitCode;
             this.server = server;
             this.pluginLoader = pluginLoader;
+            this.metrics = metrics;
             if (server == null) {
                 closed.countDown();
             }
         }
 
         static Started exited(int exitCode) {
-            return new Started(exitCode, null, null);
+            return new Started(exitCode, null, null, null);
         }
 
-        static Started running(SmtpServer server, URLClassLoader pluginLoader) {
-            return new Started(OK, server, pluginLoader);
+        static Started running(SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics) {
+            return new Started(OK, server, pluginLoader, metrics);
+        }
+
+        /** Where {@code --metrics} serves {@code /metrics}, real port included; empty without it. */
+        public Optional<InetSocketAddress> metricsAddress() {
+            return metrics == null ? Optional.empty() : Optional.of(metrics.address());
         }
 
         /** The exit status: {@link #OK}, {@link #USAGE} or {@link #FAILURE}; {@link #OK} while running. */
@@ -245,6 +253,7 @@ public final class Main {
             try {
                 server.close(); // logs "server closed" itself
             } finally {
+                closeQuietly(metrics); // after the server: the last sessions are counted, and could be scraped until here
                 closeQuietly(pluginLoader);
                 closed.countDown();
             }

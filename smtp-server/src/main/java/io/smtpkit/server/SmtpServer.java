@@ -1,6 +1,8 @@
 package io.smtpkit.server;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.internal.MicrometerMetrics;
 import io.smtpkit.server.internal.ServerSettings;
 import io.smtpkit.server.internal.EventLoops;
 import java.io.IOException;
@@ -347,6 +349,20 @@ public final class SmtpServer implements AutoCloseable {
         }
 
         /**
+         * Records what the server does in {@code registry} (Micrometer): connections opened,
+         * active and refused, sessions by outcome, messages and their octets accepted and refused,
+         * replies by class, handler latency per hook, TLS handshakes, spool use. The meters and
+         * their tags are listed in the README ("Metrics"); tags never carry addresses or
+         * recipients. A handler or tap that implements {@link Metered} registers its own meters
+         * here too. Default: none, and then Micrometer ({@code io.micrometer:micrometer-core}, an
+         * optional dependency) need not be on the class path: nothing of it is loaded.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            s.metrics = new MicrometerMetrics(registry);
+            return this;
+        }
+
+        /**
          * The server, not yet started.
          *
          * @throws IllegalStateException if no handler was set, or a TLS listener has no TLS context
@@ -357,6 +373,12 @@ public final class SmtpServer implements AutoCloseable {
             }
             if (!s.tlsAddresses.isEmpty() && s.sslContext == null) {
                 throw new IllegalStateException("an implicit-TLS listener needs tls(SSLContext)");
+            }
+            if (s.metrics != null) {
+                s.metrics.offerRegistry(s.handler);
+                if (s.tap != null && s.tap != s.handler) {
+                    s.metrics.offerRegistry(s.tap);
+                }
             }
             try {
                 return new SmtpServer(new EventLoops(new ServerSettings(s, DEFAULT_ADDRESS)));

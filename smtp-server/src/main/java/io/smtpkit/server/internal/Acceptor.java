@@ -107,6 +107,12 @@ final class Acceptor {
         channel.configureBlocking(false);
         if (refusal != null) {
             Transport.log.debug("refusing {}: {}", describe(remote), refusal);
+            ServerMetrics metrics = loop.settings().metrics;
+            if (metrics != null) {
+                metrics.refused(loop.shuttingDown() ? ServerMetrics.Refusal.SHUTDOWN
+                        : refusal.equals(SharedLimits.GLOBAL_LIMIT) ? ServerMetrics.Refusal.LIMIT
+                        : refusal.equals(SharedLimits.RATE_LIMIT) ? ServerMetrics.Refusal.RATE : ServerMetrics.Refusal.PER_CLIENT);
+            }
             if (!tls) {
                 // RFC 5321 §3.1 allows a 421 instead of the greeting. Best effort: a fresh
                 // socket's send buffer is empty, so the reply fits.

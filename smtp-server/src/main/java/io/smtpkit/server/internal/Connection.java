@@ -1,5 +1,6 @@
 package io.smtpkit.server.internal;
 
+import io.smtpkit.protocol.Decision;
 import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionInfo;
 import io.smtpkit.protocol.SessionOutput;
@@ -72,6 +73,15 @@ final class Connection implements SessionOutput, SessionContext {
     private long contentSinceProgress;
     private long closeDeadline;
     private final MemoryShare memory;
+    /** Null unless the server has a meter registry. */
+    private final ServerMetrics metrics;
+    /** With metrics: the code of the last reply staged (221 tells a QUIT), and the content octets of the transaction. */
+    private int lastReply;
+    private long contentOctets;
+    /** With metrics: content octets the session dropped, until a reply says whether it refused them. */
+    private long discarded;
+    /** With metrics: how the session ended, when the server ended it (a timeout, a shutdown). */
+    private ServerMetrics.Outcome ending;
 
     Connection(Loop t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls, Object clientKey) {
@@ -91,6 +101,7 @@ final class Connection implements SessionOutput, SessionContext {
         this.view = new SessionView(session);
         this.delivery = new Delivery(t, this, session, hooks, this::resumeAfterWait);
         this.lastProgress = t.now();
+        this.metrics = t.settings().metrics;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -98,6 +109,9 @@ final class Connection implements SessionOutput, SessionContext {
 
     /** Called once, at accept: the tap hears of the client first, then the session starts. */
     void open() {
+        if (metrics != null) {
+            metrics.opened();
+        }
         ConnectionTap connectionTap = t.settings().tap;
         if (connectionTap != null && (tap = TapGate.open(connectionTap, this, t)) != null) {
             inbox.tap(tap);
@@ -185,6 +199,7 @@ final class Connection implements SessionOutput, SessionContext {
             closeNow("timeout before the session began");
             return;
         }
+        ending = ServerMetrics.Outcome.TIMEOUT;
         log.debug("[{}] idle timeout in state {}", id, session.state());
         session.timeout();
         afterEvent();
@@ -214,6 +229,9 @@ final class Connection implements SessionOutput, SessionContext {
             return;
         }
         lastProgress = t.now();
+        if (metrics != null && session.awaiting() instanceof Decision.Message) {
+            messageEnded(perRecipient != null ? anyPositive(perRecipient) : reply == null || reply.isPositive());
+        }
         if (perRecipient != null) {
             session.resumePerRecipient(perRecipient);
         } else {
@@ -222,6 +240,21 @@ final class Connection implements SessionOutput, SessionContext {
         dispatch();
         resumeInput();
         afterEvent();
+    }
+
+    /** With metrics: a message was answered, {@code accepted} if any recipient got it. */
+    void messageEnded(boolean accepted) {
+        metrics.message(accepted, contentOctets);
+        contentOctets = 0;
+    }
+
+    private static boolean anyPositive(List<Reply> replies) {
+        for (Reply reply : replies) {
+            if (reply == null || reply.isPositive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -308,6 +341,21 @@ final class Connection implements SessionOutput, SessionContext {
         if (tap != null) {
             tap.replies(reply, session.isExtended());
         }
+        if (metrics != null) {
+            lastReply = metrics.replied(reply);
+            SessionState state = session.state();
+            if (state == SessionState.DATA || state == SessionState.BDAT) {
+                // The session refuses a message (too big, bare line endings) while still in its
+                // content; the handler's verdicts come after the transaction ended (hookDone).
+                if (lastReply >= 500) {
+                    metrics.message(false, contentOctets + discarded);
+                    contentOctets = 0;
+                    discarded = 0;
+                }
+            } else {
+                discarded = 0;
+            }
+        }
         t.staging().append(reply);
     }
 
@@ -316,6 +364,9 @@ final class Connection implements SessionOutput, SessionContext {
         // Message content counts as progress per KiB, not per byte: a client trickling its
         // message a byte at a time still runs into the idle timeout (slowloris in DATA).
         contentSinceProgress += chunk.remaining();
+        if (metrics != null) {
+            contentOctets += chunk.remaining();
+        }
         if (contentSinceProgress >= PROGRESS_OCTETS) {
             contentSinceProgress = 0;
             lastProgress = t.now();
@@ -325,6 +376,12 @@ final class Connection implements SessionOutput, SessionContext {
 
     @Override
     public void discardContent() {
+        if (metrics != null) {
+            // Dropped: past the size limit (the 552 comes at the end of the data), bare line
+            // endings, a reset, a timeout, a lost connection. Kept for the refusal, if one comes.
+            discarded += contentOctets;
+            contentOctets = 0;
+        }
         delivery.discard();
     }
 
@@ -349,6 +406,7 @@ final class Connection implements SessionOutput, SessionContext {
         while (true) {
             if (phase != ConnectionPhase.CLOSED && t.shuttingDown() && isIdle()) {
                 log.debug("[{}] closing for shutdown", id);
+                ending = ServerMetrics.Outcome.SHUTDOWN;
                 session.terminate(Reply.SHUTTING_DOWN);
             }
             // Before the reply that ends a transaction leaves: a client that reads it may act on
@@ -474,6 +532,9 @@ final class Connection implements SessionOutput, SessionContext {
         if (tap != null) {
             tap.tlsStarted(tlsSession);
         }
+        if (metrics != null) {
+            metrics.handshake(true);
+        }
         if (phase.settingUpTls()) {
             phase = ConnectionPhase.OPEN;
         }
@@ -488,6 +549,9 @@ final class Connection implements SessionOutput, SessionContext {
 
     private void tlsFailed(Exception e) {
         log.debug("[{}] TLS failed: {}", id, Printable.of(e.getMessage()));
+        if (metrics != null) {
+            metrics.handshake(false);
+        }
         if (sessionStarted && session.state() == SessionState.TLS) {
             session.tlsStarted(false);
         }
@@ -532,6 +596,9 @@ final class Connection implements SessionOutput, SessionContext {
         hooks.closed();
         if (tap != null) {
             tap.closed();
+        }
+        if (metrics != null) {
+            metrics.closed(ending != null ? ending : ServerMetrics.Outcome.of(why, lastReply));
         }
     }
 

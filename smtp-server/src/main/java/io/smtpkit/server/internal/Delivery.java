@@ -96,6 +96,9 @@ final class Delivery {
             });
         } else {
             log.warn("[{}] cannot spool message: the executor refused the writes", id);
+            if (loop.settings().metrics != null && context instanceof Connection connection) {
+                connection.messageEnded(false);
+            }
             session.resume(STORAGE_FAILED);
         }
     }
@@ -109,6 +112,9 @@ final class Delivery {
             header = ReceivedHeader.build(view, client, loop.traceId(context.id(), messages), m.envelope(), ZonedDateTime.now());
         }
         Spool.Finished finished = spool().finish(header);
+        if (finished instanceof Spool.OnFile && loop.settings().metrics != null) {
+            loop.settings().metrics.spooledToFile();
+        }
         log.debug("[{}] message {} of {} octets from {} to {} recipient(s){}", context.id(), messages, m.size(),
                 Printable.of(m.envelope().reversePath()), m.envelope().recipients().size(),
                 finished instanceof Spool.OnFile ? ", spooled" : "");

@@ -61,6 +61,9 @@ public final class EventLoops {
         this.config = config.build();
         this.hooks = new Hooks(settings.handler);
         this.limits = new SharedLimits(settings);
+        if (settings.metrics != null) {
+            settings.metrics.watch(limits);
+        }
         if (settings.sslContext != null) {
             // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
             List<String> supported = Arrays.asList(settings.sslContext.getSupportedSSLParameters().getProtocols());

@@ -184,10 +184,13 @@ final class HookDispatcher {
         waiting = true;
         state.getAndUpdate(s -> s | HOOK_OUT);
         String name = hookName(decision);
+        ServerMetrics metrics = t.settings().metrics;
+        ServerMetrics.Hook timed = metrics == null ? null : ServerMetrics.Hook.of(decision);
         try {
             where.execute(() -> {
                 T reply;
                 enter();
+                long started = timed == null ? 0 : System.nanoTime();
                 try {
                     reply = hook.call();
                 } catch (Throwable e) {
@@ -198,6 +201,9 @@ final class HookDispatcher {
                         throw (Error) e;
                     }
                 } finally {
+                    if (timed != null) {
+                        metrics.handled(timed, System.nanoTime() - started);
+                    }
                     leave();
                     hookReturned();
                 }

@@ -53,6 +53,8 @@ public final class ServerSettings {
         public Duration shutdownTimeout = Duration.ofSeconds(30);
         public Consumer<? super Throwable> onFatalError = Transport::exitProcess;
         public ConnectionTap tap;
+        /** Null unless a meter registry was given. */
+        public ServerMetrics metrics;
         /** Event loops, each a thread with its own selector. */
         public int loops = Runtime.getRuntime().availableProcessors();
     }
@@ -77,6 +79,8 @@ public final class ServerSettings {
     final Consumer<? super Throwable> onFatalError;
     /** {@code null} when no tap was registered. */
     final ConnectionTap tap;
+    /** {@code null} when no meter registry was given: every call site checks. */
+    final ServerMetrics metrics;
     final int loops;
     /** How AUTH is rationed; used only with an authenticator. */
     final AuthLimits authLimits;
@@ -102,6 +106,7 @@ public final class ServerSettings {
         shutdownTimeout = d.shutdownTimeout;
         onFatalError = d.onFatalError;
         tap = d.tap;
+        metrics = d.metrics;
         loops = d.loops;
         authLimits = new AuthLimits(d.authFailureDelay, d.maxConcurrentAuthPerClient, d.maxAuthFailuresPerClient,
                 d.authenticatorThreads);

@@ -16,6 +16,8 @@ final class SharedLimits {
 
     /** Why {@link #admit} refused a connection over the global limit (its reply differs). */
     static final String GLOBAL_LIMIT = "too many connections";
+    static final String PER_CLIENT_LIMIT = "too many connections from this client";
+    static final String RATE_LIMIT = "too many new connections from this client in the last minute";
 
     private final int maxConnections;
     private final int maxConnectionsPerClient;
@@ -52,9 +54,9 @@ final class SharedLimits {
         if (maxConnections > 0 && open.get() >= maxConnections) {
             return GLOBAL_LIMIT;
         } else if (maxConnectionsPerClient > 0 && perClient.getOrDefault(client, 0) >= maxConnectionsPerClient) {
-            return "too many connections from this client";
+            return PER_CLIENT_LIMIT;
         } else if (!connectionRate.tryAcquire(client, now)) {
-            return "too many new connections from this client in the last minute";
+            return RATE_LIMIT;
         }
         perClient.merge(client, 1, Integer::sum);
         open.incrementAndGet();

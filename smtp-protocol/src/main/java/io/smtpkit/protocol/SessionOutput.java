@@ -17,8 +17,8 @@ import java.nio.ByteBuffer;
 public interface SessionOutput {
 
     /**
-     * Reply bytes to send, CRLF-terminated, possibly several replies at once. The array is
-     * the caller's to keep. A transport should gather what one {@code receive} call produced and
+     * Reply bytes to send, CRLF-terminated, possibly several replies at once. The array may be
+     * kept but never changed: the encoding of a constant reply is shared by every session. A transport should gather what one {@code receive} call produced and
      * write it once, so each reply (a multi-line EHLO too) leaves in one write.
      */
     void send(byte[] reply);

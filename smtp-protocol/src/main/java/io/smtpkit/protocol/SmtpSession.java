@@ -4,6 +4,7 @@ import static io.smtpkit.protocol.internal.Replies.*;
 
 import io.smtpkit.protocol.internal.Ascii;
 import io.smtpkit.protocol.internal.CommandText;
+import io.smtpkit.protocol.internal.EncodedReplies;
 import io.smtpkit.protocol.internal.LineReader;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -232,9 +233,20 @@ public final class SmtpSession implements SessionInfo {
         awaiting = null;
         onAnswer = null;
         tx.messageDecided(replies);
-        if (state != SessionState.CLOSED && replies.stream().anyMatch(r -> r != null && r.code() == 421)) {
+        if (state != SessionState.CLOSED && anyClosing(replies)) {
             close(); // RFC 5321 §3.8
         }
+    }
+
+    /** A loop, not a stream: this runs for every message. */
+    private static boolean anyClosing(List<Reply> replies) {
+        for (int i = 0; i < replies.size(); i++) {
+            Reply r = replies.get(i);
+            if (r != null && r.code() == 421) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -503,7 +515,7 @@ public final class SmtpSession implements SessionInfo {
     }
 
     void send(Reply reply) {
-        out.send(reply.encode(hello.enhancedCodes()));
+        out.send(EncodedReplies.of(reply, hello.enhancedCodes()));
     }
 
     /**

@@ -8,6 +8,8 @@ final class Bytes {
 
     private byte[] data;
     private int length;
+    /** The one view over {@code data}, so a flush per reply batch allocates nothing; re-made when data grows. */
+    private ByteBuffer view;
 
     Bytes(int initialCapacity) {
         data = new byte[initialCapacity];
@@ -40,7 +42,11 @@ final class Bytes {
 
     /** A buffer over the content, valid until the next change. */
     ByteBuffer buffer() {
-        return ByteBuffer.wrap(data, 0, length);
+        if (view == null || view.array() != data) {
+            view = ByteBuffer.wrap(data);
+        }
+        view.clear().limit(length);
+        return view;
     }
 
     /** A heap copy of what {@code in} has left, for keeping beyond the loop buffer it is in. */

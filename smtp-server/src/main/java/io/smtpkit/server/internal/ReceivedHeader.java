@@ -5,6 +5,7 @@ import io.smtpkit.protocol.SessionInfo;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -30,6 +31,11 @@ final class ReceivedHeader {
             DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
     private static final int MAX_FIELD = 255;
 
+    /** The last date written, reused within its second: formatting costs more than the rest of the header. */
+    private static volatile FormattedDate lastDate;
+
+    private record FormattedDate(long second, ZoneOffset offset, String text) {}
+
     private ReceivedHeader() {}
 
     /**
@@ -53,8 +59,18 @@ final class ReceivedHeader {
             // Only with one recipient: naming them all would disclose Bcc recipients to each other.
             h.append("\r\n\tfor <").append(sanitise(envelope.recipients().get(0).address())).append('>');
         }
-        h.append("; ").append(DATE.format(now)).append("\r\n");
+        h.append("; ").append(date(now)).append("\r\n");
         return h.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static String date(ZonedDateTime now) {
+        FormattedDate last = lastDate;
+        long second = now.toEpochSecond();
+        if (last == null || last.second() != second || !last.offset().equals(now.getOffset())) {
+            last = new FormattedDate(second, now.getOffset(), DATE.format(now));
+            lastDate = last;
+        }
+        return last.text();
     }
 
     /** RFC 5321 §4.1.3 address literal: {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]}. */

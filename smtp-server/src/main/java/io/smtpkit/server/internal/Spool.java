@@ -17,7 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Spool {
 
-    private static final int INITIAL = 4096;
+    /**
+     * The smallest first array. The first is otherwise as large as the first chunk, so the common
+     * small message (one chunk: the whole body in one read) takes one exact array, not 4 KiB.
+     */
+    private static final int INITIAL = 512;
     private static final int FILE_BUFFER = 64 * 1024;
     /** File buffers in flight per connection before it stops reading: 256 KiB. */
     private static final int MAX_IN_FLIGHT = 4;

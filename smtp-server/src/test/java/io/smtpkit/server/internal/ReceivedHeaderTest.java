@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -45,5 +46,17 @@ class ReceivedHeaderTest {
                 ZonedDateTime.of(2026, 12, 1, 13, 0, 0, 0, ZoneOffset.UTC));
         assertEquals("Received: from client.example ([192.0.2.1])\r\n\tby mx.example with " + with
                 + " id ID1; Tue, 1 Dec 2026 13:00:00 +0000\r\n", new String(header, StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void theDateIsReusedOnlyWithinItsSecondAndOffset() {
+        ZonedDateTime utc = ZonedDateTime.of(2026, 12, 1, 13, 0, 0, 100, ZoneOffset.UTC);
+        assertEquals("Tue, 1 Dec 2026 13:00:00 +0000", ReceivedHeader.date(utc));
+        assertEquals("Tue, 1 Dec 2026 13:00:00 +0000", ReceivedHeader.date(utc.plusNanos(999_999_000)));
+        assertEquals("Tue, 1 Dec 2026 13:00:01 +0000", ReceivedHeader.date(utc.plusSeconds(1)));
+        // the same instant in another zone is another text
+        assertEquals("Tue, 1 Dec 2026 14:00:01 +0100",
+                ReceivedHeader.date(utc.plusSeconds(1).withZoneSameInstant(ZoneOffset.ofHours(1))));
+        assertEquals("Tue, 1 Dec 2026 13:00:00 +0000", ReceivedHeader.date(utc));
     }
 }

@@ -242,6 +242,24 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void closeEndsSocketsStillWaitingForTheirHeaderAtOnce() throws Exception {
+        Seen seen = new Seen();
+        SmtpServer server = proxied(seen, ProxyProtocol.fromLoopback()).shutdownTimeout(Duration.ofSeconds(30)).build().start();
+        try (SmtpClient client = SmtpClient.connect(server)) {
+            client.send(V1_CLIENT.substring(0, 20));
+            Eventually.await(() -> server.connectionCount() == 1, Duration.ofSeconds(10), "the socket counted");
+            long start = System.nanoTime();
+            server.close();
+            // no session and nothing in flight: not held for the shutdown timeout, and nothing said
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "close waited for the header");
+            assertTrue(client.closedByServer());
+            assertEquals(0, server.connectionCount());
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
     void aPlainListenerNeverReadsAHeader() throws Exception {
         Seen seen = new Seen();
         try (SmtpServer server = SmtpServer.builder().listen(LOOPBACK).listen(LOOPBACK, ProxyProtocol.fromLoopback())

@@ -324,7 +324,7 @@ fi
 # --proxy-protocol, so clients bound to 127.0.0.9 must show up as 127.0.0.9 on both, not as HAProxy.
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 if start_server node1 -c maildir -o "dir=$WORK/node1-mail" --proxy-protocol && NODE1_PORT=$PORT \
-    && start_server node2 -c maildir -o "dir=$WORK/node2-mail" --proxy-protocol && NODE2_PORT=$PORT; then
+    && start_server node2 -c maildir -o "dir=$WORK/node2-mail" --proxy-protocol -v && NODE2_PORT=$PORT; then
   HA_PORT=$(free_port)
   mkdir -p "$WORK/haproxy"
   cat >"$WORK/haproxy/haproxy.cfg" <<CFG
@@ -340,8 +340,9 @@ frontend mx
     default_backend nodes
 backend nodes
     balance roundrobin
-    server node1 127.0.0.1:$NODE1_PORT send-proxy-v2
-    server node2 127.0.0.1:$NODE2_PORT send-proxy-v2
+    # health checks that send a v2 LOCAL header (check-send-proxy), as a real MX setup would
+    server node1 127.0.0.1:$NODE1_PORT send-proxy-v2 check check-send-proxy inter 500ms
+    server node2 127.0.0.1:$NODE2_PORT send-proxy-v2 check check-send-proxy inter 500ms
 CFG
   # In the foreground (-db), so that its PID is ours to stop in cleanup like the servers'.
   "$HAPROXY" -db -f "$WORK/haproxy/haproxy.cfg" >"$WORK/haproxy/haproxy.log" 2>&1 </dev/null &
@@ -371,6 +372,14 @@ PY
     done
     [ "$wrong" -eq 0 ] && [ $((n1 + n2)) -gt 0 ] && pass "both nodes' Received headers show 127.0.0.9, not haproxy" \
       || fail "$wrong message(s) not received from [127.0.0.9]"
+    # Every health check and relayed connection had a header the nodes took (LOCAL included).
+    wait_for "$WORK/node2.err" "LOCAL or UNKNOWN, the real endpoints" \
+      && pass "node2 (-v) took haproxy's health checks as v2 LOCAL headers" || fail "node2 logged no LOCAL health check"
+    if ! grep -q "without a greeting\|not a trusted balancer" "$WORK/node1.err" "$WORK/node2.err"; then
+      pass "no header from haproxy was refused, its LOCAL health checks included"
+    else
+      fail "a node refused a header from haproxy"; grep -h "without a greeting" "$WORK/node1.err" "$WORK/node2.err" | sed 's/^/    | /'
+    fi
   else
     fail "haproxy did not listen on 127.0.0.1:$HA_PORT"; sed 's/^/    | /' "$WORK/haproxy/haproxy.log" | tail -n 20
   fi

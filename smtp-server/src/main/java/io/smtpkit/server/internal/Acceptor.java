@@ -62,7 +62,8 @@ final class Acceptor {
             channel.register(selector, SelectionKey.OP_ACCEPT, new Listener(channel, tls, proxy));
         } catch (IOException e) {
             channel.close();
-            throw new IOException("cannot listen on " + describe(address) + (tls ? " (TLS)" : "") + (proxy != null ? " (PROXY protocol)" : "") + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + describe(address) + (tls ? " (TLS)" : "")
+                    + (proxy != null ? " (PROXY protocol)" : "") + ": " + e.getMessage(), e);
         }
         listeners.add(channel);
         bound.add((InetSocketAddress) channel.getLocalAddress());

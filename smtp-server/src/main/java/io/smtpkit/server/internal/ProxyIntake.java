@@ -79,7 +79,11 @@ final class ProxyIntake {
         try {
             InetSocketAddress local = header.status() == ProxyHeader.Status.PROXIED
                     ? header.destination() : (InetSocketAddress) channel.getLocalAddress();
-            Transport.log.debug("PROXY header from {}: client {}", Acceptor.describe(peer), Acceptor.describe(remote));
+            if (header.status() == ProxyHeader.Status.PROXIED) {
+                Transport.log.debug("PROXY header from {}: client {}", Acceptor.describe(peer), Acceptor.describe(remote));
+            } else {
+                Transport.log.debug("PROXY header from {}: LOCAL or UNKNOWN, the real endpoints", Acceptor.describe(peer));
+            }
             loop.identified(this, channel, remote, local, tls, early);
         } catch (IOException e) {
             Transport.log.debug("connection dropped after its PROXY header: {}", Printable.of(e));

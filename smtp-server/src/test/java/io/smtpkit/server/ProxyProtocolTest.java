@@ -292,6 +292,26 @@ class ProxyProtocolTest {
         }
     }
 
+    @Test
+    void aClientHelloInTheHeadersSegmentReachesTls() throws Exception {
+        Seen seen = new Seen();
+        javax.net.ssl.SSLEngine engine = TestSupport.trustAll().createSSLEngine("localhost", 465);
+        engine.setUseClientMode(true);
+        java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(java.nio.ByteBuffer.allocate(0), hello);
+        byte[] clientHello = java.util.Arrays.copyOf(hello.array(), hello.position());
+        try (SmtpServer server = SmtpServer.builder().tls(TestSupport.serverTls())
+                .listenTls(LOOPBACK, ProxyProtocol.fromLoopback()).handler(seen).shutdownTimeout(Duration.ofSeconds(5))
+                .build().start();
+                SmtpClient client = SmtpClient.connect(server)) {
+            // as a balancer may send them: header and the client's first TLS record in one segment
+            client.send(concat(v2(0x21, 0x11, new byte[12]), clientHello));
+            client.socket().setSoTimeout(10_000);
+            int first = client.socket().getInputStream().read();
+            assertEquals(0x16, first, "a TLS handshake record (the ServerHello) answers the hello");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
 
     /** A proxied connection from {@code client}, whose first reply must have {@code code}. */

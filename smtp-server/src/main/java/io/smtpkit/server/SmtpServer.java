@@ -266,8 +266,9 @@ public final class SmtpServer implements AutoCloseable {
          * The most simultaneous connections from one client: an IPv4 address, or an IPv6 /64
          * (one host is often given a whole /64). More are answered {@code 421 4.7.0} and closed,
          * so that one client cannot take every place of {@link #maxConnections(int)}. Default 50,
-         * Postfix's {@code smtpd_client_connection_count_limit}; 0 for no limit. Behind a proxy
-         * or NAT all clients share one address: raise it, or turn it off.
+         * Postfix's {@code smtpd_client_connection_count_limit}; 0 for no limit. Behind NAT all
+         * clients share one address: raise it, or turn it off; behind a TCP load balancer, have it
+         * name each client ({@link #listen(InetSocketAddress, ProxyProtocol)}), which is then counted instead.
          */
         public Builder maxConnectionsPerClient(int connections) {
             s.maxConnectionsPerClient = requireNotNegative(connections, "maxConnectionsPerClient");

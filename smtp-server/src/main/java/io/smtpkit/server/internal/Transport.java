@@ -397,7 +397,7 @@ public final class Transport implements Loop {
      * the per-client limits, then serves it as if it had connected itself, {@code early} its first octets.
      */
     void identified(ProxyIntake intake, SocketChannel channel, InetSocketAddress remote, InetSocketAddress local,
-            boolean tls, ByteBuffer early) throws IOException {
+            boolean tls, ByteBuffer early) {
         intakes.remove(intake);
         Object client = ClientKeys.of(remote.getAddress());
         String refusal = limits.identify(client, now);
@@ -436,7 +436,7 @@ public final class Transport implements Loop {
     }
 
     private void serve(SocketChannel channel, InetSocketAddress remote, InetSocketAddress local, Object client, boolean tls,
-            ByteBuffer early) throws IOException {
+            ByteBuffer early) {
         String id = group.nextConnectionId();
         Connection c;
         try {
@@ -447,7 +447,7 @@ public final class Transport implements Loop {
             limits.release(client);
             Acceptor.closeQuietly(channel);
             return;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             load.decrementAndGet();
             limits.release(client);
             throw e;

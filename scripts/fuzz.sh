@@ -34,6 +34,7 @@ TARGETS=(
   "smtp-protocol io.smtpkit.protocol.client.ClientSessionFuzzTest session 16384"
   "smtp-server io.smtpkit.server.FileAuthenticatorFuzzTest load 4096"
   "smtp-server io.smtpkit.server.PemTlsFuzzTest load 8192"
+  "smtp-server io.smtpkit.server.internal.ProxyHeaderFuzzTest parse 1024"
 )
 
 WORK=${FUZZ_WORK:-$(mktemp -d -t smtpkit-fuzz.XXXXXX)}

@@ -10,6 +10,7 @@
 # send_message, STARTTLS + login and SMTPUTF8; smtplib.LMTP against --lmtp, and --lmtp refused
 # on port 25; a 1000-message smtp-source burst into a Maildir; the relay (swaks → relay →
 # smtp-sink, its policy from 127.0.0.2; swaks → relay → aiosmtpd with STARTTLS required and AUTH);
+# HAProxy (send-proxy-v2, round robin) in front of two --proxy-protocol nodes, clients from 127.0.0.9;
 # the burst counted at --metrics' /metrics; examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
 # and its smtp-testkit tests run (scripts/spring-boot-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
@@ -326,6 +327,81 @@ if wait_port "$AIO_PORT" && start_server relay-tls -c relay -o "upstream=localho
   else
     fail "aiosmtpd did not store the relayed message"; sed 's/^/    | /' "$WORK/aiosmtpd.log" | tail -n 20
   fi
+fi
+
+# ---- 6b. behind HAProxy (issue #13): an MX balancing two nodes with send-proxy-v2; the nodes run
+# --proxy-protocol, so clients bound to 127.0.0.9 must show up as 127.0.0.9 on both, not as HAProxy.
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+if start_server node1 -c maildir -o "dir=$WORK/node1-mail" --proxy-protocol && NODE1_PORT=$PORT \
+    && start_server node2 -c maildir -o "dir=$WORK/node2-mail" --proxy-protocol -v && NODE2_PORT=$PORT; then
+  HA_PORT=$(free_port)
+  mkdir -p "$WORK/haproxy"
+  cat >"$WORK/haproxy/haproxy.cfg" <<CFG
+global
+    maxconn 200
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend mx
+    bind 127.0.0.1:$HA_PORT
+    default_backend nodes
+backend nodes
+    balance roundrobin
+    # health checks that send a v2 LOCAL header (check-send-proxy), as a real MX setup would
+    server node1 127.0.0.1:$NODE1_PORT send-proxy-v2 check check-send-proxy inter 500ms
+    server node2 127.0.0.1:$NODE2_PORT send-proxy-v2 check check-send-proxy inter 500ms
+CFG
+  # In the foreground (-db), so that its PID is ours to stop in cleanup like the servers'.
+  "$HAPROXY" -db -f "$WORK/haproxy/haproxy.cfg" >"$WORK/haproxy/haproxy.log" 2>&1 </dev/null &
+  SERVER_PIDS+=("$!")
+  if wait_port "$HA_PORT"; then
+    pass "haproxy $("$HAPROXY" -v | head -n 1 | cut -d' ' -f3) listens on 127.0.0.1:$HA_PORT"
+    for i in 1 2 3 4 5; do
+      check "swaks from 127.0.0.9 through haproxy ($i)" "${SWAKS[@]}" --server "127.0.0.1:$HA_PORT" \
+        --local-interface 127.0.0.9 --header "Subject: interop haproxy $i"
+    done
+    check "python smtplib from 127.0.0.9 through haproxy" python3 - "$HA_PORT" <<'PY'
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20, source_address=("127.0.0.9", 0)) as s:
+    assert not s.sendmail("py@example.org", ["bob@example.org"], b"Subject: interop haproxy 6\r\n\r\nvia haproxy\r\n")
+PY
+    n1=$(count_new "$WORK/node1-mail"); n2=$(count_new "$WORK/node2-mail")
+    if [ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && [ $((n1 + n2)) -eq 6 ]; then
+      pass "haproxy balanced the 6 messages over both nodes ($n1 and $n2)"
+    else
+      fail "nodes hold $n1 and $n2 messages, expected 6 spread over both"
+    fi
+    # The first Received header of every message names the original client, on both nodes.
+    wrong=0
+    for f in "$WORK"/node1-mail/new/* "$WORK"/node2-mail/new/*; do
+      [ -f "$f" ] || continue
+      grep -m 1 '^Received: from ' "$f" | grep -qF -- '([127.0.0.9])' || { wrong=$((wrong + 1)); grep -m 1 '^Received: ' "$f" | sed 's/^/    | /'; }
+    done
+    [ "$wrong" -eq 0 ] && [ $((n1 + n2)) -gt 0 ] && pass "both nodes' Received headers show 127.0.0.9, not haproxy" \
+      || fail "$wrong message(s) not received from [127.0.0.9]"
+    # Every health check and relayed connection had a header the nodes took (LOCAL included).
+    wait_for "$WORK/node2.err" "LOCAL or UNKNOWN, the real endpoints" \
+      && pass "node2 (-v) took haproxy's health checks as v2 LOCAL headers" || fail "node2 logged no LOCAL health check"
+    if ! grep -q "without a greeting\|not a trusted balancer" "$WORK/node1.err" "$WORK/node2.err"; then
+      pass "no header from haproxy was refused, its LOCAL health checks included"
+    else
+      fail "a node refused a header from haproxy"; grep -h "without a greeting" "$WORK/node1.err" "$WORK/node2.err" | sed 's/^/    | /'
+    fi
+  else
+    fail "haproxy did not listen on 127.0.0.1:$HA_PORT"; sed 's/^/    | /' "$WORK/haproxy/haproxy.log" | tail -n 20
+  fi
+  # Straight to a node, without a header: closed unanswered, and logged.
+  refused "a node closes a connection without a PROXY header, unanswered" 'closed without a greeting' python3 - "$NODE1_PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"EHLO direct.example\r\n")
+data = s.recv(100)
+sys.exit("closed without a greeting" if data == b"" else "answered: %r" % data)
+PY
+  wait_for "$WORK/node1.err" "without a greeting: not a PROXY protocol header" \
+    && pass "node1 logged the connection without a header" || fail "node1 did not log the connection without a header"
 fi
 
 # ---- 7. examples/plugin-example built by Maven: @AutoService's services file lists `headers`

@@ -132,6 +132,17 @@ final class CliOptions {
             description = "Also listen with implicit TLS (RFC 8314) on this port, on the host of the first listen address.")
     Integer tlsPort;
 
+    @Option(names = "--proxy-protocol",
+            description = "The listeners given (-l, LOCALHOST:PORT, --tls-port) are behind a TCP load balancer: every "
+                    + "connection must start with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy, send-proxy-v2), "
+                    + "naming the real client; without one it is closed unanswered.")
+    boolean proxyProtocol;
+
+    @Option(names = "--proxy-from", paramLabel = "CIDR", split = ",",
+            description = "The balancers trusted to send PROXY headers, numeric networks separated by commas; "
+                    + "connections from elsewhere are closed. Default: 127.0.0.1/32,::1/128.")
+    List<String> proxyFrom;
+
     @Option(names = "--auth-file", paramLabel = "FILE",
             description = "Offer AUTH PLAIN/LOGIN with the users in FILE (after STARTTLS unless --allow-insecure-auth).")
     Path authFile;

@@ -2,6 +2,7 @@ package io.smtpkit.cli;
 
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
+import io.smtpkit.server.ProxyProtocol;
 import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
 import java.io.IOException;
@@ -48,10 +49,21 @@ final class Launcher {
 
         SmtpServer.Builder builder = SmtpServer.builder().handler(handler);
         new ServerSettings(options).applyTo(builder);
-        listen.forEach(builder::listen);
+        ProxyProtocol proxy = proxyProtocol();
+        for (InetSocketAddress address : listen) {
+            if (proxy == null) {
+                builder.listen(address);
+            } else {
+                builder.listen(address, proxy);
+            }
+        }
         InetSocketAddress tlsAddress = options.tlsPort == null ? null : Addresses.withPort(listen.get(0), options.tlsPort);
         if (tlsAddress != null) {
-            builder.listenTls(tlsAddress);
+            if (proxy == null) {
+                builder.listenTls(tlsAddress);
+            } else {
+                builder.listenTls(tlsAddress, proxy);
+            }
         }
 
         InetSocketAddress metricsAddress = options.metrics == null ? null : Addresses.parse(options.metrics, "--metrics");
@@ -80,9 +92,24 @@ final class Launcher {
         }
         List<InetSocketAddress> bound = server.addresses();
         out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
-                + " (handler " + provider.name() + ")");
+                + " (handler " + provider.name() + ")" + (proxy == null ? "" : ", behind a PROXY protocol balancer"));
         out.flush();
         return Main.Started.running(server, pluginLoader, metrics);
+    }
+
+    /** {@code --proxy-protocol} and {@code --proxy-from}: null when the listeners face the clients. */
+    private ProxyProtocol proxyProtocol() throws UsageError {
+        if (!options.proxyProtocol) {
+            if (options.proxyFrom != null) {
+                throw new UsageError("--proxy-from needs --proxy-protocol");
+            }
+            return null;
+        }
+        try {
+            return options.proxyFrom == null ? ProxyProtocol.fromLoopback() : ProxyProtocol.from(options.proxyFrom);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--proxy-from: " + Main.oneLine(e.getMessage()));
+        }
     }
 
     private List<InetSocketAddress> listenAddresses() throws UsageError {

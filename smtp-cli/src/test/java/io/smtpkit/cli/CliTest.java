@@ -52,7 +52,7 @@ class CliTest {
                 "--tls-port", "--lmtp", "--auth-file", "--require-auth", "--allow-insecure-auth", "--auth-failure-delay",
                 "--max-auth-per-client", "--max-auth-failures", "--max-connections-per-client",
                 "--max-connection-rate", "--envelope-memory", "--buffer-memory", "--max-recipient-overshoot",
-                "--max-errors", "--plugins", "--loops",
+                "--max-errors", "--plugins", "--loops", "--proxy-protocol", "--proxy-from",
                 "--list-handlers", "-v, --verbose", "-q, --quiet", "-h, --help", "-V, --version", "-n ")) {
             assertTrue(result.out().contains(option), () -> "help mentions " + option + ":\n" + result.out());
         }
@@ -120,6 +120,9 @@ class CliTest {
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--loops", "0"), "--loops"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--loops", "-1"), "--loops"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--loops", "many"), "--loops"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--proxy-from", "10.0.0.0/8"), "--proxy-protocol"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--proxy-protocol", "--proxy-from", "10.0.0.0/33"), "--proxy-from"),
+                Arguments.of(List.of("-l", "127.0.0.1:0", "--proxy-protocol", "--proxy-from", "balancer.example"), "--proxy-from"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-recipients", "-1"), "--max-recipients"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connections-per-client", "-1"), "--max-connections-per-client"),
                 Arguments.of(List.of("-l", "127.0.0.1:0", "--max-connection-rate", "-1"), "--max-connection-rate"),
@@ -397,6 +400,27 @@ class CliTest {
             try (SmtpClient second = SmtpClient.connect(serving.address())) {
                 assertTrue(second.reply().startsWith("421 4.7.0"));
             }
+        }
+    }
+
+    @Test
+    void proxyProtocolListenersTakeTheClientFromTheHeader() throws Exception {
+        Path dir = temp.resolve("maildir");
+        CliHarness.Serving serving = cli.serve("-l", "127.0.0.1:0", "-c", "maildir", "-o", "dir=" + dir, "--proxy-protocol");
+        try (SmtpClient c = SmtpClient.connect(serving.address())) {
+            c.send("PROXY TCP4 192.0.2.44 127.0.0.1 40000 25\r\n");
+            assertTrue(c.reply().startsWith("220"));
+            assertTrue(c.command("EHLO proxied.example").startsWith("250"));
+            assertTrue(c.sendMail("a@example.org", "b@example.org", "Subject: t\r\n\r\nproxied").startsWith("250"));
+        }
+        try (Stream<Path> files = Files.list(dir.resolve("new"))) {
+            Path file = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+            assertTrue(Files.readString(file).contains("\nReceived: from proxied.example ([192.0.2.44])"), Files.readString(file));
+        }
+        // the balancer allowed is not this host: closed without a greeting
+        CliHarness.Serving elsewhere = cli.serve("-l", "127.0.0.1:0", "-c", "sink", "--proxy-protocol", "--proxy-from", "10.0.0.0/8,::1");
+        try (SmtpClient c = SmtpClient.connect(elsewhere.address())) {
+            assertTrue(c.closedByServer());
         }
     }
 

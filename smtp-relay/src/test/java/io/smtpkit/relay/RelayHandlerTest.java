@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.ProxyProtocol;
 import io.smtpkit.server.SmtpServer;
 import io.smtpkit.server.testsupport.SmtpClient;
 import java.io.ByteArrayOutputStream;
@@ -303,6 +304,32 @@ class RelayHandlerTest {
         SmtpClient trusted = client(relay, "127.0.0.1");
         trusted.command("MAIL FROM:<alice@example.org>");
         assertTrue(trusted.command("RCPT TO:<anyone@elsewhere.test>").startsWith("250"));
+    }
+
+    @Test
+    void behindAProxyProtocolBalancerNetworksJudgeTheOriginalClient() throws Exception {
+        SmtpServer up = upstream(c -> c);
+        SmtpServer relay = relay(c -> c, b -> b.listen(new InetSocketAddress("127.0.0.1", 0), ProxyProtocol.fromLoopback()),
+                "upstream=" + Upstreams.hostPort(up), "networks=192.0.2.0/24");
+        InetSocketAddress proxied = relay.addresses().get(1);
+        // the balancer (127.0.0.1) is not in networks=, the client it names is
+        SmtpClient inside = proxiedClient(proxied, "192.0.2.7");
+        inside.command("MAIL FROM:<alice@example.org>");
+        assertTrue(inside.command("RCPT TO:<anyone@elsewhere.test>").startsWith("250"));
+        SmtpClient outside = proxiedClient(proxied, "203.0.113.7");
+        outside.command("MAIL FROM:<alice@example.org>");
+        assertEquals("554 5.7.1 Relay access denied", outside.command("RCPT TO:<anyone@elsewhere.test>"));
+        // and 127.0.0.1 itself, straight to the plain listener, is a stranger too
+        SmtpClient direct = client(relay);
+        direct.command("MAIL FROM:<alice@example.org>");
+        assertEquals("554 5.7.1 Relay access denied", direct.command("RCPT TO:<anyone@elsewhere.test>"));
+    }
+
+    private SmtpClient proxiedClient(InetSocketAddress listener, String client) throws IOException {
+        SmtpClient c = SmtpClient.connect(listener);
+        closing.add(c);
+        c.send("PROXY TCP4 " + client + " 127.0.0.1 40000 25\r\n");
+        return Upstreams.greet(c);
     }
 
     @Test

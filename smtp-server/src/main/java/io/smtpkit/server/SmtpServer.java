@@ -67,7 +67,10 @@ public final class SmtpServer implements AutoCloseable {
         return this;
     }
 
-    /** The addresses actually bound, plain ones first, then implicit-TLS ones; real ports even when 0 was asked. */
+    /**
+     * The addresses actually bound, plain ones first, then implicit-TLS ones, then those {@linkplain
+     * Builder#listen(InetSocketAddress, ProxyProtocol) behind a load balancer}; real ports even when 0 was asked.
+     */
     public List<InetSocketAddress> addresses() {
         List<InetSocketAddress> bound = transport.addresses();
         if (bound.isEmpty()) {
@@ -113,6 +116,29 @@ public final class SmtpServer implements AutoCloseable {
         /** Adds an implicit-TLS listener (RFC 8314, port 465 style); needs {@link #tls(SSLContext)}. */
         public Builder listenTls(InetSocketAddress address) {
             s.tlsAddresses.add(Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /**
+         * Adds a plain SMTP listener behind a TCP load balancer: each connection must begin with
+         * a PROXY protocol header (v1 or v2) from one of {@code proxy}'s trusted networks, and is
+         * then served as if the original client had connected; see {@link ProxyProtocol}. The other
+         * listeners never read a header. Bound after the listeners without one.
+         */
+        public Builder listen(InetSocketAddress address, ProxyProtocol proxy) {
+            s.proxiedListeners.add(new ServerSettings.ProxiedListener(Objects.requireNonNull(address, "address"), false,
+                    Objects.requireNonNull(proxy, "proxy")));
+            return this;
+        }
+
+        /**
+         * Adds an implicit-TLS listener behind a TCP load balancer: the PROXY protocol header
+         * comes first, then the TLS handshake; needs {@link #tls(SSLContext)}. See
+         * {@link #listen(InetSocketAddress, ProxyProtocol)}.
+         */
+        public Builder listenTls(InetSocketAddress address, ProxyProtocol proxy) {
+            s.proxiedListeners.add(new ServerSettings.ProxiedListener(Objects.requireNonNull(address, "address"), true,
+                    Objects.requireNonNull(proxy, "proxy")));
             return this;
         }
 
@@ -242,8 +268,9 @@ public final class SmtpServer implements AutoCloseable {
          * The most simultaneous connections from one client: an IPv4 address, or an IPv6 /64
          * (one host is often given a whole /64). More are answered {@code 421 4.7.0} and closed,
          * so that one client cannot take every place of {@link #maxConnections(int)}. Default 50,
-         * Postfix's {@code smtpd_client_connection_count_limit}; 0 for no limit. Behind a proxy
-         * or NAT all clients share one address: raise it, or turn it off.
+         * Postfix's {@code smtpd_client_connection_count_limit}; 0 for no limit. Behind NAT all
+         * clients share one address: raise it, or turn it off; behind a TCP load balancer, have it
+         * name each client ({@link #listen(InetSocketAddress, ProxyProtocol)}), which is then counted instead.
          */
         public Builder maxConnectionsPerClient(int connections) {
             s.maxConnectionsPerClient = requireNotNegative(connections, "maxConnectionsPerClient");
@@ -371,7 +398,8 @@ public final class SmtpServer implements AutoCloseable {
             if (s.handler == null) {
                 throw new IllegalStateException("a handler is required");
             }
-            if (!s.tlsAddresses.isEmpty() && s.sslContext == null) {
+            if ((!s.tlsAddresses.isEmpty() || s.proxiedListeners.stream().anyMatch(ServerSettings.ProxiedListener::tls))
+                    && s.sslContext == null) {
                 throw new IllegalStateException("an implicit-TLS listener needs tls(SSLContext)");
             }
             if (s.metrics != null) {

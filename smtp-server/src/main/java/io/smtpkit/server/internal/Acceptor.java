@@ -1,6 +1,7 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.server.ProxyProtocol;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -27,7 +28,7 @@ final class Acceptor {
     /** Connections accepted per wake-up, so a connect flood cannot starve the clients already in. */
     private static final int ACCEPTS_PER_WAKEUP = 256;
     private static final byte[] TOO_MANY_CONNECTIONS = Reply.TOO_MANY_CONNECTIONS.encode(true);
-    private static final byte[] TOO_MANY_FROM_CLIENT =
+    static final byte[] TOO_MANY_FROM_CLIENT =
             Reply.of(421, "4.7.0", "Error: too many connections from your address, try again later").encode(true);
     private static final byte[] SHUTTING_DOWN = Reply.SHUTTING_DOWN.encode(true);
 
@@ -37,8 +38,11 @@ final class Acceptor {
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final List<SelectionKey> paused = new ArrayList<>();
 
-    /** A listening socket and whether its clients speak TLS from the first octet (RFC 8314). */
-    record Listener(ServerSocketChannel channel, boolean tls) {}
+    /**
+     * A listening socket, whether its clients speak TLS from the first octet (RFC 8314), and
+     * whether a PROXY protocol header comes before everything ({@code proxy} null if not).
+     */
+    record Listener(ServerSocketChannel channel, boolean tls, ProxyProtocol proxy) {}
 
     Acceptor(Selector selector, SharedLimits limits) {
         this.selector = selector;
@@ -46,15 +50,20 @@ final class Acceptor {
     }
 
     void bind(InetSocketAddress address, boolean tls) throws IOException {
+        bind(address, tls, null);
+    }
+
+    void bind(InetSocketAddress address, boolean tls, ProxyProtocol proxy) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             channel.bind(address, 1024);
             channel.configureBlocking(false);
-            channel.register(selector, SelectionKey.OP_ACCEPT, new Listener(channel, tls));
+            channel.register(selector, SelectionKey.OP_ACCEPT, new Listener(channel, tls, proxy));
         } catch (IOException e) {
             channel.close();
-            throw new IOException("cannot listen on " + describe(address) + (tls ? " (TLS)" : "") + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + describe(address) + (tls ? " (TLS)" : "")
+                    + (proxy != null ? " (PROXY protocol)" : "") + ": " + e.getMessage(), e);
         }
         listeners.add(channel);
         bound.add((InetSocketAddress) channel.getLocalAddress());
@@ -92,7 +101,7 @@ final class Acceptor {
                 return;
             }
             try {
-                admit(channel, listener.tls, loop);
+                admit(channel, listener, loop);
             } catch (IOException e) {
                 Transport.log.debug("connection dropped while accepting: {}", Printable.of(e));
                 closeQuietly(channel);
@@ -100,9 +109,18 @@ final class Acceptor {
         }
     }
 
-    private void admit(SocketChannel channel, boolean tls, Transport loop) throws IOException {
+    private void admit(SocketChannel channel, Listener listener, Transport loop) throws IOException {
+        boolean tls = listener.tls;
         InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
-        Object client = ClientKeys.of(remote.getAddress());
+        if (listener.proxy != null && !listener.proxy.trusts(remote.getAddress())) {
+            Transport.log.warn("PROXY protocol listener {}: closed a connection from {}, not a trusted balancer",
+                    describe((InetSocketAddress) channel.getLocalAddress()), describe(remote));
+            channel.close();
+            return;
+        }
+        // Behind a balancer the client is known only once its header has arrived
+        // (ProxyIntake): until then the connection counts against the global limit alone.
+        Object client = listener.proxy != null ? SharedLimits.UNIDENTIFIED : ClientKeys.of(remote.getAddress());
         String refusal = loop.shuttingDown() ? "shutting down" : limits.admit(client, loop.now());
         channel.configureBlocking(false);
         if (refusal != null) {
@@ -128,7 +146,7 @@ final class Acceptor {
             limits.release(client);
             throw e;
         }
-        loop.handOff(channel, remote, client, tls);
+        loop.handOff(channel, remote, client, tls, listener.proxy);
     }
 
     /** Best effort, as for any refusal: {@code 421} instead of the greeting (not on TLS), then close. */

@@ -82,6 +82,8 @@ final class Connection implements SessionOutput, SessionContext {
     private long discarded;
     /** With metrics: how the session ended, when the server ended it (a timeout, a shutdown). */
     private ServerMetrics.Outcome ending;
+    /** What the client sent in the same reads as its PROXY header, until the session or TLS begins; else null. */
+    private ByteBuffer early;
 
     Connection(Loop t, SocketChannel channel, String id, InetSocketAddress remote, InetSocketAddress local,
             boolean implicitTls, Object clientKey) {
@@ -123,6 +125,12 @@ final class Connection implements SessionOutput, SessionContext {
         begin();
     }
 
+    /** {@link #open()} for a connection whose PROXY header came with {@code early}, the client's first octets. */
+    void open(ByteBuffer early) {
+        this.early = early;
+        open();
+    }
+
     private void begin() {
         if (phase == ConnectionPhase.CLOSED) {
             return;
@@ -134,6 +142,15 @@ final class Connection implements SessionOutput, SessionContext {
             sessionStarted = true;
             session.start();
             dispatch();
+        }
+        if (early != null && phase != ConnectionPhase.CLOSED) {
+            ByteBuffer first = early;
+            early = null;
+            if (tls == null) {
+                inbox.feed(first, false);
+            } else {
+                tls.unwrap(first, false);
+            }
         }
         afterEvent();
     }

@@ -116,6 +116,9 @@ public final class EventLoops {
             for (InetSocketAddress address : settings.tlsAddresses) {
                 acceptor.bind(address, true);
             }
+            for (ServerSettings.ProxiedListener listener : settings.proxiedListeners) {
+                acceptor.bind(listener.address(), listener.tls(), listener.proxy());
+            }
         } catch (IOException e) {
             for (Transport loop : loops) {
                 loop.closeUnstarted();

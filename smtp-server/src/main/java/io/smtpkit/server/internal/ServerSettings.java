@@ -3,6 +3,7 @@ package io.smtpkit.server.internal;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.Authenticator;
 import io.smtpkit.server.ConnectionTap;
+import io.smtpkit.server.ProxyProtocol;
 import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
 import java.net.InetSocketAddress;
@@ -28,6 +29,8 @@ public final class ServerSettings {
     public static final class Draft {
         public final List<InetSocketAddress> addresses = new ArrayList<>();
         public final List<InetSocketAddress> tlsAddresses = new ArrayList<>();
+        /** Listeners that read a PROXY protocol header first, bound after the others in the order given. */
+        public final List<ProxiedListener> proxiedListeners = new ArrayList<>();
         public SessionConfig config = SessionConfig.builder().build();
         public SmtpHandler handler;
         public SSLContext sslContext;
@@ -59,8 +62,12 @@ public final class ServerSettings {
         public int loops = Runtime.getRuntime().availableProcessors();
     }
 
+    /** A listener whose connections begin with a PROXY protocol header (plain or implicit TLS after it). Not API. */
+    public record ProxiedListener(InetSocketAddress address, boolean tls, ProxyProtocol proxy) {}
+
     final List<InetSocketAddress> addresses;
     final List<InetSocketAddress> tlsAddresses;
+    final List<ProxiedListener> proxiedListeners;
     final SessionConfig config;
     final SmtpHandler handler;
     final SSLContext sslContext;
@@ -87,8 +94,10 @@ public final class ServerSettings {
 
     /** @param fallback where to listen when the draft names no address at all */
     public ServerSettings(Draft d, InetSocketAddress fallback) {
-        addresses = d.addresses.isEmpty() && d.tlsAddresses.isEmpty() ? List.of(fallback) : List.copyOf(d.addresses);
+        addresses = d.addresses.isEmpty() && d.tlsAddresses.isEmpty() && d.proxiedListeners.isEmpty()
+                ? List.of(fallback) : List.copyOf(d.addresses);
         tlsAddresses = List.copyOf(d.tlsAddresses);
+        proxiedListeners = List.copyOf(d.proxiedListeners);
         config = d.config;
         handler = d.handler;
         sslContext = d.sslContext;

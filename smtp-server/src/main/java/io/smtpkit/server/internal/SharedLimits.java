@@ -19,6 +19,19 @@ final class SharedLimits {
     static final String PER_CLIENT_LIMIT = "too many connections from this client";
     static final String RATE_LIMIT = "too many new connections from this client in the last minute";
 
+    /**
+     * The client of a connection on a PROXY protocol listener until its header names the real
+     * one: {@link #admit} counts it in the global limit only (the balancer's address must not use
+     * up a per-client limit meant for the clients behind it), and {@link #identify} then counts the
+     * real client. Never a key of the per-client counts, so {@link #release} of it only uncounts the connection.
+     */
+    static final Object UNIDENTIFIED = new Object() {
+        @Override
+        public String toString() {
+            return "a client not yet identified by its PROXY header";
+        }
+    };
+
     private final int maxConnections;
     private final int maxConnectionsPerClient;
     private final long envelopeMemory;
@@ -53,13 +66,33 @@ final class SharedLimits {
     synchronized String admit(Object client, long now) {
         if (maxConnections > 0 && open.get() >= maxConnections) {
             return GLOBAL_LIMIT;
-        } else if (maxConnectionsPerClient > 0 && perClient.getOrDefault(client, 0) >= maxConnectionsPerClient) {
+        } else if (client == UNIDENTIFIED) {
+            open.incrementAndGet();
+            return null;
+        }
+        String refusal = admitClient(client, now);
+        if (refusal == null) {
+            open.incrementAndGet();
+        }
+        return refusal;
+    }
+
+    /**
+     * A connection {@link #admit}ted as {@link #UNIDENTIFIED} turns out to be from {@code
+     * client}: counts it against that client's limits, as {@link #admit} would have, or says why
+     * it is refused (and it stays {@code UNIDENTIFIED}, for {@link #release}).
+     */
+    synchronized String identify(Object client, long now) {
+        return admitClient(client, now);
+    }
+
+    private String admitClient(Object client, long now) {
+        if (maxConnectionsPerClient > 0 && perClient.getOrDefault(client, 0) >= maxConnectionsPerClient) {
             return PER_CLIENT_LIMIT;
         } else if (!connectionRate.tryAcquire(client, now)) {
             return RATE_LIMIT;
         }
         perClient.merge(client, 1, Integer::sum);
-        open.incrementAndGet();
         return null;
     }
 

@@ -1,6 +1,7 @@
 package io.smtpkit.server.internal;
 
 import io.smtpkit.protocol.SessionConfig;
+import io.smtpkit.server.ProxyProtocol;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -54,6 +55,8 @@ public final class Transport implements Loop {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private long timerSeq;
     private final Set<Connection> connections = new HashSet<>();
+    /** Sockets on PROXY protocol listeners whose header has not arrived yet; {@link #load} counts them. */
+    private final Set<ProxyIntake> intakes = new HashSet<>();
     /**
      * Connections this loop serves or has been handed and not yet adopted: what the accepting
      * loop compares to pick the least loaded loop. Written by this loop and the accepting one.
@@ -185,6 +188,7 @@ public final class Transport implements Loop {
                     // the socket must still be closed below, whatever the connection's state
                 }
             }
+            abandonIntakes();
             if (acceptor != null) {
                 acceptor.close();
             }
@@ -247,6 +251,18 @@ public final class Transport implements Loop {
             acceptor.accept(listener, this);
             return;
         }
+        if (attachment instanceof ProxyIntake intake) {
+            try {
+                if (key.isValid() && key.isReadable()) {
+                    intake.onReadable();
+                }
+            } catch (RuntimeException | Error e) {
+                reserve.survive(e);
+                HeapReserve.safeLog("PROXY header intake failed", e);
+                intake.abandon();
+            }
+            return;
+        }
         Connection c = (Connection) attachment;
         try {
             if (!key.isValid()) {
@@ -303,14 +319,15 @@ public final class Transport implements Loop {
      * blocked in select, and registering a channel with it from here would wait for that select
      * to end: the socket goes through that loop's task queue instead and is registered there.
      */
-    void handOff(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls) throws IOException {
+    void handOff(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls, ProxyProtocol proxy)
+            throws IOException {
         Transport target = group.leastLoaded();
         target.load.incrementAndGet();
         if (target == this) {
-            adopt(channel, remote, client, tls);
+            adopt(channel, remote, client, tls, proxy);
             return;
         }
-        Handover handover = new Handover(target, channel, remote, client, tls);
+        Handover handover = new Handover(target, channel, remote, client, tls, proxy);
         target.execute(handover);
         // A loop that ended before it ran the task would never serve it: whoever takes the task
         // out of the queue first (that loop, or this check) is the one that deals with it.
@@ -320,12 +337,12 @@ public final class Transport implements Loop {
     }
 
     /** A socket on its way to the loop that will serve it. */
-    private record Handover(Transport target, SocketChannel channel, InetSocketAddress remote, Object client, boolean tls)
-            implements Runnable {
+    private record Handover(Transport target, SocketChannel channel, InetSocketAddress remote, Object client, boolean tls,
+            ProxyProtocol proxy) implements Runnable {
         @Override
         public void run() {
             try {
-                target.adopt(channel, remote, client, tls);
+                target.adopt(channel, remote, client, tls, proxy);
             } catch (IOException e) {
                 log.debug("connection dropped while accepting: {}", Printable.of(e));
                 Acceptor.closeQuietly(channel);
@@ -349,7 +366,8 @@ public final class Transport implements Loop {
     }
 
     /** Serves a socket handed to this loop; {@link #load} already counts it. */
-    private void adopt(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls) throws IOException {
+    private void adopt(SocketChannel channel, InetSocketAddress remote, Object client, boolean tls, ProxyProtocol proxy)
+            throws IOException {
         if (shuttingDown) {
             // Handed over just as this loop began to close: it is told what the acceptor would say.
             load.decrementAndGet();
@@ -357,17 +375,83 @@ public final class Transport implements Loop {
             Acceptor.refuseShuttingDown(channel, tls);
             return;
         }
+        if (proxy != null) {
+            ProxyIntake intake = new ProxyIntake(this, channel, remote, tls, proxy);
+            try {
+                intake.key = channel.register(selector, SelectionKey.OP_READ, intake);
+            } catch (ClosedChannelException e) {
+                load.decrementAndGet();
+                limits.release(client);
+                Acceptor.closeQuietly(channel);
+                return;
+            }
+            intakes.add(intake);
+            schedule(proxy.headerTimeout().toNanos(), intake::expire);
+            return;
+        }
+        serve(channel, remote, (InetSocketAddress) channel.getLocalAddress(), client, tls, null);
+    }
+
+    /**
+     * A PROXY header named the client ({@code remote}, connected to {@code local}): counts it in
+     * the per-client limits, then serves it as if it had connected itself, {@code early} its first octets.
+     */
+    void identified(ProxyIntake intake, SocketChannel channel, InetSocketAddress remote, InetSocketAddress local,
+            boolean tls, ByteBuffer early) {
+        intakes.remove(intake);
+        Object client = ClientKeys.of(remote.getAddress());
+        String refusal = limits.identify(client, now);
+        if (refusal != null) {
+            log.debug("refusing {} (by PROXY header): {}", Acceptor.describe(remote), refusal);
+            if (settings.metrics != null) {
+                settings.metrics.refused(refusal.equals(SharedLimits.RATE_LIMIT) ? ServerMetrics.Refusal.RATE
+                        : ServerMetrics.Refusal.PER_CLIENT);
+            }
+            load.decrementAndGet();
+            limits.release(SharedLimits.UNIDENTIFIED);
+            try {
+                if (!tls) {
+                    channel.write(ByteBuffer.wrap(Acceptor.TOO_MANY_FROM_CLIENT)); // as the acceptor would have
+                }
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            Acceptor.closeQuietly(channel);
+            return;
+        }
+        serve(channel, remote, local, client, tls, early);
+    }
+
+    /** A socket on a PROXY protocol listener closed before its header was complete: it is uncounted. */
+    void intakeEnded(ProxyIntake intake) {
+        if (intakes.remove(intake)) {
+            load.decrementAndGet();
+            limits.release(SharedLimits.UNIDENTIFIED);
+        }
+        if (shuttingDown && connections.isEmpty() && intakes.isEmpty()) {
+            drained.countDown();
+        }
+    }
+
+    private void abandonIntakes() {
+        for (ProxyIntake intake : new ArrayList<>(intakes)) {
+            intake.abandon();
+        }
+    }
+
+    private void serve(SocketChannel channel, InetSocketAddress remote, InetSocketAddress local, Object client, boolean tls,
+            ByteBuffer early) {
         String id = group.nextConnectionId();
         Connection c;
         try {
-            c = new Connection(this, channel, id, remote, (InetSocketAddress) channel.getLocalAddress(), tls, client);
+            c = new Connection(this, channel, id, remote, local, tls, client);
             c.key = channel.register(selector, 0, c);
         } catch (ClosedChannelException e) {
             load.decrementAndGet();
             limits.release(client);
             Acceptor.closeQuietly(channel);
             return;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             load.decrementAndGet();
             limits.release(client);
             throw e;
@@ -376,7 +460,11 @@ public final class Transport implements Loop {
         log.debug("[{}] connect from {} to {}{}", id, Acceptor.describe(remote), Acceptor.describe(c.localAddress()),
                 tls ? " (TLS)" : "");
         try {
-            c.open();
+            if (early == null) {
+                c.open();
+            } else {
+                c.open(early);
+            }
         } catch (RuntimeException | Error e) {
             // Thrown out of accept() it would end the event loop and with it the server.
             internalError(c, e);
@@ -399,6 +487,7 @@ public final class Transport implements Loop {
         if (acceptor != null) {
             acceptor.close();
         }
+        abandonIntakes(); // no session yet, nothing in flight: they go at once
         log.info("shutting down: {} connection(s) open", connections.size());
         for (Connection c : new ArrayList<>(connections)) {
             try {

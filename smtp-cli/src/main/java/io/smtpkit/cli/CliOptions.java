@@ -128,6 +128,11 @@ final class CliOptions {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key (unencrypted PKCS#8).")
     Path tlsKey;
 
+    @Option(names = "--tls-provider", paramLabel = "NAME", defaultValue = "jdk",
+            description = "Whose TLS: jdk (default) or conscrypt (BoringSSL, about half the CPU per handshake; "
+                    + "put conscrypt-openjdk-uber on the class path and run io.smtpkit.cli.Main).")
+    String tlsProvider;
+
     @Option(names = "--tls-port", paramLabel = "PORT",
             description = "Also listen with implicit TLS (RFC 8314) on this port, on the host of the first listen address.")
     Integer tlsPort;

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.Provider;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import org.slf4j.LoggerFactory;
@@ -79,8 +80,11 @@ final class ServerSettings {
         }
         readable(options.tlsCert, "--tls-cert");
         readable(options.tlsKey, "--tls-key");
+        Provider provider = TlsProvider.named(options.tlsProvider);
         try {
-            return PemTls.load(options.tlsCert, options.tlsKey);
+            SSLContext context = PemTls.load(options.tlsCert, options.tlsKey, provider);
+            LoggerFactory.getLogger(Main.class).debug("TLS by {}", context.getProvider().getName());
+            return context;
         } catch (IOException e) {
             throw new UsageError("cannot read --tls-cert/--tls-key: " + Main.oneLine(e.getMessage()));
         } catch (GeneralSecurityException | IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package io.smtpkit.cli;
 
+import io.smtpkit.inbox.InboxHandler;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
 import io.smtpkit.server.SmtpHandler;
@@ -46,6 +47,16 @@ final class Launcher {
         HandlerProvider provider = Handlers.provider(registry, options.handler);
         SmtpHandler handler = Handlers.create(provider, options.handlerOptions, options.remoteAddress);
 
+        try {
+            return serve(provider, handler, listen);
+        } catch (UsageError | RuntimeException e) {
+            // A handler with resources of its own (the inbox's web server) must not outlive a failed start.
+            closeHandler(handler);
+            throw e;
+        }
+    }
+
+    private Main.Started serve(HandlerProvider provider, SmtpHandler handler, List<InetSocketAddress> listen) throws UsageError {
         SmtpServer.Builder builder = SmtpServer.builder().handler(handler);
         new ServerSettings(options).applyTo(builder);
         listen.forEach(builder::listen);
@@ -62,10 +73,17 @@ final class Launcher {
             throw new ListenException(listen, tlsAddress, e);
         }
         List<InetSocketAddress> bound = server.addresses();
+        String web = handler instanceof InboxHandler inbox ? ", web inbox on " + inbox.uri() : "";
         out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
-                + " (handler " + provider.name() + ")");
+                + " (handler " + provider.name() + ")" + web);
         out.flush();
-        return Main.Started.running(server, pluginLoader);
+        return Main.Started.running(server, pluginLoader, handler instanceof AutoCloseable c ? c : null);
+    }
+
+    private static void closeHandler(SmtpHandler handler) {
+        if (handler instanceof AutoCloseable c) {
+            Main.closeQuietly(c);
+        }
     }
 
     private List<InetSocketAddress> listenAddresses() throws UsageError {

@@ -176,23 +176,26 @@ public final class Main {
         private final int exitCode;
         private final SmtpServer server;
         private final URLClassLoader pluginLoader;
+        /** A handler holding resources of its own (the inbox's web server), closed after the server. */
+        private final AutoCloseable handler;
         private final CountDownLatch closed = new CountDownLatch(1);
 
-        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader) {
+        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader, AutoCloseable handler) {
             this.exitCode = exitCode;
             this.server = server;
             this.pluginLoader = pluginLoader;
+            this.handler = handler;
             if (server == null) {
                 closed.countDown();
             }
         }
 
         static Started exited(int exitCode) {
-            return new Started(exitCode, null, null);
+            return new Started(exitCode, null, null, null);
         }
 
-        static Started running(SmtpServer server, URLClassLoader pluginLoader) {
-            return new Started(OK, server, pluginLoader);
+        static Started running(SmtpServer server, URLClassLoader pluginLoader, AutoCloseable handler) {
+            return new Started(OK, server, pluginLoader, handler);
         }
 
         /** The exit status: {@link #OK}, {@link #USAGE} or {@link #FAILURE}; {@link #OK} while running. */
@@ -245,6 +248,7 @@ public final class Main {
             try {
                 server.close(); // logs "server closed" itself
             } finally {
+                closeQuietly(handler);
                 closeQuietly(pluginLoader);
                 closed.countDown();
             }

@@ -565,11 +565,11 @@ public final class WebServer implements AutoCloseable {
         }
     }
 
-    /** Stops serving: ends the event streams, then the server, within a second. */
+    /** Stops serving at once: ends the event streams and closes every connection (a page reconnects by itself). */
     @Override
     public void close() {
         events.close();
-        server.stop(1);
+        server.stop(0);
         executor.shutdownNow();
     }
 

@@ -101,7 +101,7 @@
       top.append(el("span", "from", address(m.From) || "(no sender)"), el("span", "when", when(m.Created)));
       const mid = el("div", "row");
       mid.append(el("span", "subj", m.Subject || "(no subject)"));
-      if (m.Attachments > 0) mid.append(el("span", "clip", "📎 " + m.Attachments));
+      if (m.Attachments > 0) mid.append(el("span", "clip", m.Attachments === 1 ? "1 file" : m.Attachments + " files"));
       li.append(top, mid, el("div", "snip", m.Snippet));
       li.addEventListener("click", () => { state.selected = i; openMessage(m.ID, true); });
       list.append(li);
@@ -160,7 +160,7 @@
       ["Reply-To", addresses(m.ReplyTo)],
       ["Envelope from", m.Envelope ? "<" + m.Envelope.From + ">" : m.ReturnPath],
       ["Envelope to", m.Envelope ? m.Envelope.To.join(", ") : ""],
-      ["Date", new Date(m.Date).toString()],
+      ["Date", new Date(m.Date).toLocaleString()],
       ["Size", size(m.Size)],
     ];
     for (const [name, value] of rows) {

@@ -104,7 +104,19 @@ public final class WebServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         store.listen(this::publish);
-        server.start();
+        // The server's dispatcher thread takes its daemon status from the thread that starts it:
+        // started from a daemon thread, an inbox embedded in a test or an application never keeps
+        // the JVM alive (the command line waits for its server anyway).
+        Thread starter = new Thread(server::start, "smtpkit-inbox-start");
+        starter.setDaemon(true);
+        starter.start();
+        try {
+            starter.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.stop(0);
+            throw new java.io.InterruptedIOException("interrupted while starting the inbox's web server");
+        }
     }
 
     /** The bound address, with the real port. */

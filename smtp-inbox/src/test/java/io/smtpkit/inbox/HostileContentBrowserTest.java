@@ -112,7 +112,9 @@ class HostileContentBrowserTest {
     }
 
     private static WebDriverWait waiting() {
-        return new WebDriverWait(driver, Duration.ofSeconds(10));
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(10));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait;
     }
 
     private static Object js(String script) {
@@ -135,12 +137,16 @@ class HostileContentBrowserTest {
         f.send(hostile());
 
         waiting().until(d -> !d.findElements(By.cssSelector("#list li.msg-item")).isEmpty());
-        WebElement item = driver.findElement(By.cssSelector("#list li.msg-item"));
-        assertEquals(SUBJECT, item.findElement(By.className("subj")).getText());
-        assertTrue(item.findElement(By.className("from")).getText().startsWith(NAME), item.getText());
+        By item = By.cssSelector("#list li.msg-item");
+        assertEquals(SUBJECT, waiting().until(d -> d.findElement(item).findElement(By.className("subj")).getText()));
+        String listed = waiting().until(d -> d.findElement(item).findElement(By.className("from")).getText());
+        assertTrue(listed.startsWith(NAME), listed);
         nothingRan();
 
-        item.click();
+        waiting().until(d -> {
+            d.findElement(item).click();
+            return true;
+        });
         waiting().until(ExpectedConditions.textToBe(By.id("subject"), SUBJECT));
         String from = driver.findElement(By.cssSelector("#meta tr[data-field=From] td")).getText();
         assertEquals(NAME + " <evil@example.org>", from);

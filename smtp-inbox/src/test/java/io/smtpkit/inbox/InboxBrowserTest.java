@@ -61,8 +61,19 @@ class InboxBrowserTest {
         waiting().until(ExpectedConditions.attributeContains(By.id("live"), "class", "on"));
     }
 
+    /** A wait that retries when the list was redrawn under it (each update renders it anew). */
     static WebDriverWait waiting() {
-        return new WebDriverWait(driver, Duration.ofSeconds(10));
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(10));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait;
+    }
+
+    /** Clicks the list's {@code index}th message, again if the list was redrawn meanwhile. */
+    static void open(int index) {
+        waiting().until(d -> {
+            items().get(index).click();
+            return true;
+        });
     }
 
     private static List<WebElement> items() {
@@ -76,10 +87,9 @@ class InboxBrowserTest {
         f.send(f.rich("Your invoice", "<h1 id='greeting'>Hello <b>Bob</b></h1><p>Total: 42</p>", "invoice.pdf", pdf));
 
         waiting().until(d -> items().size() == 1);
-        WebElement item = items().get(0);
-        assertTrue(item.getAttribute("class").contains("unread"), item.getAttribute("class"));
-        assertEquals("Your invoice", item.findElement(By.className("subj")).getText());
-        item.click();
+        waiting().until(d -> items().get(0).getAttribute("class").contains("unread"));
+        assertEquals("Your invoice", waiting().until(d -> items().get(0).findElement(By.className("subj")).getText()));
+        open(0);
 
         waiting().until(ExpectedConditions.textToBe(By.id("subject"), "Your invoice"));
         String id = (String) f.messages("api/v1/messages").get(0).get("ID");
@@ -121,7 +131,7 @@ class InboxBrowserTest {
         WebElement search = driver.findElement(By.id("search"));
         search.sendKeys("subject:lunch to:bob");
         waiting().until(d -> items().size() == 1);
-        assertEquals("Lunch on Friday", items().get(0).findElement(By.className("subj")).getText());
+        assertEquals("Lunch on Friday", waiting().until(d -> items().get(0).findElement(By.className("subj")).getText()));
         search.clear();
         search.sendKeys(" ");
         waiting().until(d -> items().size() == 3);
@@ -135,7 +145,7 @@ class InboxBrowserTest {
         driver.findElement(By.id("delete")).click();
         waiting().until(d -> items().size() == 2);
         assertEquals(List.of("Lunch moved", "Lunch on Friday"),
-                items().stream().map(i -> i.findElement(By.className("subj")).getText()).toList());
+                waiting().until(d -> items().stream().map(i -> i.findElement(By.className("subj")).getText()).toList()));
         assertEquals(2.0, f.json("api/v1/messages").get("total"));
 
         driver.findElement(By.id("delete-all")).click();
@@ -148,7 +158,7 @@ class InboxBrowserTest {
     void anotherClientsDeleteUpdatesThePage() throws Exception {
         f.send(f.message("alice@example.org", "bob@example.net", "going away", "soon"));
         waiting().until(d -> items().size() == 1);
-        items().get(0).click();
+        open(0);
         waiting().until(ExpectedConditions.textToBe(By.id("subject"), "going away"));
         f.request("DELETE", "api/v1/messages", "{}");
         waiting().until(d -> items().isEmpty());
@@ -161,7 +171,7 @@ class InboxBrowserTest {
         f.send(f.message("alice@example.org", "bob@example.net", "on the phone", "small screen"));
         waiting().until(d -> items().size() == 1);
         assertFalse(driver.findElement(By.id("message-pane")).isDisplayed());
-        items().get(0).click();
+        open(0);
         waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("subject")));
         assertFalse(driver.findElement(By.id("list-pane")).isDisplayed());
         driver.findElement(By.id("back")).click();

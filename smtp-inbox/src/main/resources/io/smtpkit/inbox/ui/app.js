@@ -323,6 +323,8 @@
         return;
       }
       if (e.ctrlKey || e.metaKey || e.altKey) return;
+      // Enter or space on a focused button or link is that control's own click.
+      if ((e.key === "Enter" || e.key === " ") && (e.target instanceof HTMLButtonElement || e.target instanceof HTMLAnchorElement)) return;
       switch (e.key) {
         case "j": case "ArrowDown": select(state.selected + 1); e.preventDefault(); break;
         case "k": case "ArrowUp": select(state.selected - 1); e.preventDefault(); break;

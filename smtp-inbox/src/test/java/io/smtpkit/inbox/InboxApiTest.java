@@ -172,6 +172,10 @@ class InboxApiTest {
         assertEquals(200, f.request("DELETE", "api/v1/messages", "{}").statusCode());
         assertEquals(0.0, f.json("api/v1/messages").get("total"));
 
+        HttpResponse<String> head = f.request("HEAD", "", null);
+        assertEquals(200, head.statusCode());
+        assertTrue(head.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"), head.headers().toString());
+        assertEquals(405, f.request("HEAD", "api/events", null).statusCode());
         assertEquals(400, f.request("DELETE", "api/v1/messages", "{\"IDs\": \"x\"}").statusCode());
         assertEquals(400, f.request("DELETE", "api/v1/messages", "not json").statusCode());
         assertEquals(405, f.request("POST", "api/v1/messages", "{}").statusCode());

@@ -184,8 +184,10 @@ public final class WebServer implements AutoCloseable {
             return;
         }
         if (path.equals("/api/events")) {
-            if (allow(x, "GET")) {
+            if (method.equals("GET")) {
                 events.serve(x);
+            } else {
+                notAllowed(x, "GET");
             }
             return;
         }
@@ -220,7 +222,9 @@ public final class WebServer implements AutoCloseable {
             if (message == null) {
                 text(x, 404, "message not found");
             } else if (m.group(2) == null) {
-                store.mark(List.of(message.id), true);
+                if (method.equals("GET")) {
+                    store.mark(List.of(message.id), true); // opened, as Mailpit marks it
+                }
                 json(x, ApiJson.message(message));
             } else if (m.group(2).equals("/raw")) {
                 raw(x, message, query.containsKey("dl"));
@@ -437,8 +441,10 @@ public final class WebServer implements AutoCloseable {
         send(x, 200, bytes);
     }
 
+    /** Whether the request's method is {@code method} (HEAD counts as GET); answers 405 if not. */
     private boolean allow(HttpExchange x, String method) throws IOException {
-        if (x.getRequestMethod().equals(method)) {
+        String asked = x.getRequestMethod();
+        if (asked.equals(method) || asked.equals("HEAD") && method.equals("GET")) {
             return true;
         }
         notAllowed(x, method);

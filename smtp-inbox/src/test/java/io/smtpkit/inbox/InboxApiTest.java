@@ -287,6 +287,25 @@ class InboxApiTest {
         }
     }
 
+    @Test
+    void aPageReachableFromOtherMachinesIsAWarning() throws Exception {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        // slf4j-simple looks System.err up at each line, so this catches the warning.
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        try (InboxHandler wide = InboxHandler.builder().http(new java.net.InetSocketAddress("0.0.0.0", 0)).start();
+                InboxHandler narrow = InboxHandler.builder().http(new java.net.InetSocketAddress("127.0.0.1", 0)).start()) {
+            assertEquals("127.0.0.1", wide.uri().getHost());
+            assertTrue(narrow.uri().getPort() > 0);
+        } finally {
+            System.setErr(saved);
+        }
+        List<String> warnings = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("WARN")).toList();
+        assertEquals(1, warnings.size(), err::toString);
+        assertTrue(warnings.get(0).contains("0.0.0.0") && warnings.get(0).contains("reachable from other machines")
+                && warnings.get(0).contains("http-auth-file"), warnings.get(0));
+    }
+
     @SuppressWarnings("unchecked")
     private List<String> subjects(String path) throws Exception {
         return f.messages(path).stream().map(m -> (String) m.get("Subject")).toList();

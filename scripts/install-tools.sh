@@ -3,7 +3,8 @@
 # swaks (and the Perl TLS modules it needs for --tls), Postfix for its smtp-source load
 # generator (and the smtp-sink the relay tests deliver to), python3 for smtplib, Debian's
 # python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates,
-# haproxy as the load balancer in front of PROXY protocol listeners.
+# haproxy as the load balancer in front of PROXY protocol listeners; chromium and chromium-driver
+# for the inbox's browser tests.
 # Needs root (CI and the dev machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
 # the Maven tests that use these tools run in CI too (they skip without them, except under
 # CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
@@ -19,6 +20,9 @@ smtpkit_tools_missing() {
   command -v openssl >/dev/null 2>&1 || m+=(openssl)
   # HAProxy in front of two smtpkit nodes with the PROXY protocol (interop.sh; issue #13).
   { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || m+=(haproxy)
+  # The inbox's browser tests (smtp-inbox): Debian's headless Chromium and its chromedriver.
+  [ -x /usr/bin/chromium ] || m+=(chromium)
+  [ -x /usr/bin/chromedriver ] || m+=(chromium-driver)
   echo "${m[*]}"
 }
 # shellcheck disable=SC2207 # package names have no spaces

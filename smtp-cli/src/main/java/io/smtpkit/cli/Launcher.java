@@ -1,5 +1,6 @@
 package io.smtpkit.cli;
 
+import io.smtpkit.inbox.InboxHandler;
 import io.smtpkit.server.HandlerProvider;
 import io.smtpkit.server.HandlerRegistry;
 import io.smtpkit.server.ProxyProtocol;
@@ -47,6 +48,16 @@ final class Launcher {
         HandlerProvider provider = Handlers.provider(registry, options.handler);
         SmtpHandler handler = Handlers.create(provider, options.handlerOptions, options.remoteAddress);
 
+        try {
+            return serve(provider, handler, listen);
+        } catch (UsageError | RuntimeException e) {
+            // A handler with resources of its own (the inbox's web server) must not outlive a failed start.
+            closeHandler(handler);
+            throw e;
+        }
+    }
+
+    private Main.Started serve(HandlerProvider provider, SmtpHandler handler, List<InetSocketAddress> listen) throws UsageError {
         SmtpServer.Builder builder = SmtpServer.builder().handler(handler);
         new ServerSettings(options).applyTo(builder);
         ProxyProtocol proxy = proxyProtocol();
@@ -91,10 +102,17 @@ final class Launcher {
             }
         }
         List<InetSocketAddress> bound = server.addresses();
+        String web = handler instanceof InboxHandler inbox ? ", web inbox on " + inbox.uri() : "";
         out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
-                + " (handler " + provider.name() + ")" + (proxy == null ? "" : ", behind a PROXY protocol balancer"));
+                + " (handler " + provider.name() + ")" + web + (proxy == null ? "" : ", behind a PROXY protocol balancer"));
         out.flush();
-        return Main.Started.running(server, pluginLoader, metrics);
+        return Main.Started.running(server, pluginLoader, metrics, handler instanceof AutoCloseable c ? c : null);
+    }
+
+    private static void closeHandler(SmtpHandler handler) {
+        if (handler instanceof AutoCloseable c) {
+            Main.closeQuietly(c);
+        }
     }
 
     /** {@code --proxy-protocol} and {@code --proxy-from}: null when the listeners face the clients. */

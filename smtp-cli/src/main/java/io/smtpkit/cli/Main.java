@@ -178,24 +178,29 @@ public final class Main {
         private final URLClassLoader pluginLoader;
         /** The {@code --metrics} endpoint, or null. */
         private final MetricsEndpoint metrics;
+        /** A handler holding resources of its own (the inbox's web server), closed after the server. */
+        private final AutoCloseable handler;
         private final CountDownLatch closed = new CountDownLatch(1);
 
-        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics) {
+        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics,
+                AutoCloseable handler) {
             this.exitCode = exitCode;
             this.server = server;
             this.pluginLoader = pluginLoader;
             this.metrics = metrics;
+            this.handler = handler;
             if (server == null) {
                 closed.countDown();
             }
         }
 
         static Started exited(int exitCode) {
-            return new Started(exitCode, null, null, null);
+            return new Started(exitCode, null, null, null, null);
         }
 
-        static Started running(SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics) {
-            return new Started(OK, server, pluginLoader, metrics);
+        static Started running(SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics,
+                AutoCloseable handler) {
+            return new Started(OK, server, pluginLoader, metrics, handler);
         }
 
         /** Where {@code --metrics} serves {@code /metrics}, real port included; empty without it. */
@@ -253,6 +258,7 @@ public final class Main {
             try {
                 server.close(); // logs "server closed" itself
             } finally {
+                closeQuietly(handler);
                 closeQuietly(metrics); // after the server: the last sessions are counted, and could be scraped until here
                 closeQuietly(pluginLoader);
                 closed.countDown();

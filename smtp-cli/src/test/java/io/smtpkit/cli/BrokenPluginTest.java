@@ -47,7 +47,7 @@ class BrokenPluginTest {
         ChildProcess.Result result = smtpkit("--plugins", plugins.toString(), "--list-handlers");
         assertEquals(0, result.exitCode(), result.output());
         List<String> names = result.out().lines().filter(l -> !l.startsWith(" ")).map(l -> l.split(" ")[0]).toList();
-        assertEquals(List.of("debug", "flaky", "lmtp", "maildir", "partial", "relay", "sink"), names, result.out());
+        assertEquals(List.of("debug", "flaky", "inbox", "lmtp", "maildir", "partial", "relay", "sink"), names, result.out());
         List<String> errors = result.err().lines().toList();
         assertEquals(1, errors.size(), result.err());
         assertTrue(errors.get(0).contains("WARN") && errors.get(0).contains(PACKAGE + ".ThrowsWhenMade")

@@ -18,7 +18,7 @@ final class CliHarness implements AutoCloseable {
 
     /** The start line, e.g. {@code smtpkit 0.1.0 listening on 127.0.0.1:8025 (handler debug)}. */
     static final Pattern START_LINE = Pattern.compile(
-            "smtpkit \\S+ listening on (\\S+):(\\d+)(?:, \\S+)*(?: and with TLS on \\S+(?:, \\S+)*)? \\(handler (\\S+)\\)");
+            "smtpkit \\S+ listening on (\\S+):(\\d+)(?:, \\S+)*(?: and with TLS on \\S+(?:, \\S+)*)? \\(handler (\\S+)\\)(?:, web inbox on \\S+)?(?:, behind a PROXY protocol balancer)?");
 
     record Result(int exitCode, String out, String err) {
 

@@ -4,6 +4,7 @@ import io.smtpkit.protocol.Reply;
 import io.smtpkit.protocol.SessionConfig;
 import io.smtpkit.server.SmtpServer;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -391,6 +392,12 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
             return; // beforeEach never ran for this test (an earlier extension failed): nothing to undo
         }
         try {
+            if (context.getExecutionException().isPresent() && FailureInbox.wanted(settings.inboxOnFailure)) {
+                URI inbox = FailureInbox.show(context.getDisplayName(), recorder.messages(), System.err);
+                if (inbox != null) {
+                    context.publishReportEntry("smtpkit.inbox", inbox.toString());
+                }
+            }
             checkFired(true, "the test");
         } finally {
             inTest = false;
@@ -445,6 +452,7 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
         boolean receivedHeader = true;
         Duration defaultTimeout;
         boolean failOnUnfiredScripts = true;
+        boolean inboxOnFailure;
         final List<Consumer<SmtpServer.Builder>> serverCustomizers = new ArrayList<>();
 
         private Builder() {}
@@ -542,6 +550,18 @@ public final class SmtpServerExtension implements BeforeAllCallback, AfterAllCal
                 throw new IllegalArgumentException("timeout must be positive: " + timeout);
             }
             this.defaultTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Shows the messages of a test that fails in the web inbox (needs {@code io.smtpkit:smtp-inbox}
+         * on the test class path): its address is printed and the test waits there, 5 minutes
+         * unless {@code -Dsmtpkit.inbox.hold=30s} (or {@code 0}) says otherwise, so you can look.
+         * {@code -Dsmtpkit.inbox=true} does the same for every server; {@code -Dsmtpkit.inbox.http=HOST:PORT}
+         * moves it from {@code 127.0.0.1:8026}. Ignored when {@code CI=true}. Default off.
+         */
+        public Builder inboxOnFailure() {
+            this.inboxOnFailure = true;
             return this;
         }
 

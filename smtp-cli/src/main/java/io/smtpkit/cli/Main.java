@@ -83,11 +83,22 @@ public final class Main {
         CommandLine commandLine = new CommandLine(options);
         commandLine.setExpandAtFiles(false);
         commandLine.setUsageHelpWidth(100);
+        CommandLine.ParseResult parsed;
         try {
-            commandLine.parseArgs(args);
+            parsed = commandLine.parseArgs(args);
         } catch (ParameterException e) {
-            err.println("smtpkit: " + describe(e) + " (see --help)");
+            err.println("smtpkit: " + describe(e) + " (see " + (e.getCommandLine() == commandLine ? "" : "queue ") + "--help)");
             return Started.exited(USAGE);
+        }
+        if (parsed.subcommand() != null) {
+            CommandLine sub = parsed.subcommand().commandSpec().commandLine();
+            if (sub.isUsageHelpRequested()) {
+                sub.usage(out, Ansi.OFF);
+                return Started.exited(OK);
+            }
+            setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn"); // the queue command's output is its own
+            setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+            return Started.exited(((QueueCommand) sub.getCommand()).run(out, err));
         }
         if (commandLine.isUsageHelpRequested()) {
             commandLine.usage(out, Ansi.OFF);
@@ -198,6 +209,7 @@ public final class Main {
             return new Started(exitCode, null, null, null, null);
         }
 
+        /** A running server; {@code handler}, when not null, is closed after the server (the inbox's web server, the relay queue's runner and store). */
         static Started running(SmtpServer server, URLClassLoader pluginLoader, MetricsEndpoint metrics,
                 AutoCloseable handler) {
             return new Started(OK, server, pluginLoader, metrics, handler);

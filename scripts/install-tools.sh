@@ -4,7 +4,7 @@
 # generator (and the smtp-sink the relay tests deliver to), python3 for smtplib, Debian's
 # python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates,
 # haproxy as the load balancer in front of PROXY protocol listeners; chromium and chromium-driver
-# for the inbox's browser tests.
+# for the inbox's browser tests; stunnel4 as an OpenSSL TLS client of the server (interop.sh).
 # Needs root (CI and the dev machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
 # the Maven tests that use these tools run in CI too (they skip without them, except under
 # CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
@@ -23,6 +23,8 @@ smtpkit_tools_missing() {
   # The inbox's browser tests (smtp-inbox): Debian's headless Chromium and its chromedriver.
   [ -x /usr/bin/chromium ] || m+=(chromium)
   [ -x /usr/bin/chromedriver ] || m+=(chromium-driver)
+  # OpenSSL's TLS in front of the implicit-TLS port, the JDK's and Conscrypt's (interop.sh; issue #13).
+  command -v stunnel4 >/dev/null 2>&1 || m+=(stunnel4)
   echo "${m[*]}"
 }
 # shellcheck disable=SC2207 # package names have no spaces
@@ -35,7 +37,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   timeout 600 apt-get update -q >/dev/null 2>&1 || echo "apt-get update failed"
   timeout 900 apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || echo "apt-get install ${missing[*]} failed"
 fi
-# No MTA daemon may stay running (docs/ARCHITECTURE.md); installing postfix may have started one.
+# No daemon of these packages may stay running (docs/ARCHITECTURE.md): the tests start their own.
+# Installing haproxy may have started the system one (interop.sh starts its own later, by PID).
+if [ "${#missing[@]}" -gt 0 ] && pgrep -x haproxy >/dev/null 2>&1; then
+  service haproxy stop >/dev/null 2>&1 || pkill -x haproxy || true
+fi
+# Installing postfix may have started its master.
 if pgrep -f 'postfix/master' >/dev/null 2>&1; then
   postfix stop >/dev/null 2>&1 || true
 fi

@@ -10,7 +10,8 @@
 # send_message, STARTTLS + login and SMTPUTF8; smtplib.LMTP against --lmtp, and --lmtp refused
 # on port 25; a 1000-message smtp-source burst into a Maildir; the relay (swaks → relay →
 # smtp-sink, its policy from 127.0.0.2; swaks → relay → aiosmtpd with STARTTLS required and AUTH);
-# HAProxy (send-proxy-v2, round robin) in front of two --proxy-protocol nodes, clients from 127.0.0.9;
+# TLS by Conscrypt, with stunnel4 as OpenSSL's client; HAProxy (send-proxy-v2, round robin) in front
+# of two --proxy-protocol nodes, clients from 127.0.0.9;
 # the burst counted at --metrics' /metrics; examples/plugin-example built with Maven (scripts/plugin-example.sh); examples/spring-boot built
 # and its smtp-testkit tests run (scripts/spring-boot-example.sh).
 # Prints PASS/FAIL per check and ends with exactly "N passed, M failed"; exits 1 if M > 0.
@@ -104,7 +105,11 @@ start_server() {
   local name=$1; shift
   local out="$WORK/$name.out" err="$WORK/$name.err" line=""
   PORT="" TLS_PORT="" PID=""
-  java -jar "$JAR" -l 127.0.0.1:0 "$@" >"$out" 2>"$err" </dev/null &
+  if [ -n "${SERVER_CP:-}" ]; then # the jar with more on its class path (Conscrypt)
+    java -cp "$JAR:$SERVER_CP" io.smtpkit.cli.Main -l 127.0.0.1:0 "$@" >"$out" 2>"$err" </dev/null &
+  else
+    java -jar "$JAR" -l 127.0.0.1:0 "$@" >"$out" 2>"$err" </dev/null &
+  fi
   PID=$!
   SERVER_PIDS+=("$PID")
   for _ in $(seq 1 300); do
@@ -206,6 +211,41 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
 PY
   n=$(count_new "$WORK/tls-mail")
   [ "$n" -eq 5 ] && pass "maildir has the 5 TLS messages" || fail "maildir has $n TLS messages, expected 5"
+fi
+
+# ---- 2b. TLS by Conscrypt (--tls-provider conscrypt, issue #13), and OpenSSL as the client:
+# swaks over STARTTLS and implicit TLS, and stunnel4 (client mode) wrapping a plain swaks session
+# into implicit TLS. Conscrypt is not in the jar: the Maven tests fetched it (a test dependency).
+CONSCRYPT=$(ls ~/.m2/repository/org/conscrypt/conscrypt-openjdk-uber/2.5.2/conscrypt-openjdk-uber-2.5.2.jar 2>/dev/null)
+refused "--tls-provider conscrypt without Conscrypt on the class path: status 2, one line" \
+  'Conscrypt is not on the class path' java -jar "$JAR" -l 127.0.0.1:0 --tls-cert "$WORK/cert.pem" \
+  --tls-key "$WORK/key.pem" --tls-provider conscrypt
+if [ -z "$CONSCRYPT" ]; then
+  fail "conscrypt-openjdk-uber-2.5.2.jar is not in ~/.m2 (mvn verify fetches it for TlsProviderTest)"
+elif SERVER_CP=$CONSCRYPT start_server conscrypt -c maildir -o "dir=$WORK/conscrypt-mail" \
+    --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" --tls-port 0 --tls-provider conscrypt; then
+  check "swaks STARTTLS, server on Conscrypt" "${SWAKS[@]}" --server "127.0.0.1:$PORT" --tls
+  check "swaks implicit TLS, server on Conscrypt" "${SWAKS[@]}" --server "127.0.0.1:$TLS_PORT" --tlsc
+  if command -v stunnel4 >/dev/null 2>&1; then
+    STUNNEL_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$WORK/stunnel.conf" <<CONF
+foreground = yes
+pid =
+debug = err
+[smtps]
+client = yes
+accept = 127.0.0.1:$STUNNEL_PORT
+connect = 127.0.0.1:$TLS_PORT
+CONF
+    stunnel4 "$WORK/stunnel.conf" >"$WORK/stunnel.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$STUNNEL_PORT") 2>/dev/null && break; sleep 0.1; done
+    check "stunnel4 (OpenSSL client) → implicit TLS on Conscrypt" "${SWAKS[@]}" --server "127.0.0.1:$STUNNEL_PORT"
+  else
+    fail "stunnel4 is missing (scripts/install-tools.sh installs it)"
+  fi
+  n=$(count_new "$WORK/conscrypt-mail")
+  [ "$n" -eq 3 ] && pass "maildir has the 3 messages that came over Conscrypt" || fail "maildir has $n Conscrypt messages, expected 3"
 fi
 
 # ---- 3. SMTPUTF8 with smtplib (RFC 6531)

@@ -2,7 +2,8 @@
 # Installs the third-party mail tools the tests talk to, from Debian packages, when missing:
 # swaks (and the Perl TLS modules it needs for --tls), Postfix for its smtp-source load
 # generator (and the smtp-sink the relay tests deliver to), python3 for smtplib, Debian's
-# python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates.
+# python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates,
+# postgresql for the PostgreSQL queue (started by scripts/postgres-test-db.sh, not here).
 # Needs root (CI and the dev machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
 # the Maven tests that use these tools run in CI too (they skip without them, except under
 # CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
@@ -16,6 +17,8 @@ smtpkit_tools_missing() {
   # Debian's module is for Debian's python3, which a pyenv python3 on the PATH may hide.
   { python3 -c 'import aiosmtpd' >/dev/null 2>&1 || /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; } || m+=(python3-aiosmtpd)
   command -v openssl >/dev/null 2>&1 || m+=(openssl)
+  # the PostgreSQL queue's tests (issue 11): Debian's server, run by scripts/postgres-test-db.sh
+  { command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } || m+=(postgresql)
   echo "${m[*]}"
 }
 # shellcheck disable=SC2207 # package names have no spaces

@@ -1,34 +1,45 @@
--- The queue, version 1 (issue 11). Never edit once released: a change is V2__....sql.
--- A message and its envelope, committed in one transaction before the 250. The content is bytea:
--- the server's message size limit (SIZE, 10 MiB by default, at most some tens of MiB) is far
--- below bytea's 1 GB, bytea rows are TOASTed out of line and compressed, and unlike large
--- objects they go with the row on delete (no lo_unlink, no orphans after a crash).
+-- The queue, version 1 (issue 11). Never edit a released file: a change is V2__....sql.
+--
+-- A message and its envelope, committed in one transaction before the relay's 250. The content
+-- is bytea: the server's SIZE limit (10 MiB by default) is far below bytea's 1 GB, large values
+-- are TOASTed out of line, and unlike a large object the content goes with its row on delete
+-- (no lo_unlink, nothing orphaned by a crash between two statements).
+--
+-- The lease (lease_owner, lease_expiry) is per message, as QueueStore.claimDue hands out
+-- messages: set in the transaction that picked the row FOR UPDATE SKIP LOCKED, renewed while the
+-- delivery runs, cleared by the record of the attempt. No database lock is held while a node
+-- talks to the next hop; once the lease has expired any node may claim the message again.
 CREATE TABLE messages (
-    id          text        PRIMARY KEY,
-    arrival     timestamptz NOT NULL,
-    size        bigint      NOT NULL,
-    sender      text        NOT NULL,            -- the reverse path, '' for <>
-    params      text        NOT NULL DEFAULT '', -- MAIL FROM parameters, as received
-    content     bytea       NOT NULL
-);
-
--- One row per recipient: each has its own state, so one can be delivered while another is
--- deferred. The lease (owner, expiry) marks a recipient a node is delivering: set in the same
--- transaction that claimed the row FOR UPDATE SKIP LOCKED, renewed while the delivery runs; once
--- it expires any node may claim the recipient again (at-least-once).
-CREATE TABLE recipients (
-    message_id   text        NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
-    position     integer     NOT NULL,           -- RCPT order
-    address      text        NOT NULL,
-    params       text        NOT NULL DEFAULT '', -- RCPT TO parameters, as received
-    state        text        NOT NULL,           -- see PostgresQueueStore
+    id           text        PRIMARY KEY,
+    seq          bigint      GENERATED ALWAYS AS IDENTITY UNIQUE, -- arrival order within one millisecond
+    arrival      timestamptz NOT NULL,
+    size         bigint      GENERATED ALWAYS AS (octet_length(content)) STORED,
+    sender       text        NOT NULL,       -- the reverse path, '' for <>
+    param_names  text[]      NOT NULL,       -- MAIL FROM parameters in the order sent,
+    param_values text[]      NOT NULL,       -- a NULL value for a keyword without one
+    content      bytea       NOT NULL,
     attempts     integer     NOT NULL DEFAULT 0,
+    last_attempt timestamptz,
     next_attempt timestamptz NOT NULL,
-    last_error   text,
+    held         boolean     NOT NULL DEFAULT false,
     lease_owner  text,
-    lease_expiry timestamptz,
-    PRIMARY KEY (message_id, position)
+    lease_expiry timestamptz
 );
 
--- The claim's scan: due recipients in order of their next attempt.
-CREATE INDEX recipients_due ON recipients (next_attempt) WHERE state = 'queued';
+-- The claim's scan: messages not held, by their next attempt.
+CREATE INDEX messages_due ON messages (next_attempt, seq) WHERE NOT held;
+
+-- One row per recipient, in RCPT order: each has its own state, so one can be delivered while
+-- another is deferred. HELD is not a stored state: it is how a pending recipient of a held
+-- message is shown.
+CREATE TABLE recipients (
+    message_id   text     NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position     integer  NOT NULL,
+    address      text     NOT NULL,
+    param_names  text[]   NOT NULL,
+    param_values text[]   NOT NULL,
+    state        text     NOT NULL CHECK (state IN ('QUEUED', 'DEFERRED', 'DELIVERED', 'FAILED')),
+    last_reply   text,
+    PRIMARY KEY (message_id, position),
+    UNIQUE (message_id, address)
+);

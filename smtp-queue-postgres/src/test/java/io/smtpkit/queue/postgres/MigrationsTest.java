@@ -50,7 +50,8 @@ class MigrationsTest {
         try (Connection c = db.connect()) {
             Migrations.migrate(c);
             try (Statement s = c.createStatement()) {
-                s.execute("INSERT INTO messages (id, arrival, size, sender, content) VALUES ('kept', now(), 1, '', '\\x41')");
+                s.execute("INSERT INTO messages (id, arrival, sender, param_names, param_values, content, next_attempt)"
+                        + " VALUES ('kept', now(), '', '{}', '{}', '\\x41', now())");
             }
             assertEquals(0, Migrations.migrate(c));
             assertEquals(List.of("1 V1__queue.sql"), versions(c));

@@ -51,10 +51,22 @@ public final class Migrations {
         try {
             try (Statement s = c.createStatement()) {
                 s.execute("SELECT pg_advisory_xact_lock(" + LOCK_CLASS + ", hashtext(current_schema()))");
-                s.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                        + " version integer PRIMARY KEY,"
-                        + " name text NOT NULL,"
-                        + " applied_at timestamptz NOT NULL DEFAULT now())");
+            }
+            // looked up, not CREATE ... IF NOT EXISTS: that needs the CREATE privilege even when the
+            // table is there, and a node of an up-to-date schema needs only to read and write rows
+            boolean recorded;
+            try (Statement s = c.createStatement();
+                    ResultSet r = s.executeQuery("SELECT to_regclass('schema_version') IS NOT NULL")) {
+                r.next();
+                recorded = r.getBoolean(1);
+            }
+            if (!recorded) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("CREATE TABLE schema_version ("
+                            + " version integer PRIMARY KEY,"
+                            + " name text NOT NULL,"
+                            + " applied_at timestamptz NOT NULL DEFAULT now())");
+                }
             }
             int current = 0;
             try (Statement s = c.createStatement();

@@ -71,6 +71,9 @@ public final class LmtpProvider implements HandlerProvider {
             throw new HandlerOptionException(name(), addresses.isBlank() ? "lists" : "list",
                     e.getMessage() + " (-o lists=DOMAIN,... or -o list=LIST@DOMAIN)");
         }
+        if (o.get("queue", null) != null) {
+            throw new HandlerOptionException(name(), "queue", "the lmtp handler has no queue mode; -o queue= is the relay's");
+        }
         Map<String, String> relayOptions = new HashMap<>(options);
         relayOptions.keySet().removeAll(List.of("lmtp", "lists", "list"));
         RelayConfig relay = new RelayProvider(name()).config(relayOptions);

@@ -4,6 +4,10 @@ import com.google.auto.service.AutoService;
 import io.smtpkit.protocol.client.ClientConfig;
 import io.smtpkit.protocol.client.Wait;
 import io.smtpkit.relay.internal.TlsContexts;
+import io.smtpkit.relay.queue.DiskQueueStore;
+import io.smtpkit.relay.queue.QueueConfig;
+import io.smtpkit.relay.queue.QueueStore;
+import io.smtpkit.relay.queue.QueueStores;
 import io.smtpkit.server.HandlerOptionException;
 import io.smtpkit.server.HandlerOptions;
 import io.smtpkit.server.HandlerProvider;
@@ -60,6 +64,13 @@ public final class RelayProvider implements HandlerProvider {
         o.put("timeout-connect", "time to connect to the next hop, e.g. 30s (default: 30s)");
         o.put("timeout-reply", "time to wait for each reply before the data's end (default: RFC 5321, 2 to 5 min)");
         o.put("timeout-data", "time for each content write and the reply after the data (default: 3 min / 10 min)");
+        o.put("queue", "DIR (or postgresql://...): store and forward: 250 once the message is on disk, delivered in the background");
+        o.put("retry-min", "queue: wait after a first deferral, e.g. 30s (default: 300s)");
+        o.put("retry-max", "queue: longest wait between attempts (default: 4000s)");
+        o.put("lifetime", "queue: how long a recipient is tried before a failure notice, e.g. 5d (default: 5d)");
+        o.put("delay-warning", "queue: tell the sender after this long that delivery is still tried, e.g. 4h (default: never)");
+        o.put("queue-workers", "queue: deliveries at once (default: 10)");
+        o.put("queue-reserve", "queue: free space kept on the queue's disk, e.g. 100M or 5% (default: 100M); below it 452 4.3.1");
         return Collections.unmodifiableMap(o);
     }
 
@@ -85,7 +96,70 @@ public final class RelayProvider implements HandlerProvider {
 
     @Override
     public SmtpHandler create(Map<String, String> options) {
-        return new RelayHandler(config(options));
+        RelayConfig config = config(options);
+        HandlerOptions o = HandlerOptions.of(handler, options, OPTIONS.keySet());
+        String queue = o.get("queue", null);
+        if (queue == null) {
+            for (String key : QUEUE_ONLY) {
+                if (o.get(key, null) != null) {
+                    throw fail(key, "option " + key + " needs a queue (-o queue=DIR)");
+                }
+            }
+            return new RelayHandler(config);
+        }
+        QueueConfig q = queueConfig(o);
+        DiskQueueStore.Reserve reserve;
+        try {
+            reserve = DiskQueueStore.Reserve.parse(o.get("queue-reserve", "100M"));
+        } catch (IllegalArgumentException e) {
+            throw fail("queue-reserve", "option queue-reserve: " + e.getMessage());
+        }
+        QueueStore store;
+        try {
+            store = QueueStores.open(queue, reserve);
+        } catch (IOException | IllegalArgumentException e) {
+            throw fail("queue", "queue " + queue + ": " + e.getMessage());
+        }
+        return new QueuedRelayHandler(config, store, q);
+    }
+
+    private static final List<String> QUEUE_ONLY =
+            List.of("retry-min", "retry-max", "lifetime", "delay-warning", "queue-workers", "queue-reserve");
+
+    private QueueConfig queueConfig(HandlerOptions o) {
+        QueueConfig d = QueueConfig.DEFAULT;
+        Duration min = queueTime(o, "retry-min", d.retryMin());
+        Duration max = queueTime(o, "retry-max", d.retryMax());
+        if (max.compareTo(min) < 0) {
+            throw fail("retry-max", "option retry-max (" + max + ") is shorter than retry-min (" + min + ")");
+        }
+        Duration lifetime = queueTime(o, "lifetime", d.lifetime());
+        Duration warning = queueTime(o, "delay-warning", null);
+        String workers = o.get("queue-workers", null);
+        int n = d.workers();
+        if (workers != null) {
+            try {
+                n = Integer.parseInt(workers.strip());
+            } catch (NumberFormatException e) {
+                n = 0;
+            }
+            if (n < 1 || n > 1000) {
+                throw fail("queue-workers", "option queue-workers must be a number from 1 to 1000, not '" + workers + "'");
+            }
+        }
+        return new QueueConfig(min, max, lifetime, warning, n);
+    }
+
+    private Duration queueTime(HandlerOptions o, String key, Duration otherwise) {
+        String value = o.get(key, null);
+        if (value == null) {
+            return otherwise;
+        }
+        try {
+            return QueueConfig.parseDuration(value);
+        } catch (IllegalArgumentException e) {
+            throw fail(key, "option " + key + " must be a time such as 30s, 5m, 4h or 5d, not '" + value + "'");
+        }
     }
 
     /** The settings from {@code -o} options. */

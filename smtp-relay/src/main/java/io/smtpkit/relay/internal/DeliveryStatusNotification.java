@@ -24,7 +24,8 @@ import java.util.UUID;
  *
  * <p>{@code Action: failed} for every recipient, a 4xx included: nothing here holds the message
  * to try again, so the notification is final; the {@code Status} keeps the server's own class
- * (4.x.x says that sending again may succeed). The queue (#11) will report {@code delayed}.
+ * (4.x.x says that sending again may succeed). The relay queue also sends a warning while it
+ * still tries: {@code Action: delayed} (RFC 3464 §2.3.3).
  */
 public final class DeliveryStatusNotification {
 
@@ -47,6 +48,8 @@ public final class DeliveryStatusNotification {
     private final ZonedDateTime arrival;
     private final List<Failed> failed;
     private final byte[] headers;
+    private final boolean delayed;
+    private final String explanation;
 
     /**
      * A notification.
@@ -59,6 +62,21 @@ public final class DeliveryStatusNotification {
      */
     public DeliveryStatusNotification(String reportingMta, String remoteMta, ZonedDateTime arrival, List<Failed> failed,
             byte[] headers) {
+        this(reportingMta, remoteMta, arrival, failed, headers, false,
+                "Your message was delivered to its other recipients, but these refused it:");
+    }
+
+    /**
+     * A notification from the queue: final ({@code Action: failed}) or a warning that delivery to
+     * the recipients is still being tried ({@code Action: delayed}).
+     *
+     * @param delayed true for a delay warning
+     * @param explanation the human-readable part's first line
+     */
+    public DeliveryStatusNotification(String reportingMta, String remoteMta, ZonedDateTime arrival, List<Failed> failed,
+            byte[] headers, boolean delayed, String explanation) {
+        this.delayed = delayed;
+        this.explanation = Objects.requireNonNull(explanation, "explanation");
         if (failed.isEmpty()) {
             throw new IllegalArgumentException("a notification reports at least one recipient");
         }
@@ -115,7 +133,7 @@ public final class DeliveryStatusNotification {
         StringBuilder m = new StringBuilder();
         m.append("From: Mail Delivery System <MAILER-DAEMON@").append(reportingMta).append(">\r\n");
         m.append("To: <").append(to.address()).append(">\r\n");
-        m.append("Subject: Undelivered Mail Returned to Sender\r\n");
+        m.append(delayed ? "Subject: Delayed Mail (still being retried)\r\n" : "Subject: Undelivered Mail Returned to Sender\r\n");
         m.append("Date: ").append(DATE.format(now)).append("\r\n");
         m.append("Message-ID: <").append(UUID.randomUUID()).append('@').append(reportingMta).append(">\r\n");
         m.append("Auto-Submitted: auto-replied\r\n"); // RFC 3834 §5: no auto-answer to this
@@ -125,7 +143,7 @@ public final class DeliveryStatusNotification {
         m.append("This is a MIME-encapsulated message.\r\n\r\n");
         m.append("--").append(boundary).append("\r\n");
         m.append("Content-Type: text/plain; charset=us-ascii\r\n\r\n");
-        m.append("Your message was delivered to its other recipients, but these refused it:\r\n\r\n");
+        m.append(ascii(explanation)).append("\r\n\r\n");
         for (Failed f : failed) {
             m.append("  <").append(ascii(f.recipient().address())).append(">: ").append(diagnostic(f.reply())).append("\r\n");
         }
@@ -139,7 +157,7 @@ public final class DeliveryStatusNotification {
                 m.append("Original-Recipient: ").append(ascii(f.originalRecipient())).append("\r\n");
             }
             m.append("Final-Recipient: rfc822; ").append(ascii(f.recipient().address())).append("\r\n");
-            m.append("Action: failed\r\n");
+            m.append(delayed ? "Action: delayed\r\n" : "Action: failed\r\n");
             m.append("Status: ").append(status(f.reply())).append("\r\n");
             if (remoteMta != null) {
                 m.append("Remote-MTA: dns; ").append(remoteMta).append("\r\n");

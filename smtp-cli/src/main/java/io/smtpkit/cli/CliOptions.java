@@ -13,6 +13,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
         name = "smtpkit",
+        subcommands = QueueCommand.class,
         sortOptions = false,
         usageHelpAutoWidth = false,
         headerHeading = "",

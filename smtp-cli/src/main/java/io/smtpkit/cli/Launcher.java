@@ -59,13 +59,14 @@ final class Launcher {
             server.start();
         } catch (IOException e) {
             Main.closeQuietly(server);
+            Main.closeQuietly(handler instanceof AutoCloseable c ? c : null);
             throw new ListenException(listen, tlsAddress, e);
         }
         List<InetSocketAddress> bound = server.addresses();
         out.println("smtpkit " + Version.get() + " listening on " + describeBound(bound, listen.size())
                 + " (handler " + provider.name() + ")");
         out.flush();
-        return Main.Started.running(server, pluginLoader);
+        return Main.Started.running(server, pluginLoader, handler instanceof AutoCloseable c ? c : null);
     }
 
     private List<InetSocketAddress> listenAddresses() throws UsageError {

@@ -83,11 +83,22 @@ public final class Main {
         CommandLine commandLine = new CommandLine(options);
         commandLine.setExpandAtFiles(false);
         commandLine.setUsageHelpWidth(100);
+        CommandLine.ParseResult parsed;
         try {
-            commandLine.parseArgs(args);
+            parsed = commandLine.parseArgs(args);
         } catch (ParameterException e) {
-            err.println("smtpkit: " + describe(e) + " (see --help)");
+            err.println("smtpkit: " + describe(e) + " (see " + (e.getCommandLine() == commandLine ? "" : "queue ") + "--help)");
             return Started.exited(USAGE);
+        }
+        if (parsed.subcommand() != null) {
+            CommandLine sub = parsed.subcommand().commandSpec().commandLine();
+            if (sub.isUsageHelpRequested()) {
+                sub.usage(out, Ansi.OFF);
+                return Started.exited(OK);
+            }
+            setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn"); // the queue command's output is its own
+            setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+            return Started.exited(((QueueCommand) sub.getCommand()).run(out, err));
         }
         if (commandLine.isUsageHelpRequested()) {
             commandLine.usage(out, Ansi.OFF);
@@ -176,23 +187,26 @@ public final class Main {
         private final int exitCode;
         private final SmtpServer server;
         private final URLClassLoader pluginLoader;
+        private final AutoCloseable handler;
         private final CountDownLatch closed = new CountDownLatch(1);
 
-        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader) {
+        private Started(int exitCode, SmtpServer server, URLClassLoader pluginLoader, AutoCloseable handler) {
             this.exitCode = exitCode;
             this.server = server;
             this.pluginLoader = pluginLoader;
+            this.handler = handler;
             if (server == null) {
                 closed.countDown();
             }
         }
 
         static Started exited(int exitCode) {
-            return new Started(exitCode, null, null);
+            return new Started(exitCode, null, null, null);
         }
 
-        static Started running(SmtpServer server, URLClassLoader pluginLoader) {
-            return new Started(OK, server, pluginLoader);
+        /** A running server; {@code handler}, when not null, is closed after the server (the relay queue's runner and store). */
+        static Started running(SmtpServer server, URLClassLoader pluginLoader, AutoCloseable handler) {
+            return new Started(OK, server, pluginLoader, handler);
         }
 
         /** The exit status: {@link #OK}, {@link #USAGE} or {@link #FAILURE}; {@link #OK} while running. */
@@ -245,6 +259,7 @@ public final class Main {
             try {
                 server.close(); // logs "server closed" itself
             } finally {
+                closeQuietly(handler);
                 closeQuietly(pluginLoader);
                 closed.countDown();
             }

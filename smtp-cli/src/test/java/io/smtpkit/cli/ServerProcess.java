@@ -67,6 +67,11 @@ final class ServerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Waits up to {@code deadline} for the process to end (after {@link #close()}'s SIGKILL, say); true if it did. */
+    boolean awaitDeath(Duration deadline) throws InterruptedException {
+        return process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** SIGTERM; asserts that the process ends by itself within 30 s; returns its exit status. */
     int terminate() throws Exception {
         process.destroy();

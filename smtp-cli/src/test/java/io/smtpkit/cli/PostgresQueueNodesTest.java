@@ -151,6 +151,8 @@ class PostgresQueueNodesTest {
             assertTrue(original.recipients().containsAll(d.recipients()), "no recipient it was not sent to");
         }
         assertTrue(b.isAlive(), "b still runs");
+        assertNoPassword(a);
+        assertNoPassword(b);
         System.out.printf("two nodes: %d messages sent, %d acknowledged, %d deliveries (%d of messages never acknowledged)%n",
                 sent.size(), acknowledged.size(), delivered.size(),
                 delivered.stream().filter(d -> !acknowledged.contains(number(d))).count());
@@ -159,6 +161,75 @@ class PostgresQueueNodesTest {
     private static int number(Delivery d) {
         Matcher id = MESSAGE_ID.matcher(d.content());
         return id.find() ? Integer.parseInt(id.group(1)) : -1;
+    }
+
+    /** The queue command on the live queue of a running node, through libpq's URL form, and nothing of the password shown. */
+    @Test
+    void theQueueCommandWorksOnTheDatabaseWhileANodeRuns() throws Exception {
+        ServerProcess a = node(freePort()); // its upstream never comes: everything stays deferred
+        send(a, 1);
+        send(a, 2);
+        String libpq = libpqUrl();
+        CliHarness cli = new CliHarness();
+        try {
+            Pattern deferred = Pattern.compile("(?s).*<rcpt0-1@example\\.net>  deferred  451 .*");
+            String listing = Eventually.poll(() -> cli.run("queue", "list", "--queue", libpq).out(),
+                    out -> deferred.matcher(out).matches(), Duration.ofSeconds(30));
+            assertTrue(deferred.matcher(listing).matches(), listing);
+            assertTrue(listing.contains("<rcpt1-1@example.net>"), listing);
+            assertTrue(listing.contains("from <sender@example.org>"), listing);
+            assertTrue(listing.contains("-- 2 message(s)"), listing);
+            List<String> ids = listing.lines().filter(l -> !l.startsWith(" ") && !l.startsWith("--"))
+                    .map(l -> l.substring(0, l.indexOf(' '))).toList();
+            assertEquals(2, ids.size(), listing);
+
+            CliHarness.Result held = cli.run("queue", "hold", ids.get(0), "--queue", url);
+            assertEquals(Main.OK, held.exitCode(), held.err());
+            assertTrue(cli.run("queue", "list", "--queue", url).out().contains(ids.get(0) + "  "), "still listed");
+            assertTrue(cli.run("queue", "show", ids.get(0), "--queue", url).out().contains("held: yes"));
+            assertEquals(Main.OK, cli.run("queue", "delete", ids.get(1), "--queue", url).exitCode());
+            String after = cli.run("queue", "list", "--queue", url).out();
+            assertTrue(after.contains("-- 1 message(s)") && after.contains("HELD") && !after.contains(ids.get(1)), after);
+            assertTrue(cli.run("queue", "flush", "--queue", url).out().startsWith("flushed: 0"), "a held message is not flushed");
+
+            String secret = libpq.replaceFirst("(//[^:/]+:)[^@]*@", "$1wrong-secret@");
+            CliHarness.Result refused = cli.run("queue", "list", "--queue", secret);
+            String shown = refused.out() + refused.err();
+            assertEquals(Main.FAILURE, refused.exitCode(), shown);
+            assertTrue(shown.contains("***") && !shown.contains("wrong-secret"), "the password is never shown: " + shown);
+        } finally {
+            cli.close();
+        }
+        assertNoPassword(a);
+    }
+
+    /** What a node printed (its start, the store it opened, its delivery failures) never holds the URL's password. */
+    private void assertNoPassword(ServerProcess node) throws IOException {
+        Matcher m = Pattern.compile("[?&]password=([^&]+)").matcher(base);
+        assertTrue(m.find(), "the test URL carries a password: " + base.replaceAll("password=[^&]*", "password=***"));
+        String printed = node.stdoutText() + node.stderrText();
+        assertTrue(printed.contains("password=***"), "the URL is shown masked: " + printed);
+        assertTrue(!printed.contains("password=" + m.group(1)), "the password shown: " + printed);
+    }
+
+    /** {@code SMTPKIT_TEST_POSTGRES} (pgjdbc's form) in libpq's form, user and password before the host. */
+    private String libpqUrl() {
+        Matcher m = Pattern.compile("jdbc:postgresql://([^/]+)/([^?]+)\\?(.*)").matcher(base);
+        assertTrue(m.matches(), base);
+        String user = null;
+        String password = null;
+        List<String> rest = new ArrayList<>();
+        for (String p : m.group(3).split("&")) {
+            if (p.startsWith("user=")) {
+                user = p.substring(5);
+            } else if (p.startsWith("password=")) {
+                password = p.substring(9);
+            } else {
+                rest.add(p);
+            }
+        }
+        rest.add("currentSchema=" + schema);
+        return "postgresql://" + user + ":" + password + "@" + m.group(1) + "/" + m.group(2) + "?" + String.join("&", rest);
     }
 
     /** Acknowledged (number, recipient) pairs no delivery carried yet. */

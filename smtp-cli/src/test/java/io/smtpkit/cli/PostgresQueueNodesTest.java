@@ -212,6 +212,20 @@ class PostgresQueueNodesTest {
         assertTrue(!printed.contains("password=" + m.group(1)), "the password shown: " + printed);
     }
 
+    @Test
+    void aNodeThatCannotOpenItsQueueSaysWhyWithoutThePassword() {
+        String wrong = libpqUrl().replaceFirst("(//[^:/]+:)[^@]*@", "$1wrong-secret@");
+        CliHarness cli = new CliHarness();
+        try {
+            CliHarness.Result r = cli.run("-l", "127.0.0.1:0", "-c", "relay", "-o", "upstream=127.0.0.1:1", "-o", "queue=" + wrong);
+            String line = r.assertUsageError();
+            assertTrue(line.contains("password authentication failed") && !line.contains("wrong-secret"), line);
+            assertTrue(line.contains(":***@"), line);
+        } finally {
+            cli.close();
+        }
+    }
+
     /** {@code SMTPKIT_TEST_POSTGRES} (pgjdbc's form) in libpq's form, user and password before the host. */
     private String libpqUrl() {
         Matcher m = Pattern.compile("jdbc:postgresql://([^/]+)/([^?]+)\\?(.*)").matcher(base);

@@ -91,10 +91,10 @@ class QueueDurabilityTest {
                 : List.of("r" + id + "@example.net");
     }
 
-    /** A message that says which it is; one in four is large, so a kill often lands in its data. */
-    private static byte[] message(int id) {
+    /** A message that says which it is; large ones take long enough to receive and to write that a kill lands inside. */
+    private static byte[] message(int id, boolean large) {
         Random r = new Random(id);
-        int size = id % 4 == 0 ? 1_500_000 + r.nextInt(500_000) : 200 + r.nextInt(20_000);
+        int size = large ? 3_000_000 + r.nextInt(3_000_000) : 200 + r.nextInt(20_000);
         byte[] raw = new byte[size * 3 / 4];
         r.nextBytes(raw);
         String body = Base64.getMimeEncoder(76, "\r\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(raw);
@@ -102,8 +102,8 @@ class QueueDurabilityTest {
                 + "\r\n\r\n" + body + "\r\n.leading dot line\r\nend of " + id + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private void sendOne(InetSocketAddress address, int id) {
-        byte[] content = message(id);
+    private void sendOne(InetSocketAddress address, int id, boolean large) {
+        byte[] content = message(id, large);
         sent.put(id, content);
         try (SmtpClient c = SmtpClient.connect(address)) {
             c.reply();
@@ -130,9 +130,14 @@ class QueueDurabilityTest {
         }
     }
 
-    /** Clients send a batch while the relay is killed after a random moment. */
-    private void sendAndKill(int upstreamPort) throws Exception {
+    /**
+     * Clients send a batch while the relay is killed: at a random moment (one message in four
+     * large), or ({@code atEnqueue}, every message large) the moment a new message file shows in
+     * the queue's directories, which is while the relay writes it.
+     */
+    private void sendAndKill(int upstreamPort, boolean atEnqueue) throws Exception {
         relay = startRelay(upstreamPort);
+        Set<Path> before = messageFiles();
         InetSocketAddress address = relay.address;
         ExecutorService clients = Executors.newFixedThreadPool(4);
         try {
@@ -141,11 +146,19 @@ class QueueDurabilityTest {
                 clients.execute(() -> {
                     int id;
                     while ((id = nextId.getAndIncrement()) < last) {
-                        sendOne(address, id);
+                        sendOne(address, id, atEnqueue || id % 4 == 0);
                     }
                 });
             }
-            Thread.sleep(100 + random.nextInt(1200)); // the random moment of the kill, not a wait for a condition
+            if (atEnqueue) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                // no sleep here: the write of a message takes milliseconds, and the kill must land in them
+                while (before.containsAll(messageFiles()) && System.nanoTime() < end) {
+                    Thread.onSpinWait();
+                }
+            } else {
+                Thread.sleep(300 + random.nextInt(2200)); // the random moment of the kill, not a wait for a condition
+            }
             relay.close();
             assertTrue(relay.awaitDeath(Duration.ofSeconds(10)), "SIGKILL ended the relay");
         } finally {
@@ -163,6 +176,19 @@ class QueueDurabilityTest {
                     Thread.sleep(20); // a next hop that takes its time, so the kill can land mid-delivery
                     return null;
                 }).build().start();
+    }
+
+    /** Every message file in the disk queue's directories, being written or in place, whatever the layout inside. */
+    private Set<Path> messageFiles() throws IOException {
+        Path queue = dir.resolve("queue");
+        if (!Files.isDirectory(queue)) {
+            return Set.of();
+        }
+        try (Stream<Path> files = Files.walk(queue)) {
+            return files.filter(p -> p.toString().endsWith(".msg")).collect(java.util.stream.Collectors.toSet());
+        } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException vanished) {
+            return Set.of(); // a file renamed or removed during the walk; the next look sees it
+        }
     }
 
     private long queuedFiles() throws IOException {
@@ -189,12 +215,12 @@ class QueueDurabilityTest {
     @Test
     void noAcknowledgedMessageIsLostAndNothingPartialArrivesAcrossKills() throws Exception {
         int upstreamPort = freePort(); // down while the clients send
-        for (int round = 0; round < 3; round++) {
-            sendAndKill(upstreamPort);
+        for (int round = 0; round < 5; round++) {
+            sendAndKill(upstreamPort, round % 2 == 1 || round == 4);
         }
         relay = startRelay(upstreamPort);
         for (int id = nextId.get(), end = id + 6; id < end; id++) {
-            sendOne(relay.address, id); // some sent with no kill at all
+            sendOne(relay.address, id, id % 4 == 0); // some sent with no kill at all
         }
         nextId.addAndGet(6);
         relay.close();

@@ -253,6 +253,20 @@ class QueueModeTest {
     }
 
     @Test
+    void notifyNeverMeansNoNotification() throws Exception {
+        SmtpServer relay = relay(upstream());
+        SmtpClient c = client(relay);
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<refuse@example.net> NOTIFY=NEVER").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<refuse@example.org> NOTIFY=SUCCESS").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<bob@example.net>").startsWith("250"));
+        assertTrue(Upstreams.data(c, "Subject: quiet\r\n\r\nbody\r\n").startsWith("250"));
+        Eventually.await(() -> uncheckedList().isEmpty(), WAIT, "the queue emptied");
+        assertEquals(1, next.delivered.size(), "bob's copy, and no notification: " + next.delivered);
+        assertEquals(List.of("bob@example.net"), next.delivered.get(0).envelope().recipientAddresses());
+    }
+
+    @Test
     void aDelayWarningIsSentOnceWhileDeliveryGoesOn() throws Exception {
         SmtpServer relay = relay(upstream(), "delay-warning=1s", "lifetime=1h");
 

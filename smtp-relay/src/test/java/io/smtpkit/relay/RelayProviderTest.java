@@ -40,7 +40,8 @@ class RelayProviderTest {
         assertEquals(RelayProvider.class, registry.find("PureProxy").orElseThrow().getClass());
         assertEquals(List.of("upstream", "route", "helo", "tls", "tls-trust", "tls-verify", "auth-user",
                 "auth-password-file", "auth-insecure", "networks", "domains", "timeout-connect", "timeout-reply",
-                "timeout-data"), List.copyOf(found.options().keySet()));
+                "timeout-data", "queue", "retry-min", "retry-max", "lifetime", "delay-warning", "queue-workers",
+                "queue-reserve"), List.copyOf(found.options().keySet()));
     }
 
     @Test
@@ -104,6 +105,17 @@ class RelayProviderTest {
         "upstream=h:25;timeout-reply=0s             | timeout-reply",
         "upstream=h:25;timeout-data=-1m             | timeout-data",
         "upstream=h:25;colour=blue                  | colour",
+        "upstream=h:25;retry-min=30s                | retry-min",
+        "upstream=h:25;queue-reserve=1G             | queue-reserve",
+        "upstream=h:25;queue=/proc/no/such/queue    | queue",
+        "upstream=h:25;queue=postgresql://db/queue  | queue",
+        "upstream=h:25;queue=/never/opened;retry-min=soon | retry-min",
+        "upstream=h:25;queue=/never/opened;retry-min=5s;retry-max=1s | retry-max",
+        "upstream=h:25;queue=/never/opened;lifetime=0d | lifetime",
+        "upstream=h:25;queue=/never/opened;delay-warning=4 hours | delay-warning",
+        "upstream=h:25;queue=/never/opened;queue-workers=0 | queue-workers",
+        "upstream=h:25;queue=/never/opened;queue-reserve=lots | queue-reserve",
+        "upstream=h:25;queue=/never/opened;queue-reserve=100% | queue-reserve",
     })
     void aWrongValueNamesItsOption(String given, String key) {
         HandlerOptionException e = assertThrows(HandlerOptionException.class, () -> provider.create(options(given.split(";"))));

@@ -112,7 +112,10 @@ public final class DiskQueueStore implements QueueStore {
         final String id;
         final Header header;
         final long size;
+        /** Held while this message's files are written: one change at a time per message. */
+        final Object io = new Object();
         Progress progress;
+        boolean removed;
         String leaseOwner;
         Instant leaseUntil;
 
@@ -357,31 +360,25 @@ public final class DiskQueueStore implements QueueStore {
     }
 
     @Override
-    public synchronized boolean recordAttempt(String id, String owner, List<RecipientOutcome> outcomes, Instant now,
+    public boolean recordAttempt(String id, String owner, List<RecipientOutcome> outcomes, Instant now,
             Instant nextAttempt) throws IOException {
-        Entry e = entries.get(id);
-        if (e == null || !e.leasedBy(owner)) {
-            return false;
-        }
-        List<String> addresses = e.header.envelope().addresses();
-        List<State> states = new ArrayList<>(e.progress.states());
-        List<String> replies = new ArrayList<>(e.progress.replies());
-        for (RecipientOutcome o : outcomes) {
-            int i = addresses.indexOf(o.address());
-            if (i >= 0 && !states.get(i).isFinal()) {
-                states.set(i, o.result().state());
-                replies.set(i, o.reply());
+        return change(id, owner, e -> {
+            if (!e.leasedBy(owner)) {
+                return REFUSED;
             }
-        }
-        e.leaseOwner = null;
-        e.leaseUntil = null;
-        Progress p = new Progress(e.progress.attempts() + 1, now, nextAttempt, e.progress.held(), states, replies);
-        if (states.stream().allMatch(State::isFinal)) {
-            remove(e);
-        } else {
-            writeState(e, p);
-        }
-        return true;
+            List<String> addresses = e.header.envelope().addresses();
+            List<State> states = new ArrayList<>(e.progress.states());
+            List<String> replies = new ArrayList<>(e.progress.replies());
+            for (RecipientOutcome o : outcomes) {
+                int i = addresses.indexOf(o.address());
+                if (i >= 0 && !states.get(i).isFinal()) {
+                    states.set(i, o.result().state());
+                    replies.set(i, o.reply());
+                }
+            }
+            return states.stream().allMatch(State::isFinal) ? REMOVE
+                    : new Progress(e.progress.attempts() + 1, now, nextAttempt, e.progress.held(), states, replies);
+        });
     }
 
     @Override
@@ -401,51 +398,38 @@ public final class DiskQueueStore implements QueueStore {
     }
 
     @Override
-    public synchronized int flush(Instant now) throws IOException {
-        int n = 0;
-        for (Entry e : entries.values()) {
-            if (e.progress.held()) {
-                continue;
-            }
-            if (e.progress.next().isAfter(now)) {
-                writeState(e, with(e.progress, now, false));
-            }
-            n++;
+    public int flush(Instant now) throws IOException {
+        List<String> ids;
+        synchronized (this) {
+            ids = new ArrayList<>(entries.keySet());
         }
-        return n;
+        int[] due = {0};
+        for (String id : ids) {
+            change(id, null, e -> {
+                if (e.progress.held()) {
+                    return KEEP;
+                }
+                due[0]++;
+                return e.progress.next().isAfter(now) ? with(e.progress, now, false) : KEEP;
+            });
+        }
+        return due[0];
     }
 
     @Override
-    public synchronized boolean delete(String id) throws IOException {
-        Entry e = entries.get(id);
-        if (e == null) {
-            return false;
-        }
-        remove(e);
-        return true;
+    public boolean delete(String id) throws IOException {
+        return change(id, null, e -> REMOVE);
     }
 
     @Override
-    public synchronized boolean hold(String id) throws IOException {
-        Entry e = entries.get(id);
-        if (e == null) {
-            return false;
-        }
-        if (!e.progress.held()) {
-            writeState(e, with(e.progress, e.progress.next(), true));
-        }
-        return true;
+    public boolean hold(String id) throws IOException {
+        return change(id, null, e -> e.progress.held() ? KEEP : with(e.progress, e.progress.next(), true));
     }
 
     @Override
-    public synchronized boolean release(String id) throws IOException {
-        Entry e = entries.get(id);
-        if (e == null) {
-            return false;
-        }
+    public boolean release(String id) throws IOException {
         Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
-        writeState(e, with(e.progress, e.progress.next().isAfter(now) ? now : e.progress.next(), false));
-        return true;
+        return change(id, null, e -> with(e.progress, e.progress.next().isAfter(now) ? now : e.progress.next(), false));
     }
 
     @Override
@@ -471,20 +455,65 @@ public final class DiskQueueStore implements QueueStore {
         return new Progress(p.attempts(), p.last(), next, held, p.states(), p.replies());
     }
 
-    private void writeState(Entry e, Progress p) throws IOException {
-        Path temp = incoming.resolve(e.id + "." + SEQUENCE.getAndIncrement() + ".state");
-        DiskFormat.writeSynced(temp, DiskFormat.state(p));
-        Files.move(temp, active.resolve(e.id + ".state"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        syncDirectory(active);
-        e.progress = p;
-    }
+    // What a change may decide besides a new progress; compared by identity.
+    private static final Progress KEEP = new Progress(0, null, Instant.EPOCH, false, List.of(), List.of());
+    private static final Progress REMOVE = new Progress(0, null, Instant.EPOCH, false, List.of(), List.of());
+    private static final Progress REFUSED = new Progress(0, null, Instant.EPOCH, false, List.of(), List.of());
 
-    private void remove(Entry e) throws IOException {
-        // the message first: a state file left alone by a crash is deleted at the next start
-        Files.deleteIfExists(active.resolve(e.id + ".msg"));
-        Files.deleteIfExists(active.resolve(e.id + ".state"));
-        syncDirectory(active);
-        entries.remove(e.id);
+    /**
+     * Changes one message: {@code decide} looks at it under the store's lock (memory only) and
+     * says what to write; the files are written under the message's own lock alone, so the fsyncs
+     * of different messages overlap and never hold up an enqueue or a claim. When {@code owner} is
+     * given, its lease ends once the new state is in place, not before: until then a claim by
+     * someone else would see the old state and deliver again.
+     *
+     * @return false when there is no such message or {@code decide} refused
+     */
+    private boolean change(String id, String owner, java.util.function.Function<Entry, Progress> decide) throws IOException {
+        Entry e;
+        synchronized (this) {
+            e = entries.get(id);
+        }
+        if (e == null) {
+            return false;
+        }
+        synchronized (e.io) {
+            Progress p;
+            synchronized (this) {
+                if (e.removed) {
+                    return false;
+                }
+                p = decide.apply(e);
+            }
+            if (p == REFUSED) {
+                return false;
+            }
+            if (p == REMOVE) {
+                // the message first: a state file left alone by a crash is deleted at the next start
+                Files.deleteIfExists(active.resolve(e.id + ".msg"));
+                Files.deleteIfExists(active.resolve(e.id + ".state"));
+                syncDirectory(active);
+            } else if (p != KEEP) {
+                Path temp = incoming.resolve(e.id + "." + SEQUENCE.getAndIncrement() + ".state");
+                DiskFormat.writeSynced(temp, DiskFormat.state(p));
+                Files.move(temp, active.resolve(e.id + ".state"), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+                syncDirectory(active);
+            }
+            synchronized (this) {
+                if (p == REMOVE) {
+                    e.removed = true;
+                    entries.remove(e.id);
+                } else if (p != KEEP) {
+                    e.progress = p;
+                }
+                if (owner != null && e.leasedBy(owner)) {
+                    e.leaseOwner = null;
+                    e.leaseUntil = null;
+                }
+            }
+            return true;
+        }
     }
 
     private static void syncDirectory(Path d) throws IOException {

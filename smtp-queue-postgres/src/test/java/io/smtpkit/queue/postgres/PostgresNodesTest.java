@@ -163,6 +163,28 @@ class PostgresNodesTest {
         assertFalse(b.recordAttempt(m.id(), "b", List.of(RecipientOutcome.delivered("b@y.org", "250")), now, now));
     }
 
+    /** A database restart, as the pool sees it: its connections cut under it. One transaction may fail; the next works. */
+    @Test
+    void aConnectionCutByTheServerIsReplaced() throws Exception {
+        QueueStore a = node();
+        QueuedMessage m = a.enqueue(envelope("b@y.org"), text("before"));
+        int cut;
+        try (java.sql.Connection admin = db.connect(); java.sql.Statement s = admin.createStatement();
+                java.sql.ResultSet r = s.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        + " WHERE application_name = 'smtpkit queue' AND datname = current_database() AND pid <> pg_backend_pid()")) {
+            r.next();
+            cut = r.getInt(1);
+        }
+        assertTrue(cut >= 1, "the store's connection was cut");
+        try {
+            a.get(m.id());
+        } catch (IOException expected) {
+            // the cut connection is found out on its first use, closed, and not given back
+        }
+        assertEquals(List.of(m.id()), a.list().stream().map(QueuedMessage::id).toList(), "a new connection serves");
+        assertTrue(a.enqueue(envelope("c@y.org"), text("after")).size() > 0);
+    }
+
     @Test
     void aContentStreamThatFailsLeavesNothingQueued() throws Exception {
         QueueStore a = node();

@@ -4,6 +4,7 @@
 # Needs root (Postfix's master), Debian's postfix package, and the jar:
 #   mvn -B -q -o -DskipTests package   (at the repository root)
 # Usage: benchmarks/relay/compare-relay.sh [ROUNDS]   (default 3; KEEP=1 keeps the temp dir and Postfix's maillog)
+#   QUEUE=1 runs smtpkit's relay in queue mode (-o queue=, fsync before each 250), like for like with Postfix.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
@@ -57,7 +58,9 @@ ulimit -n "$(ulimit -Hn)"   # 50 clients, 50 relayed connections, Postfix pipes:
 /usr/sbin/smtp-sink -c -u nobody -m 1024 "127.0.0.1:$SINK" 1024 > "$WORK/sink.count" 2>"$WORK/sink.err" &
 SINK_PID=$!
 
-java -jar "$JAR" -c relay "127.0.0.1:$P1" "127.0.0.1:$SINK" \
+KIT_QUEUE=()
+[ -n "${QUEUE:-}" ] && KIT_QUEUE=(-o "queue=$WORK/kitqueue" -o queue-reserve=0 -o queue-workers=50)
+java -jar "$JAR" -c relay "127.0.0.1:$P1" "127.0.0.1:$SINK" "${KIT_QUEUE[@]}" \
   --max-connection-rate 0 --max-connections-per-client 0 -q > "$WORK/smtpkit.log" 2>&1 &
 KIT_PID=$!
 

@@ -432,6 +432,63 @@ public abstract class QueueStoreContract {
     }
 
     @Test
+    void enqueuesClaimsAndRecordsRunningAtOnceLoseNothing() throws Exception {
+        QueueStore store = open();
+        int n = 60;
+        Set<String> delivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger enqueued = new java.util.concurrent.atomic.AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> tasks = new ArrayList<>();
+            for (int p = 0; p < 2; p++) {
+                int first = p * (n / 2);
+                tasks.add(pool.submit(() -> {
+                    for (int i = first; i < first + n / 2; i++) {
+                        store.enqueue(envelope("s" + i + "@x.org", "r" + i + "@y.org", "q" + i + "@y.org"),
+                                new ByteArrayInputStream(content("content " + i)));
+                        enqueued.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (int w = 0; w < 2; w++) {
+                String owner = "worker-" + w;
+                tasks.add(pool.submit(() -> {
+                    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (delivered.size() < n && System.nanoTime() < end) {
+                        for (QueuedMessage m : store.claimDue(later(Duration.ofSeconds(1)), 5, LEASE, owner)) {
+                            String i = m.sender().substring(1, m.sender().indexOf('@'));
+                            if (!new String(read(store, m.id()), StandardCharsets.UTF_8).equals("content " + i)) {
+                                problems.add(m.id() + " has the wrong content");
+                            }
+                            // one recipient per attempt: the message goes through two records, the last removes it
+                            String next = m.pending().get(0).address();
+                            if (!store.recordAttempt(m.id(), owner, List.of(RecipientOutcome.delivered(next, "250 ok")),
+                                    Instant.now(), Instant.now())) {
+                                problems.add(m.id() + ": a record under its own lease refused");
+                            }
+                            if (m.pending().size() == 1 && !delivered.add(m.id())) {
+                                problems.add(m.id() + " finished twice");
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : tasks) {
+                f.get(90, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(List.of(), problems);
+        assertEquals(n, enqueued.get());
+        assertEquals(n, delivered.size());
+        assertEquals(List.of(), store.list());
+    }
+
+    @Test
     void hasRoomForASmallMessage() throws Exception {
         QueueStore store = open();
         assertTrue(store.hasRoom(1024));

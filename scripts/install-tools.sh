@@ -4,7 +4,8 @@
 # generator (and the smtp-sink the relay tests deliver to), python3 for smtplib, Debian's
 # python3-aiosmtpd as a third-party upstream for the relay, openssl for test certificates,
 # haproxy as the load balancer in front of PROXY protocol listeners; chromium and chromium-driver
-# for the inbox's browser tests; stunnel4 as an OpenSSL TLS client of the server (interop.sh).
+# for the inbox's browser tests; stunnel4 as an OpenSSL TLS client of the server (interop.sh);
+# postgresql for the PostgreSQL queue (started by scripts/postgres-test-db.sh, not here).
 # Needs root (CI and the dev machines run as root). Sourced by scripts/interop.sh and run by .ci/run before the tests, so
 # the Maven tests that use these tools run in CI too (they skip without them, except under
 # CI=true, where they fail). Under CI=true a tool still missing afterwards is an error: this
@@ -25,6 +26,8 @@ smtpkit_tools_missing() {
   [ -x /usr/bin/chromedriver ] || m+=(chromium-driver)
   # OpenSSL's TLS in front of the implicit-TLS port, the JDK's and Conscrypt's (interop.sh; issue #13).
   command -v stunnel4 >/dev/null 2>&1 || m+=(stunnel4)
+  # the PostgreSQL queue's tests (issue 11): Debian's server, run by scripts/postgres-test-db.sh
+  { command -v pg_ctlcluster >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } || m+=(postgresql)
   echo "${m[*]}"
 }
 # shellcheck disable=SC2207 # package names have no spaces

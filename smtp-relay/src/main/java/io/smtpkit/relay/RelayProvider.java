@@ -118,7 +118,8 @@ public final class RelayProvider implements HandlerProvider {
         try {
             store = QueueStores.open(queue, reserve);
         } catch (IOException | IllegalArgumentException e) {
-            throw fail("queue", "queue " + queue + ": " + e.getMessage());
+            // a database store's messages name its URL with the password masked; the spec itself may hold one
+            throw fail("queue", (QueueStores.isDatabase(queue) ? "queue: " : "queue " + queue + ": ") + e.getMessage());
         }
         return new QueuedRelayHandler(config, store, q);
     }

@@ -95,13 +95,15 @@ class PostgresQueueNodesTest {
     private ServerProcess node(int upstreamPort) throws Exception {
         ServerProcess n = ServerProcess.start(dir, List.of("-Xmx128m"), "-l", "127.0.0.1:0", "-c", "relay",
                 "-o", "upstream=127.0.0.1:" + upstreamPort, "-o", "queue=" + url,
-                "-o", "retry-min=1s", "-o", "retry-max=1s", "-o", "timeout-connect=2s");
+                "-o", "retry-min=1s", "-o", "retry-max=1s", "-o", "timeout-connect=2s",
+                // a killed node's claims return after 6 s, not the default 2 minutes
+                "-o", "queue-lease=6s");
         nodes.add(n);
         return n;
     }
 
     @Test
-    @Timeout(300)
+    @Timeout(120)
     void aKilledNodesMailIsDeliveredByTheOther() throws Exception {
         int upstreamPort = freePort();
         ServerProcess a = node(upstreamPort);
@@ -139,7 +141,7 @@ class PostgresQueueNodesTest {
                 }).build().start();
 
         // b alone delivers: its own mail, a's queued mail, and (after their lease) what a was delivering.
-        Eventually.await(() -> missing().isEmpty(), Duration.ofSeconds(200), "every acknowledged recipient delivered");
+        Eventually.await(() -> missing().isEmpty(), Duration.ofSeconds(60), "every acknowledged recipient delivered");
         assertTrue(missing().isEmpty(), () -> "missing: " + missing());
 
         for (Delivery d : delivered) {

@@ -70,6 +70,8 @@ public final class RelayProvider implements HandlerProvider {
         o.put("lifetime", "queue: how long a recipient is tried before a failure notice, e.g. 5d (default: 5d)");
         o.put("delay-warning", "queue: tell the sender after this long that delivery is still tried, e.g. 4h (default: never)");
         o.put("queue-workers", "queue: deliveries at once (default: 10)");
+        o.put("queue-lease", "queue: how long a claim on a message lasts unless renewed, e.g. 30s (default: 2m); "
+                + "how long a dead node's mail waits for another node");
         o.put("queue-reserve", "queue: free space kept on the queue's disk, e.g. 100M or 5% (default: 100M); below it 452 4.3.1");
         return Collections.unmodifiableMap(o);
     }
@@ -125,7 +127,7 @@ public final class RelayProvider implements HandlerProvider {
     }
 
     private static final List<String> QUEUE_ONLY =
-            List.of("retry-min", "retry-max", "lifetime", "delay-warning", "queue-workers", "queue-reserve");
+            List.of("retry-min", "retry-max", "lifetime", "delay-warning", "queue-workers", "queue-lease", "queue-reserve");
 
     private QueueConfig queueConfig(HandlerOptions o) {
         QueueConfig d = QueueConfig.DEFAULT;
@@ -148,7 +150,11 @@ public final class RelayProvider implements HandlerProvider {
                 throw fail("queue-workers", "option queue-workers must be a number from 1 to 1000, not '" + workers + "'");
             }
         }
-        return new QueueConfig(min, max, lifetime, warning, n);
+        Duration lease = queueTime(o, "queue-lease", d.lease());
+        if (lease.compareTo(Duration.ofSeconds(3)) < 0) {
+            throw fail("queue-lease", "option queue-lease must be at least 3s, not '" + o.get("queue-lease", null) + "'");
+        }
+        return new QueueConfig(min, max, lifetime, warning, n, lease);
     }
 
     private Duration queueTime(HandlerOptions o, String key, Duration otherwise) {

@@ -41,7 +41,7 @@ class RelayProviderTest {
         assertEquals(List.of("upstream", "route", "helo", "tls", "tls-trust", "tls-verify", "auth-user",
                 "auth-password-file", "auth-insecure", "networks", "domains", "timeout-connect", "timeout-reply",
                 "timeout-data", "queue", "retry-min", "retry-max", "lifetime", "delay-warning", "queue-workers",
-                "queue-reserve"), List.copyOf(found.options().keySet()));
+                "queue-lease", "queue-reserve"), List.copyOf(found.options().keySet()));
     }
 
     @Test
@@ -114,6 +114,8 @@ class RelayProviderTest {
         "upstream=h:25;queue=/never/opened;lifetime=0d | lifetime",
         "upstream=h:25;queue=/never/opened;delay-warning=4 hours | delay-warning",
         "upstream=h:25;queue=/never/opened;queue-workers=0 | queue-workers",
+        "upstream=h:25;queue=/never/opened;queue-lease=2s | queue-lease",
+        "upstream=h:25;queue=/never/opened;queue-lease=soon | queue-lease",
         "upstream=h:25;queue=/never/opened;queue-reserve=lots | queue-reserve",
         "upstream=h:25;queue=/never/opened;queue-reserve=100% | queue-reserve",
     })

@@ -14,12 +14,16 @@ import java.util.Objects;
  * @param delayWarning after how long a sender is told its message is still being tried, or
  *     {@code null} for never ({@code -o delay-warning=})
  * @param workers how many deliveries run at once ({@code -o queue-workers=})
+ * @param lease how long a claim on a message lasts unless renewed ({@code -o queue-lease=}); a
+ *     running delivery renews it every third of it, so this is how long the mail of a node that
+ *     died waits before another node of a shared queue takes it
  */
-public record QueueConfig(Duration retryMin, Duration retryMax, Duration lifetime, Duration delayWarning, int workers) {
+public record QueueConfig(Duration retryMin, Duration retryMax, Duration lifetime, Duration delayWarning, int workers,
+        Duration lease) {
 
-    /** Postfix's defaults, with 10 delivery workers. */
+    /** Postfix's defaults, with 10 delivery workers and a 2-minute lease. */
     public static final QueueConfig DEFAULT =
-            new QueueConfig(Duration.ofSeconds(300), Duration.ofSeconds(4000), Duration.ofDays(5), null, 10);
+            new QueueConfig(Duration.ofSeconds(300), Duration.ofSeconds(4000), Duration.ofDays(5), null, 10, Duration.ofMinutes(2));
 
     /** Checks the values. */
     public QueueConfig {
@@ -34,6 +38,10 @@ public record QueueConfig(Duration retryMin, Duration retryMax, Duration lifetim
         }
         if (workers < 1) {
             throw new IllegalArgumentException("queue-workers must be at least 1");
+        }
+        Objects.requireNonNull(lease, "lease");
+        if (lease.compareTo(Duration.ofSeconds(3)) < 0) {
+            throw new IllegalArgumentException("queue-lease must be at least 3s");
         }
     }
 

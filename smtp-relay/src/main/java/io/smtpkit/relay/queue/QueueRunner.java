@@ -59,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class QueueRunner implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueueRunner.class);
-    private static final Duration LEASE = Duration.ofMinutes(2);
     private static final Pattern REPLY = Pattern.compile("(\\d{3})(?: ([245]\\.\\d{1,3}\\.\\d{1,3}))?(?: (.*))?", Pattern.DOTALL);
 
     private final QueueStore store;
@@ -136,7 +135,7 @@ public final class QueueRunner implements AutoCloseable {
             int free = config.workers() - inFlight.get();
             if (free > 0) {
                 try {
-                    for (QueuedMessage m : store.claimDue(Instant.now(), free, LEASE, owner)) {
+                    for (QueuedMessage m : store.claimDue(Instant.now(), free, config.lease(), owner)) {
                         inFlight.incrementAndGet();
                         workers.execute(() -> deliverAndRecord(m));
                     }
@@ -159,7 +158,7 @@ public final class QueueRunner implements AutoCloseable {
 
     private void deliverAndRecord(QueuedMessage m) {
         ScheduledFuture<?> renewal = renewals.scheduleAtFixedRate(() -> renew(m.id()),
-                LEASE.toMillis() / 3, LEASE.toMillis() / 3, TimeUnit.MILLISECONDS);
+                config.lease().toMillis() / 3, config.lease().toMillis() / 3, TimeUnit.MILLISECONDS);
         try {
             List<RecipientOutcome> outcomes = attempt(m);
             Instant now = Instant.now();
@@ -186,7 +185,7 @@ public final class QueueRunner implements AutoCloseable {
 
     private void renew(String id) {
         try {
-            store.renew(id, owner, Instant.now().plus(LEASE));
+            store.renew(id, owner, Instant.now().plus(config.lease()));
         } catch (IOException | RuntimeException e) {
             log.warn("queue: {}: cannot renew the lease: {}", id, e.toString());
         }

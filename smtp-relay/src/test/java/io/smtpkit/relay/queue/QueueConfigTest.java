@@ -20,6 +20,15 @@ class QueueConfigTest {
                 List.of(1, 2, 3, 4, 5, 40).stream().map(n -> c.backoff(n).toSeconds()).toList());
         assertEquals(Duration.ofDays(5), c.lifetime());
         assertEquals(null, c.delayWarning());
+        assertEquals(Duration.ofMinutes(2), c.lease());
+    }
+
+    @Test
+    void aLeaseIsAtLeastThreeSeconds() {
+        QueueConfig d = QueueConfig.DEFAULT;
+        assertEquals(Duration.ofSeconds(3), new QueueConfig(d.retryMin(), d.retryMax(), d.lifetime(), null, 1, Duration.ofSeconds(3)).lease());
+        assertThrows(IllegalArgumentException.class,
+                () -> new QueueConfig(d.retryMin(), d.retryMax(), d.lifetime(), null, 1, Duration.ofMillis(2999)));
     }
 
     @ParameterizedTest

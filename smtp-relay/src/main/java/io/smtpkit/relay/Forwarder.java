@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 final class Forwarder {
 
     private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
-    private static final Reply OTHER_HOP = Reply.of(452, "4.5.3",
+    static final Reply OTHER_HOP = Reply.of(452, "4.5.3",
             "Recipients for another next hop go in another transaction; send this one later");
     private static final Reply NEXT_HOP_TOO_BIG = Reply.of(552, "5.3.4", "Message size exceeds the next hop's fixed maximum message size");
 
@@ -84,6 +84,12 @@ final class Forwarder {
             s.drop();
         }
         return reply;
+    }
+
+    /** True if the client's open transaction has recipients the next hop accepted. */
+    boolean hasRecipients(SessionContext context) {
+        Session s = sessions.get(context.id());
+        return s != null && s.open && s.accepted > 0;
     }
 
     /** Sends the message's octets to the open transaction's next hop and says what it made of them. */

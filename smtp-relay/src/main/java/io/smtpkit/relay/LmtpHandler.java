@@ -10,6 +10,7 @@ import io.smtpkit.protocol.client.Transaction;
 import io.smtpkit.protocol.client.TransactionResult;
 import io.smtpkit.relay.internal.DeliveryStatusNotification;
 import io.smtpkit.relay.internal.Upstream;
+import io.smtpkit.relay.queue.QueuedMessage;
 import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
@@ -20,6 +21,8 @@ import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,9 +46,15 @@ import org.slf4j.LoggerFactory;
  * The LMTP server receives the client's octets exactly, behind this server's {@code Received:}
  * header: nothing is rewritten (no Subject prefix, no added Date).
  *
+ * <p>With a queue ({@code -o queue=}, {@link QueuedRelayHandler}) the relayed side is store and
+ * forward: a recipient to be relayed is answered by the relay policy, the message is queued
+ * before the {@code 250} and delivered in the background; list mail still goes live to the LMTP
+ * server (Mailman takes it or says why at once), and the notification for list recipients
+ * refused after the data is queued too, so it is retried rather than lost.
+ *
  * <p>Hooks block on the next hops' replies: not {@link SmtpHandler.NonBlocking}.
  */
-public final class LmtpHandler implements SmtpHandler {
+public final class LmtpHandler implements SmtpHandler, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LmtpHandler.class);
 
@@ -53,6 +62,12 @@ public final class LmtpHandler implements SmtpHandler {
     private final MailingLists lists;
     private final RelayHandler relay;
     private final Forwarder forwarder;
+    /** The relayed side's queue, or null: relayed live. */
+    private final QueuedRelayHandler queue;
+    /** Sessions whose open transaction goes to the queue (a relayed recipient was accepted). */
+    private final Set<String> queuing = ConcurrentHashMap.newKeySet();
+    /** Each session's declared SIZE, for the queue's room check at its first relayed recipient. */
+    private final Map<String, Long> declared = new ConcurrentHashMap<>();
 
     /**
      * A handler sending list mail to {@code lmtp} and the rest through a relay set up by {@code relay}.
@@ -61,6 +76,15 @@ public final class LmtpHandler implements SmtpHandler {
      *     connection is kept per next hop, and one cannot speak both SMTP and LMTP)
      */
     public LmtpHandler(NextHop lmtp, MailingLists lists, RelayConfig relay) {
+        this(lmtp, lists, relay, null);
+    }
+
+    /**
+     * As {@link #LmtpHandler(NextHop, MailingLists, RelayConfig)}, the relayed recipients queued
+     * in {@code queue} (null: relayed live); closing this handler closes the queue.
+     */
+    public LmtpHandler(NextHop lmtp, MailingLists lists, RelayConfig relay, QueuedRelayHandler queue) {
+        this.queue = queue;
         this.lmtp = Objects.requireNonNull(lmtp, "lmtp");
         this.lists = Objects.requireNonNull(lists, "lists");
         this.relay = new RelayHandler(relay);
@@ -91,20 +115,43 @@ public final class LmtpHandler implements SmtpHandler {
 
     @Override
     public Reply onMail(SessionContext session, MailPath reversePath, Map<String, String> parameters) {
+        if (queue != null) {
+            queuing.remove(session.id());
+            declared.put(session.id(), declaredSize(parameters));
+        }
         return forwarder.mail(session, reversePath, parameters, null); // which side is known per recipient
     }
 
     @Override
     public Reply onRcpt(SessionContext session, MailPath recipient, Map<String, String> parameters) {
         if (lists.contains(recipient)) {
+            if (queuing.contains(session.id())) {
+                return Forwarder.OTHER_HOP; // this transaction goes to the queue
+            }
             return forwarder.rcpt(session, recipient, parameters, lmtp); // list mail is ours: no relay policy
         }
         RelayHandler.Route route = relay.route(session, recipient);
-        return route.refusal() != null ? route.refusal() : forwarder.rcpt(session, recipient, parameters, route.hop());
+        if (route.refusal() != null) {
+            return route.refusal();
+        }
+        if (queue == null) {
+            return forwarder.rcpt(session, recipient, parameters, route.hop());
+        }
+        if (forwarder.hasRecipients(session)) {
+            return Forwarder.OTHER_HOP; // this transaction goes to the LMTP server
+        }
+        if (!queuing.contains(session.id()) && !queue.hasRoom(declared.getOrDefault(session.id(), 0L))) {
+            return QueuedRelayHandler.NO_ROOM;
+        }
+        queuing.add(session.id());
+        return Reply.RECIPIENT_OK;
     }
 
     @Override
     public Reply onMessage(SessionContext session, Envelope envelope, Message message) throws Exception {
+        if (queue != null && queuing.remove(session.id())) {
+            return queue.onMessage(session, envelope, message);
+        }
         ZonedDateTime arrival = ZonedDateTime.now();
         Forwarder.Delivery delivery = forwarder.message(session, envelope, message);
         TransactionResult result = delivery.result();
@@ -146,6 +193,16 @@ public final class LmtpHandler implements SmtpHandler {
      * the message is delivered to some recipients, and a 4xx would deliver it to them twice.
      */
     private void notifySender(SessionContext session, MailPath sender, DeliveryStatusNotification dsn) {
+        if (queue != null) {
+            try {
+                QueuedMessage queued = queue.enqueueNotification(sender, dsn);
+                log.info("lmtp: session {}: delivery status notification to {} queued as {}", session.id(), sender, queued.id());
+                return;
+            } catch (IOException e) {
+                log.error("lmtp: session {}: the delivery status notification to {} could not be queued, sending it now: {}",
+                        session.id(), sender, e.toString());
+            }
+        }
         NextHop hop = relay.config().nextHopFor(sender.domain());
         if (hop == null) {
             log.error("lmtp: session {}: no next hop for {}: the delivery status notification is lost", session.id(), sender);
@@ -170,5 +227,23 @@ public final class LmtpHandler implements SmtpHandler {
     @Override
     public void onClose(SessionContext session) {
         forwarder.close(session);
+        queuing.remove(session.id());
+        declared.remove(session.id());
+    }
+
+    /** Stops the queue's runner and closes its store, when there is a queue. */
+    @Override
+    public void close() throws IOException {
+        if (queue != null) {
+            queue.close();
+        }
+    }
+
+    private static long declaredSize(Map<String, String> parameters) {
+        try {
+            return Long.parseLong(parameters.getOrDefault("SIZE", "0"));
+        } catch (NumberFormatException e) {
+            return 0; // the session checked the syntax; too large to parse is checked after the data
+        }
     }
 }

@@ -71,17 +71,15 @@ public final class LmtpProvider implements HandlerProvider {
             throw new HandlerOptionException(name(), addresses.isBlank() ? "lists" : "list",
                     e.getMessage() + " (-o lists=DOMAIN,... or -o list=LIST@DOMAIN)");
         }
-        if (o.get("queue", null) != null) {
-            throw new HandlerOptionException(name(), "queue", "the lmtp handler has no queue mode; -o queue= is the relay's");
-        }
         Map<String, String> relayOptions = new HashMap<>(options);
         relayOptions.keySet().removeAll(List.of("lmtp", "lists", "list"));
-        RelayConfig relay = new RelayProvider(name()).config(relayOptions);
-        try {
-            return new LmtpHandler(lmtp, lists, relay);
-        } catch (IllegalArgumentException e) {
-            throw new HandlerOptionException(name(), "lmtp", e.getMessage());
+        RelayProvider relayProvider = new RelayProvider(name());
+        RelayConfig relay = relayProvider.config(relayOptions);
+        if (relay.sendsTo(lmtp)) {
+            throw new HandlerOptionException(name(), "lmtp", "the LMTP server " + lmtp + " is also a next hop of the relay");
         }
+        QueuedRelayHandler queue = relayProvider.queued(relay, relayOptions); // null without -o queue=
+        return new LmtpHandler(lmtp, lists, relay, queue);
     }
 
     private static List<String> split(String value) {

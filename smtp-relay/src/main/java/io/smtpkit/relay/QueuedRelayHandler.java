@@ -3,6 +3,7 @@ package io.smtpkit.relay;
 import io.smtpkit.protocol.Envelope;
 import io.smtpkit.protocol.MailPath;
 import io.smtpkit.protocol.Reply;
+import io.smtpkit.relay.internal.DeliveryStatusNotification;
 import io.smtpkit.relay.queue.QueueConfig;
 import io.smtpkit.relay.queue.QueueRunner;
 import io.smtpkit.relay.queue.QueueStore;
@@ -11,8 +12,10 @@ import io.smtpkit.relay.queue.QueuedMessage;
 import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +92,20 @@ public final class QueuedRelayHandler implements SmtpHandler, AutoCloseable {
         return Reply.of(250, "2.0.0", "Ok: queued as " + queued.id());
     }
 
-    private boolean hasRoom(long size) {
+    /**
+     * Queues a delivery status notification to {@code sender} from {@code <>} (the lmtp handler's
+     * for list recipients refused after the data), so it is retried like any queued mail.
+     */
+    QueuedMessage enqueueNotification(MailPath sender, DeliveryStatusNotification dsn) throws IOException {
+        Map<String, String> params = dsn.isEightBit() ? Map.of("BODY", "8BITMIME") : Map.of();
+        byte[] message = dsn.toMessage(sender, ZonedDateTime.now());
+        QueuedMessage queued = store.enqueue(new QueuedEnvelope("", params,
+                List.of(new QueuedEnvelope.Recipient(sender.address(), Map.of()))), new ByteArrayInputStream(message));
+        runner.wake();
+        return queued;
+    }
+
+    boolean hasRoom(long size) {
         try {
             return store.hasRoom(size);
         } catch (IOException e) {

@@ -99,6 +99,15 @@ public final class RelayProvider implements HandlerProvider {
     @Override
     public SmtpHandler create(Map<String, String> options) {
         RelayConfig config = config(options);
+        QueuedRelayHandler queued = queued(config, options);
+        return queued != null ? queued : new RelayHandler(config);
+    }
+
+    /**
+     * Queue mode's handler for {@code config} when {@code -o queue=} is given (its store opened,
+     * its runner started), else null; the queue's own options without a queue are refused.
+     */
+    QueuedRelayHandler queued(RelayConfig config, Map<String, String> options) {
         HandlerOptions o = HandlerOptions.of(handler, options, OPTIONS.keySet());
         String queue = o.get("queue", null);
         if (queue == null) {
@@ -107,7 +116,7 @@ public final class RelayProvider implements HandlerProvider {
                     throw fail(key, "option " + key + " needs a queue (-o queue=DIR)");
                 }
             }
-            return new RelayHandler(config);
+            return null;
         }
         QueueConfig q = queueConfig(o);
         DiskQueueStore.Reserve reserve;

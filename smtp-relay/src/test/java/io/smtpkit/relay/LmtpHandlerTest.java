@@ -13,6 +13,7 @@ import io.smtpkit.server.Message;
 import io.smtpkit.server.SessionContext;
 import io.smtpkit.server.SmtpHandler;
 import io.smtpkit.server.SmtpServer;
+import io.smtpkit.server.testsupport.Eventually;
 import io.smtpkit.server.testsupport.SmtpClient;
 import jakarta.mail.BodyPart;
 import jakarta.mail.Session;
@@ -25,6 +26,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The lmtp handler between an SMTP client, an LMTP server (a second smtpkit in LMTP mode that
@@ -107,6 +112,9 @@ class LmtpHandlerTest {
             o.put(option.substring(0, eq), option.substring(eq + 1));
         }
         SmtpHandler h = new LmtpProvider().create(o);
+        if (h instanceof AutoCloseable queue) {
+            closing.add(queue); // closed after the server
+        }
         SmtpServer s = SmtpServer.builder().listen(new InetSocketAddress("127.0.0.1", 0))
                 .config(SessionConfig.builder().hostname("mx.test").build()).handler(h).build().start();
         closing.add(s);
@@ -258,6 +266,68 @@ class LmtpHandlerTest {
         assertEquals(0, mailman.messages.size());
         assertEquals("250 2.0.0 Ok", send(c, "alice@example.org", "dev@lists.test"), "the list recipient, sent again");
         assertEquals(List.of("dev@lists.test"), mailman.messages.get(0).recipients());
+    }
+
+    /** The usual set-up with the relayed side queued in {@code dir}. */
+    private SmtpServer queued(Path dir) throws IOException {
+        return handler("lmtp=" + Upstreams.hostPort(mailmanServer()), "lists=lists.test",
+                "upstream=" + Upstreams.hostPort(relayUpstream()), "queue=" + dir, "queue-reserve=0",
+                "retry-min=1s", "retry-max=1s");
+    }
+
+    @Test
+    void withAQueueRelayedMailIsQueuedBeforeThe250AndDeliveredByTheRunner(@TempDir Path dir) throws Exception {
+        SmtpClient c = client(queued(dir));
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertEquals("250 2.1.5 OK", c.command("RCPT TO:<refuse@example.net>"),
+                "the policy answers, not the next hop (which would refuse refuse@)");
+        assertTrue(c.command("RCPT TO:<bob@example.net>").startsWith("250"));
+        String reply = data(c, CONTENT);
+        assertTrue(reply.startsWith("250 2.0.0 Ok: queued as "), reply);
+        Eventually.await(() -> relayed.messages.size() == 1, Duration.ofSeconds(20), "the runner delivers");
+        assertEquals(List.of("bob@example.net"), relayed.messages.get(0).envelope().recipientAddresses(),
+                "refuse@ was refused by the next hop at delivery; bob@ delivered");
+        Eventually.await(() -> relayed.messages.size() == 2, Duration.ofSeconds(20), "the notification for refuse@");
+        assertTrue(relayed.messages.get(1).envelope().reversePath().isNull());
+        assertEquals(0, mailman.messages.size());
+    }
+
+    @Test
+    void withAQueueOneTransactionStillGoesToOneSide(@TempDir Path dir) throws Exception {
+        SmtpClient c = client(queued(dir));
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<bob@example.net>").startsWith("250"));
+        assertEquals("452 4.5.3 Recipients for another next hop go in another transaction; send this one later",
+                c.command("RCPT TO:<dev@lists.test>"), "the transaction is the queue's");
+        assertTrue(data(c, CONTENT).startsWith("250 2.0.0 Ok: queued as "));
+        assertTrue(c.command("MAIL FROM:<alice@example.org>").startsWith("250"));
+        assertTrue(c.command("RCPT TO:<dev@lists.test>").startsWith("250"));
+        assertEquals("452 4.5.3 Recipients for another next hop go in another transaction; send this one later",
+                c.command("RCPT TO:<bob@example.net>"), "the transaction is the LMTP server's");
+        assertEquals("250 2.0.0 Ok", data(c, CONTENT), "list mail goes live, the LMTP server's own answer");
+        assertEquals(List.of("dev@lists.test"), mailman.messages.get(0).recipients());
+    }
+
+    @Test
+    void withAQueueTheNotificationForListRecipientsRefusedAfterTheDataIsQueued(@TempDir Path dir) throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort(); // the relay's next hop: nobody listens there yet
+        }
+        SmtpClient c = client(handler("lmtp=" + Upstreams.hostPort(mailmanServer()), "lists=lists.test",
+                "upstream=127.0.0.1:" + port, "queue=" + dir, "queue-reserve=0", "retry-min=1s", "retry-max=1s"));
+        String reply = send(c, "alice@example.org", "dev@lists.test", "gone@lists.test");
+        assertTrue(reply.startsWith("250 2.0.0 Delivered to 1 of 2 recipients"), reply);
+        try (var queued = Files.list(dir.resolve("active"))) {
+            assertEquals(1, queued.filter(f -> f.toString().endsWith(".msg")).count(),
+                    "the notification waits in the queue (sent live, it would have been lost)");
+        }
+        closing.add(Upstreams.start(relayed, cfg -> cfg, b -> b.listen(new InetSocketAddress("127.0.0.1", port))));
+        Eventually.await(() -> relayed.messages.size() == 1, Duration.ofSeconds(20), "the runner delivers it once the next hop is up");
+        Upstreams.Received dsn = relayed.messages.get(0);
+        assertTrue(dsn.envelope().reversePath().isNull(), "from <>");
+        assertEquals(List.of("alice@example.org"), dsn.envelope().recipientAddresses());
+        assertTrue(new String(dsn.content(), StandardCharsets.UTF_8).contains("Final-Recipient: rfc822; gone@lists.test"));
     }
 
     @Test

@@ -302,29 +302,15 @@ public final class RelayProvider implements HandlerProvider {
         }
     }
 
-    /** {@code 30s}, {@code 500ms}, {@code 5m}, or a number of seconds. */
+    /** {@code 30s}, {@code 500ms}, {@code 5m}, or a number of seconds (the queue's syntax, {@link QueueConfig#parseDuration}). */
     private Duration duration(HandlerOptions o, String key) {
         String value = o.get(key, null);
         if (value == null) {
             return null;
         }
-        String v = value.strip().toLowerCase(Locale.ROOT);
         try {
-            Duration d;
-            if (v.endsWith("ms")) {
-                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            } else if (v.endsWith("s")) {
-                d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-            } else if (v.endsWith("m")) {
-                d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-            } else {
-                d = Duration.ofSeconds(Long.parseLong(v));
-            }
-            if (d.isZero() || d.isNegative()) {
-                throw new NumberFormatException();
-            }
-            return d;
-        } catch (NumberFormatException e) {
+            return QueueConfig.parseDuration(value);
+        } catch (IllegalArgumentException e) {
             throw fail(key, "option " + key + " must be a time such as 30s, 500ms or 5m, not '" + value + "'");
         }
     }

@@ -156,6 +156,9 @@ public final class PostgresQueueStore implements QueueStore {
 
     @Override
     public List<QueuedMessage> claimDue(Instant now, int max, Duration lease, String owner) throws IOException {
+        if (max <= 0) {
+            return List.of(); // the runner looks with no worker free; nothing to ask the database
+        }
         Instant at = micros(now);
         Instant until = micros(now.plus(lease));
         return inTransaction(c -> {

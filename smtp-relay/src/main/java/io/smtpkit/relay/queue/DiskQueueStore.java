@@ -311,7 +311,14 @@ public final class DiskQueueStore implements QueueStore {
 
     @Override
     public List<QueuedMessage> claimDue(Instant now, int max, Duration lease, String owner) throws IOException {
-        applyRequests();
+        try {
+            applyRequests();
+        } catch (IOException | RuntimeException e) {
+            log.warn("queue {}: cannot read the queue command's requests: {}", dir, e.toString());
+        }
+        if (max <= 0) {
+            return List.of();
+        }
         synchronized (this) {
             List<Entry> due = new ArrayList<>();
             for (Entry e : entries.values()) {
@@ -533,11 +540,17 @@ public final class DiskQueueStore implements QueueStore {
             } catch (IOException | RuntimeException ex) {
                 answer = "error " + ex.getMessage();
             }
-            String name = req.getFileName().toString();
-            Path temp = incoming.resolve(name + ".done");
-            DiskFormat.writeSynced(temp, (answer + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            Files.move(temp, requests.resolve(name.substring(0, name.length() - 4) + ".done"), StandardCopyOption.ATOMIC_MOVE);
-            Files.deleteIfExists(req);
+            // One request that cannot be answered (a full disk, say) must not stop the claims
+            // that would drain the queue: it stays and is tried again at the next look.
+            try {
+                String name = req.getFileName().toString();
+                Path temp = incoming.resolve(name + ".done");
+                DiskFormat.writeSynced(temp, (answer + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                Files.move(temp, requests.resolve(name.substring(0, name.length() - 4) + ".done"), StandardCopyOption.ATOMIC_MOVE);
+                Files.deleteIfExists(req);
+            } catch (IOException | RuntimeException ex) {
+                log.warn("queue {}: cannot answer the request {}: {}", dir, req.getFileName(), ex.toString());
+            }
         }
     }
 }

@@ -132,16 +132,16 @@ public final class QueueRunner implements AutoCloseable {
 
     private void schedule() {
         while (running) {
-            int free = config.workers() - inFlight.get();
-            if (free > 0) {
-                try {
-                    for (QueuedMessage m : store.claimDue(Instant.now(), free, config.lease(), owner)) {
-                        inFlight.incrementAndGet();
-                        workers.execute(() -> deliverAndRecord(m));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    log.error("queue: cannot look for due messages: {}", e.toString());
+            // Looks even with every worker busy (max 0): the disk store carries out the queue
+            // command's requests there, and hold or delete matter most when deliveries hang.
+            int free = Math.max(0, config.workers() - inFlight.get());
+            try {
+                for (QueuedMessage m : store.claimDue(Instant.now(), free, config.lease(), owner)) {
+                    inFlight.incrementAndGet();
+                    workers.execute(() -> deliverAndRecord(m));
                 }
+            } catch (IOException | RuntimeException e) {
+                log.error("queue: cannot look for due messages: {}", e.toString());
             }
             synchronized (signal) {
                 if (!woken && running) {
@@ -163,13 +163,22 @@ public final class QueueRunner implements AutoCloseable {
             List<RecipientOutcome> outcomes = attempt(m);
             Instant now = Instant.now();
             outcomes = expire(m, outcomes, now);
-            notifySender(m, outcomes, now);
+            try {
+                notifySender(m, outcomes, now);
+            } catch (IOException | RuntimeException e) {
+                // The delivered recipients must still be recorded, or they would get the message
+                // again; the failed ones wait as deferred, so their notification is tried again.
+                log.error("queue: {}: the notification could not be queued ({}); its recipients stay deferred", m.id(),
+                        e.toString());
+                outcomes = outcomes.stream().map(o -> o.result() == RecipientOutcome.Result.FAILED
+                        ? RecipientOutcome.deferred(o.address(), o.reply()) : o).toList();
+            }
             Instant next = now.plus(config.backoff(m.attempts() + 1));
             Instant end = m.arrival().plus(config.lifetime());
             if (next.isAfter(end) && end.isAfter(now)) {
                 next = end; // the end of the lifetime is noticed then, not a whole backoff later
             }
-            if (!store.recordAttempt(m.id(), owner, outcomes, now, next)) {
+            if (!record(m, outcomes, now, next)) {
                 log.warn("queue: {}: the lease was lost during delivery; the outcome is not recorded", m.id());
             }
         } catch (NoSuchElementException deleted) {
@@ -180,6 +189,29 @@ public final class QueueRunner implements AutoCloseable {
             renewal.cancel(false);
             inFlight.decrementAndGet();
             wake();
+        }
+    }
+
+    /**
+     * Records the attempt, trying three times: an outcome not recorded sends the message again to
+     * the recipients it reached once the lease ends (allowed, at least once, but not wanted).
+     */
+    private boolean record(QueuedMessage m, List<RecipientOutcome> outcomes, Instant now, Instant next) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return store.recordAttempt(m.id(), owner, outcomes, now, next);
+            } catch (IOException | RuntimeException e) {
+                if (attempt == 3 || e instanceof NoSuchElementException) {
+                    throw e;
+                }
+                log.warn("queue: {}: cannot record the attempt ({}); trying again", m.id(), e.toString());
+                try {
+                    Thread.sleep(500L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 

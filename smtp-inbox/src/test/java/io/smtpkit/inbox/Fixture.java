@@ -54,6 +54,11 @@ final class Fixture implements AutoCloseable {
         return this;
     }
 
+    /** A message as written, octet for octet, to send with {@link #send}. */
+    MimeMessage raw(String message) throws Exception {
+        return new MimeMessage(session, new java.io.ByteArrayInputStream(message.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    }
+
     MimeMessage message(String from, String to, String subject, String text) throws Exception {
         MimeMessage m = new MimeMessage(session);
         m.setFrom(new InternetAddress(from));

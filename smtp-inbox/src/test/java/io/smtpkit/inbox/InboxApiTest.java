@@ -141,6 +141,25 @@ class InboxApiTest {
     }
 
     @Test
+    void inlineImagesGoIntoTheHtmlOnlyWithinABudget() throws Exception {
+        byte[] png = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(png);
+        String image = java.util.Base64.getMimeEncoder().encodeToString(png);
+        String raw = "From: a@example.org\r\nTo: b@example.net\r\nSubject: many uses\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/related; boundary=\"r\"\r\n\r\n"
+                + "--r\r\nContent-Type: text/html\r\n\r\n<p>" + "<img src=\"cid:x\">".repeat(400) + "</p>\r\n"
+                + "--r\r\nContent-Type: image/png\r\nContent-ID: <x>\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + image + "\r\n--r--\r\n";
+        f.send(f.raw(raw));
+        String id = (String) f.messages("api/v1/messages").get(0).get("ID");
+        // 400 copies of a 4 MB data: URL would be a 1.6 GB page (it ran the heap out before)
+        HttpResponse<byte[]> html = f.bytes("view/" + id + ".html");
+        assertEquals(200, html.statusCode());
+        assertTrue(html.body().length < 1 << 20, "the references are left as they are: " + html.body().length);
+        assertTrue(new String(html.body(), StandardCharsets.US_ASCII).contains("cid:x"));
+    }
+
+    @Test
     void keepsAtMostMaxDroppingTheOldest() throws Exception {
         for (int i = 1; i <= 5; i++) {
             f.send(f.message("s@example.org", "r@example.net", "m" + i, "body " + i));
@@ -177,6 +196,15 @@ class InboxApiTest {
         assertTrue(head.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"), head.headers().toString());
         assertEquals(405, f.request("HEAD", "api/events", null).statusCode());
         assertEquals(400, f.request("DELETE", "api/v1/messages", "{\"IDs\": \"x\"}").statusCode());
+
+        // Keys match without case, as in Mailpit; another key is an error, not "no IDs: delete all".
+        f.send(f.message("s@example.org", "r@example.net", "kept", "x"));
+        f.send(f.message("s@example.org", "r@example.net", "gone", "x"));
+        String gone = (String) f.messages("api/v1/messages").get(0).get("ID");
+        assertEquals(200, f.request("DELETE", "api/v1/messages", "{\"ids\": [\"" + gone + "\"]}").statusCode());
+        assertEquals(List.of("kept"), subjects("api/v1/messages"));
+        assertEquals(400, f.request("DELETE", "api/v1/messages", "{\"Id\": [\"x\"]}").statusCode());
+        assertEquals(List.of("kept"), subjects("api/v1/messages"), "a misspelt key deletes nothing");
         assertEquals(400, f.request("DELETE", "api/v1/messages", "not json").statusCode());
         assertEquals(405, f.request("POST", "api/v1/messages", "{}").statusCode());
     }
@@ -284,6 +312,16 @@ class InboxApiTest {
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertTrue(response.startsWith("HTTP/1.1 421"), response);
+        }
+        // The machine's own name is fine, a name that only begins with it is not.
+        String local = java.net.InetAddress.getLocalHost().getHostName();
+        for (String host : List.of(local, local + ".attacker.example")) {
+            try (java.net.Socket s = new java.net.Socket(uri.getHost(), uri.getPort())) {
+                s.getOutputStream().write(("GET /api/v1/messages HTTP/1.1\r\nHost: " + host + ":" + uri.getPort()
+                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(response.startsWith(host.equals(local) ? "HTTP/1.1 200" : "HTTP/1.1 421"), host + ": " + response);
+            }
         }
     }
 

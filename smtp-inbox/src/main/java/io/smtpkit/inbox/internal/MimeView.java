@@ -137,9 +137,12 @@ public final class MimeView {
             b.date = null;
         }
         try {
-            walk(m, "", b);
+            walk(m, "", b, 0);
         } catch (MessagingException | IOException | RuntimeException e) {
             b.problem = "body: " + e.getMessage();
+        } catch (StackOverflowError e) {
+            // Angus Mail's own parsing recurses too; a message must never take the handler down
+            b.problem = "body: nested too deeply to read";
         }
         return new MimeView(b);
     }
@@ -151,7 +154,14 @@ public final class MimeView {
     public static Map.Entry<PartInfo, byte[]> part(byte[] raw, String partId) {
         try {
             Part p = new MimeMessage(MAIL_SESSION, new ByteArrayInputStream(raw));
-            for (String step : partId.split("\\.")) {
+            String[] steps = partId.split("\\.");
+            if (steps.length > MAX_DEPTH) {
+                return null;
+            }
+            if (partId.equals("1") && !p.isMimeType("multipart/*")) {
+                steps = new String[0]; // a single-part message is its own part 1 (walk lists it so)
+            }
+            for (String step : steps) {
                 Object content = p.getContent();
                 if (!(content instanceof Multipart multi)) {
                     return null;
@@ -172,7 +182,14 @@ public final class MimeView {
         }
     }
 
-    private static void walk(Part part, String path, Builder b) throws MessagingException, IOException {
+    /** Parts nested deeper than this are not opened: a hostile message could nest thousands. */
+    static final int MAX_DEPTH = 32;
+
+    private static void walk(Part part, String path, Builder b, int depth) throws MessagingException, IOException {
+        if (part.isMimeType("multipart/*") && depth >= MAX_DEPTH) {
+            b.problem = "part " + path + ": multiparts nested deeper than " + MAX_DEPTH + " are not opened";
+            return;
+        }
         if (part.isMimeType("multipart/*")) {
             Object content = part.getContent();
             if (content instanceof Multipart multi) {
@@ -180,7 +197,7 @@ public final class MimeView {
                     BodyPart child = multi.getBodyPart(i);
                     String childPath = path.isEmpty() ? String.valueOf(i + 1) : path + "." + (i + 1);
                     try {
-                        walk(child, childPath, b);
+                        walk(child, childPath, b, depth + 1);
                     } catch (MessagingException | IOException | RuntimeException e) {
                         b.problem = "part " + childPath + ": " + e.getMessage();
                     }

@@ -16,16 +16,29 @@ public final class Search {
 
     private Search() {}
 
+    /** Words of a query that count; more are ignored (a chained predicate per word would nest that deep). */
+    static final int MAX_TERMS = 32;
+
     /** The filter for {@code query}; an empty query matches every message. */
     public static Predicate<StoredMessage> parse(String query) {
-        Predicate<StoredMessage> all = m -> true;
+        List<Predicate<StoredMessage>> terms = new ArrayList<>();
         for (String token : tokens(query == null ? "" : query)) {
+            if (terms.size() == MAX_TERMS) {
+                break;
+            }
             boolean negate = token.startsWith("-") && token.length() > 1;
             String t = negate ? token.substring(1) : token;
             Predicate<StoredMessage> p = term(t);
-            all = all.and(negate ? p.negate() : p);
+            terms.add(negate ? p.negate() : p);
         }
-        return all;
+        return m -> {
+            for (Predicate<StoredMessage> p : terms) {
+                if (!p.test(m)) {
+                    return false;
+                }
+            }
+            return true;
+        };
     }
 
     private static Predicate<StoredMessage> term(String token) {

@@ -57,6 +57,8 @@ public final class WebServer implements AutoCloseable {
     private static final int DEFAULT_LIMIT = 50;
     /** Inline images up to this size become data: URLs in the HTML body, so it needs no other request. */
     private static final int MAX_INLINE_IMAGE = 4 << 20;
+    /** The HTML part with its inline images in it, at most; beyond, references are left as they are. */
+    private static final long MAX_EXPANDED_HTML = 16L << 20;
 
     static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -274,7 +276,7 @@ public final class WebServer implements AutoCloseable {
     }
 
     private void delete(HttpExchange x) throws IOException {
-        Map<String, Object> body = body(x);
+        Map<String, Object> body = body(x, "IDs");
         if (body == null) {
             return;
         }
@@ -293,7 +295,7 @@ public final class WebServer implements AutoCloseable {
     }
 
     private void mark(HttpExchange x) throws IOException {
-        Map<String, Object> body = body(x);
+        Map<String, Object> body = body(x, "IDs", "Read");
         if (body == null) {
             return;
         }
@@ -305,6 +307,33 @@ public final class WebServer implements AutoCloseable {
         }
         store.mark(ids, (Boolean) read);
         text(x, 200, "ok");
+    }
+
+    /**
+     * The request's JSON object with its keys as {@code fields} spell them, matched without case as
+     * Mailpit's Go decoder does; an empty body is {@code {}}. Null (after a 400) for anything else,
+     * another key included: a misspelt {@code "ids"} must not read as "no IDs", which deletes all.
+     */
+    private Map<String, Object> body(HttpExchange x, String... fields) throws IOException {
+        Map<String, Object> body = body(x);
+        if (body == null) {
+            return null;
+        }
+        Map<String, Object> named = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : body.entrySet()) {
+            String field = null;
+            for (String f : fields) {
+                if (f.equalsIgnoreCase(e.getKey())) {
+                    field = f;
+                }
+            }
+            if (field == null) {
+                text(x, 400, "unknown field; expected " + String.join(", ", fields));
+                return null;
+            }
+            named.put(field, e.getValue());
+        }
+        return named;
     }
 
     /** The request's JSON object; an empty body is {@code {}}; null (after a 400) if it is not one. */
@@ -409,10 +438,17 @@ public final class WebServer implements AutoCloseable {
                     || !MIME_TYPE.matcher(p.contentType()).matches() || !html.contains("cid:" + p.contentId())) {
                 continue;
             }
+            String cid = "cid:" + p.contentId();
+            int uses = occurrences(html, cid);
+            // Every use is replaced by the whole image: 400 uses of one 3 MB image would be a
+            // gigabyte page. Past the budget the reference stays as it is (a broken image).
+            long grown = (long) uses * (p.size() * 4 / 3 + p.contentType().length() + 16);
+            if (html.length() + grown > MAX_EXPANDED_HTML) {
+                continue;
+            }
             Map.Entry<MimeView.PartInfo, byte[]> part = MimeView.part(m.raw(), p.partId());
             if (part != null) {
-                html = html.replace("cid:" + p.contentId(),
-                        "data:" + p.contentType() + ";base64," + Base64.getEncoder().encodeToString(part.getValue()));
+                html = html.replace(cid, "data:" + p.contentType() + ";base64," + Base64.getEncoder().encodeToString(part.getValue()));
             }
         }
         Headers h = x.getResponseHeaders();
@@ -420,6 +456,14 @@ public final class WebServer implements AutoCloseable {
         h.set("Content-Security-Policy", remote ? BODY_POLICY_REMOTE : BODY_POLICY);
         h.set("X-Frame-Options", "SAMEORIGIN");
         send(x, 200, html.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int occurrences(String text, String what) {
+        int n = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + what.length())) {
+            n++;
+        }
+        return n;
     }
 
     private void page(HttpExchange x) throws IOException {
@@ -528,10 +572,10 @@ public final class WebServer implements AutoCloseable {
                 || name.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
             return true;
         }
-        // A server bound to a name or the wildcard: its own host names are fine too.
+        // The machine's own name, exactly: a prefix match would let vm.attacker.example in.
         try {
             String local = InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
-            return name.equals(local) || name.startsWith(local + ".");
+            return name.equals(local);
         } catch (IOException e) {
             return false;
         }

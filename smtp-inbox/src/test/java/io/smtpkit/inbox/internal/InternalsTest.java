@@ -89,4 +89,35 @@ class InternalsTest {
         assertTrue(v.html.contains("cid:logo"));
         assertEquals("hi", new String(MimeView.part(raw.getBytes(StandardCharsets.US_ASCII), "1.2").getValue(), StandardCharsets.US_ASCII));
     }
+
+    @Test
+    void multipartsNestedThousandsDeepAreListedNotOpened() {
+        StringBuilder raw = new StringBuilder("Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n");
+        for (int i = 0; i < 20_000; i++) {
+            raw.append("--b").append(i).append("\r\nContent-Type: multipart/mixed; boundary=\"b").append(i + 1).append("\"\r\n\r\n");
+        }
+        MimeView v = MimeView.parse(raw.toString().getBytes(StandardCharsets.US_ASCII));
+        assertNotNull(v.problem(), "a StackOverflowError took the handler down before");
+        assertNull(MimeView.part(raw.toString().getBytes(StandardCharsets.US_ASCII), "1" + ".1".repeat(40)));
+    }
+
+    @Test
+    void aSinglePartMessageIsItsOwnPartOne() {
+        String raw = "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"x.pdf\"\r\n"
+                + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n";
+        byte[] bytes = raw.getBytes(StandardCharsets.US_ASCII);
+        assertEquals(List.of(new MimeView.PartInfo("1", "x.pdf", "application/pdf", "", 5)), MimeView.parse(bytes).attachments);
+        assertEquals("%PDF-", new String(MimeView.part(bytes, "1").getValue(), StandardCharsets.US_ASCII),
+                "listed as part 1, so downloadable as part 1");
+        assertNull(MimeView.part(bytes, "2"));
+    }
+
+    @Test
+    void aQueryOfSixtyThousandWordsIsCutNotAStackOverflow() {
+        StoredMessage m = new StoredMessage("id", java.time.Instant.now(), "a@example.org", List.of("b@example.net"),
+                "Subject: hello\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII), null, false);
+        assertTrue(Search.parse("hello " + "h ".repeat(60_000)).test(m));
+        assertTrue(!Search.parse("hello nothere").test(m));
+        assertTrue(Search.parse("h ".repeat(Search.MAX_TERMS) + "nothere").test(m), "words past the cap are ignored");
+    }
 }

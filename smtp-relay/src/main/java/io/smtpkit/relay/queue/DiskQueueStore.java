@@ -210,8 +210,17 @@ public final class DiskQueueStore implements QueueStore {
     }
 
     private void recover() throws IOException {
+        boolean created = false;
         for (Path d : List.of(incoming, active, requests)) {
+            created |= !Files.isDirectory(d);
             Files.createDirectories(d);
+        }
+        if (created) {
+            // a new queue: the directories' own entries must be durable before the first 250
+            syncDirectory(dir);
+            if (dir.toAbsolutePath().getParent() != null) {
+                syncDirectory(dir.toAbsolutePath().getParent());
+            }
         }
         try (DirectoryStream<Path> half = Files.newDirectoryStream(incoming)) {
             for (Path p : half) {

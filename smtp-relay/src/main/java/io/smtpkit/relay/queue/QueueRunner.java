@@ -217,7 +217,11 @@ public final class QueueRunner implements AutoCloseable {
 
     private void renew(String id) {
         try {
-            store.renew(id, owner, Instant.now().plus(config.lease()));
+            if (!store.renew(id, owner, Instant.now().plus(config.lease()))) {
+                // Another claim holds it now (this delivery ran past its lease): the outcome will not
+                // be recorded, and the message may be delivered twice (at least once, as promised).
+                log.warn("queue: {}: the lease was lost during delivery; another delivery may run", id);
+            }
         } catch (IOException | RuntimeException e) {
             log.warn("queue: {}: cannot renew the lease: {}", id, e.toString());
         }

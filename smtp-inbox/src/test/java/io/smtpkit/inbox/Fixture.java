@@ -68,6 +68,20 @@ final class Fixture implements AutoCloseable {
         return m;
     }
 
+    /** A {@code multipart/alternative} of {@code text} and {@code html}, as a body part. */
+    static MimeBodyPart textAndHtml(String text, String html) throws Exception {
+        MimeMultipart alternative = new MimeMultipart("alternative");
+        MimeBodyPart textPart = new MimeBodyPart();
+        textPart.setText(text, "UTF-8");
+        MimeBodyPart htmlPart = new MimeBodyPart();
+        htmlPart.setContent(html, "text/html; charset=UTF-8");
+        alternative.addBodyPart(textPart);
+        alternative.addBodyPart(htmlPart);
+        MimeBodyPart body = new MimeBodyPart();
+        body.setContent(alternative);
+        return body;
+    }
+
     /** Text, HTML and one attachment, the shape most application mail has. */
     MimeMessage rich(String subject, String html, String fileName, byte[] attachment) throws Exception {
         MimeMessage m = new MimeMessage(session);
@@ -76,15 +90,7 @@ final class Fixture implements AutoCloseable {
         m.setRecipients(Message.RecipientType.CC, InternetAddress.parse("dave@example.net"));
         m.setReplyTo(InternetAddress.parse("replies@example.org"));
         m.setSubject(subject, "UTF-8");
-        MimeMultipart alternative = new MimeMultipart("alternative");
-        MimeBodyPart text = new MimeBodyPart();
-        text.setText("plain body of " + subject, "UTF-8");
-        MimeBodyPart htmlPart = new MimeBodyPart();
-        htmlPart.setContent(html, "text/html; charset=UTF-8");
-        alternative.addBodyPart(text);
-        alternative.addBodyPart(htmlPart);
-        MimeBodyPart body = new MimeBodyPart();
-        body.setContent(alternative);
+        MimeBodyPart body = textAndHtml("plain body of " + subject, html);
         MimeBodyPart file = new MimeBodyPart();
         file.setDataHandler(new DataHandler(new ByteArrayDataSource(attachment, "application/pdf")));
         file.setFileName(fileName);

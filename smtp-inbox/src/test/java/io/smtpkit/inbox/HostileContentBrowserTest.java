@@ -89,15 +89,7 @@ class HostileContentBrowserTest {
                 + "<meta http-equiv=\"refresh\" content=\"0; url=javascript:alert('refresh')\">"
                 + "<iframe src=\"javascript:alert('nested')\"></iframe>"
                 + "<p id=\"visible\">hostile but harmless</p>";
-        MimeMultipart alternative = new MimeMultipart("alternative");
-        MimeBodyPart text = new MimeBodyPart();
-        text.setText("<script>alert('text')</script>", "UTF-8");
-        MimeBodyPart htmlPart = new MimeBodyPart();
-        htmlPart.setContent(html, "text/html; charset=UTF-8");
-        alternative.addBodyPart(text);
-        alternative.addBodyPart(htmlPart);
-        MimeBodyPart body = new MimeBodyPart();
-        body.setContent(alternative);
+        MimeBodyPart body = Fixture.textAndHtml("<script>alert('text')</script>", html);
         MimeBodyPart file = new MimeBodyPart();
         file.setDataHandler(new DataHandler(new ByteArrayDataSource(
                 "<script>alert('attachment')</script>".getBytes(StandardCharsets.UTF_8), "text/html")));

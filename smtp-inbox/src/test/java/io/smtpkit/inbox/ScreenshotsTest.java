@@ -70,15 +70,8 @@ class ScreenshotsTest {
                 + "<tr><td style=\"padding:6px\"><b>Total</b></td><td style=\"text-align:right\"><b>€33.50</b></td></tr></table>"
                 + "<p><a id=\"track\" href=\"https://acme.example/track/1042\" style=\"display:inline-block;background:#2b6cb0;color:#fff;"
                 + "padding:8px 14px;border-radius:4px;text-decoration:none\">Track your parcel</a></p></div>";
-        MimeMultipart alternative = new MimeMultipart("alternative");
-        MimeBodyPart text = new MimeBodyPart();
-        text.setText("Your order #1042 left our warehouse this morning and should arrive on Thursday.", "UTF-8");
-        MimeBodyPart htmlPart = new MimeBodyPart();
-        htmlPart.setContent(html, "text/html; charset=UTF-8");
-        alternative.addBodyPart(text);
-        alternative.addBodyPart(htmlPart);
-        MimeBodyPart body = new MimeBodyPart();
-        body.setContent(alternative);
+        MimeBodyPart body = Fixture.textAndHtml(
+                "Your order #1042 left our warehouse this morning and should arrive on Thursday.", html);
         MimeBodyPart logo = new MimeBodyPart();
         logo.setDataHandler(new DataHandler(new ByteArrayDataSource(LOGO, "image/png")));
         logo.setContentID("<logo@acme>");

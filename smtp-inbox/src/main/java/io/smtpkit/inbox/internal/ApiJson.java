@@ -40,6 +40,20 @@ final class ApiJson {
     static void messageSummary(Json j, StoredMessage m) {
         MimeView v = m.view;
         j.beginObject();
+        identity(j, m);
+        j.field("Subject", v.subject);
+        j.field("Created", time(m.created));
+        j.field("Username", "");
+        j.name("Tags").beginArray().endArray();
+        j.field("Size", m.size());
+        j.field("Attachments", v.attachments.size());
+        j.field("Snippet", v.snippet);
+        j.endObject();
+    }
+
+    /** The fields a summary and a message begin with alike: ids, the read mark and the addresses. */
+    private static void identity(Json j, StoredMessage m) {
+        MimeView v = m.view;
         j.field("ID", m.id);
         j.field("MessageID", v.messageId);
         j.field("Read", m.isRead());
@@ -53,14 +67,6 @@ final class ApiJson {
         addresses(j, bcc(m));
         j.name("ReplyTo");
         addresses(j, v.replyTo);
-        j.field("Subject", v.subject);
-        j.field("Created", time(m.created));
-        j.field("Username", "");
-        j.name("Tags").beginArray().endArray();
-        j.field("Size", m.size());
-        j.field("Attachments", v.attachments.size());
-        j.field("Snippet", v.snippet);
-        j.endObject();
     }
 
     static String messageSummary(StoredMessage m) {
@@ -73,19 +79,7 @@ final class ApiJson {
     static String message(StoredMessage m) {
         MimeView v = m.view;
         Json j = new Json().beginObject();
-        j.field("ID", m.id);
-        j.field("MessageID", v.messageId);
-        j.field("Read", m.isRead());
-        j.name("From");
-        address(j, v.from);
-        j.name("To");
-        addresses(j, v.to);
-        j.name("Cc");
-        addresses(j, v.cc);
-        j.name("Bcc");
-        addresses(j, bcc(m));
-        j.name("ReplyTo");
-        addresses(j, v.replyTo);
+        identity(j, m);
         j.field("ReturnPath", m.sender);
         j.field("Subject", v.subject);
         j.field("Date", time(v.date != null ? v.date : m.created));

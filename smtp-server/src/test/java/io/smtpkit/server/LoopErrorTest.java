@@ -80,7 +80,7 @@ class LoopErrorTest {
             } catch (java.io.IOException reset) {
                 // the connection was reset: just as good
             }
-            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the process lived on with a dead loop");
+            awaitExit(child, dir.resolve("out"));
             String out = Files.readString(dir.resolve("out"));
             assertEquals(1, child.exitValue(), out);
             assertTrue(out.contains("the event loop cannot go on"), out);
@@ -113,7 +113,7 @@ class LoopErrorTest {
                 } catch (java.io.IOException reset) {
                     // the connection was reset: just as good
                 }
-                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the process lived on with a dead loop");
+                awaitExit(child, dir.resolve("out"));
             }
             String out = Files.readString(dir.resolve("out"));
             assertEquals(1, child.exitValue(), out);
@@ -133,6 +133,19 @@ class LoopErrorTest {
     }
 
     /** A server whose extension keeps every buffer it makes: run in its own small JVM. */
+    /**
+     * Fails unless {@code child} ends within a minute; a child that lives on is asked for a
+     * thread dump first (SIGQUIT), so the failure shows where its threads stand.
+     */
+    private static void awaitExit(Process child, Path out) throws Exception {
+        if (child.waitFor(60, TimeUnit.SECONDS)) {
+            return;
+        }
+        new ProcessBuilder("kill", "-QUIT", Long.toString(child.pid())).start().waitFor(10, TimeUnit.SECONDS);
+        child.waitFor(2, TimeUnit.SECONDS);
+        throw new AssertionError("the process lived on with a dead loop; its output and threads:\n" + Files.readString(out));
+    }
+
     public static final class HoardingServer {
         static final List<byte[]> HOARD = new ArrayList<>();
 
